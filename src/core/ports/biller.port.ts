@@ -1,0 +1,54 @@
+import type { Qirsh } from '../money.js';
+
+export type BillStatus = 'unpaid' | 'paid';
+
+export interface BillerBill {
+  id: string;
+  /** The biller's own label of the billing cycle, e.g. "9-10" or "September–October". */
+  period: string;
+  amountMinor: Qirsh;
+  currency: 'SYP';
+  /** YYYY-MM-DD */
+  dueDate: string;
+  status: BillStatus;
+}
+
+export interface BillerAccount {
+  account: string;
+  holder: string;
+  governorate: string;
+  bills: BillerBill[];
+}
+
+export interface SettlementRequest {
+  billId: string;
+  /** Also the Idempotency-Key. */
+  paymentId: string;
+  amountMinor: Qirsh;
+  channel: string;
+  providerRef: string;
+  paidAt: Date;
+}
+
+/** acknowledged: 2xx (also for a repeated key); conflict: 409, the bill was paid another way. */
+export type SettlementResult = 'acknowledged' | 'conflict';
+
+/** The biller did not answer usefully (timeout, 5xx, garbage): "try later", never the user's fault. */
+export class BillerUnavailableError extends Error {
+  readonly code = 'BILLER.UNAVAILABLE';
+  constructor(
+    readonly billerId: string,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`biller ${billerId} unavailable: ${message}`, options);
+  }
+}
+
+/** What Tasdeed needs from a biller (DESIGN §5). */
+export interface BillerPort {
+  /** The account and its bills; null for an unknown account (404). Throws BillerUnavailableError. */
+  getAccount(account: string, signal?: AbortSignal): Promise<BillerAccount | null>;
+  /** Posts a settlement; retried by the caller until acknowledged. Throws BillerUnavailableError. */
+  settle(request: SettlementRequest, signal?: AbortSignal): Promise<SettlementResult>;
+}

@@ -1,0 +1,55 @@
+import type { Qirsh } from '../money.js';
+
+export type ProviderPaymentStatus = 'pending' | 'succeeded' | 'failed' | 'expired';
+
+export interface InitiatePaymentRequest {
+  /** Our payment id: the reference and the Idempotency-Key. */
+  paymentId: string;
+  amountMinor: Qirsh;
+  currency: 'SYP';
+  billerId: string;
+  account: string;
+  billId: string;
+  payer: { channel: string; address: string };
+  callbackUrl: string;
+}
+
+export interface InitiatePaymentResult {
+  providerRef: string;
+  status: ProviderPaymentStatus;
+  /** Text the provider wants shown to the payer (e.g. "approve in your wallet"). */
+  instructions?: string;
+}
+
+export interface PaymentStatusResult {
+  status: ProviderPaymentStatus;
+  amountMinor?: Qirsh;
+}
+
+/** The channel could not be reached or answered garbage. For status queries: money may have moved. */
+export class PaymentChannelUnavailableError extends Error {
+  readonly code = 'PAYMENT.CHANNEL_UNAVAILABLE';
+  constructor(
+    readonly channelId: string,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`payment channel ${channelId} unavailable: ${message}`, options);
+  }
+}
+
+/** What Tasdeed needs from a payment channel (DESIGN §5). */
+export interface PaymentPort {
+  initiate(request: InitiatePaymentRequest, signal?: AbortSignal): Promise<InitiatePaymentResult>;
+  status(providerRef: string, signal?: AbortSignal): Promise<PaymentStatusResult>;
+}
+
+/** A callback event, once its signature and shape are checked. */
+export interface PaymentWebhookEvent {
+  eventId: string;
+  providerRef: string;
+  reference: string;
+  status: ProviderPaymentStatus;
+  amountMinor: Qirsh | null;
+  occurredAt: Date | null;
+}

@@ -1,0 +1,307 @@
+/**
+ * The core's view of its data. src/db implements it over Prisma (SQLite today); another
+ * database is another implementation, and nothing in the core changes.
+ */
+import type { IdentityChannel, Language } from '../domain.js';
+import type { Qirsh } from '../money.js';
+import type { BillStatus } from './biller.port.js';
+
+export interface SubscriberRecord {
+  id: string;
+  language: Language;
+  governorate: string | null;
+  remindersEnabled: boolean;
+  showOldPounds: boolean;
+  lastPaymentChannel: string | null;
+  walletNumber: string | null;
+  pending: string | null;
+  pendingAt: Date | null;
+}
+
+export interface IdentityRecord {
+  id: string;
+  subscriberId: string;
+  channel: IdentityChannel;
+  address: string;
+  optedOut: boolean;
+}
+
+export interface FollowRecord {
+  subscriberId: string;
+  billerId: string;
+  account: string;
+  createdAt: Date;
+}
+
+export interface AccountSnapshot {
+  billerId: string;
+  account: string;
+  holder: string;
+  governorate: string;
+  fetchedAt: Date;
+  bills: BillRecord[];
+}
+
+export interface BillRecord {
+  billerId: string;
+  billId: string;
+  account: string;
+  period: string;
+  amountMinor: Qirsh;
+  currency: string;
+  dueDate: string;
+  status: BillStatus;
+  fetchedAt: Date;
+}
+
+export interface CoverageRecord {
+  billerId: string;
+  governorate: string;
+  available: boolean;
+  updatedAt: Date;
+  updatedBy: string;
+}
+
+/**
+ * created: row written, provider not yet answered; pending: the provider has it;
+ * succeeded / failed / expired: final; held: waits for staff (heldReason says why).
+ */
+export type PaymentStatus = 'created' | 'pending' | 'succeeded' | 'failed' | 'expired' | 'held';
+
+export type HeldReason =
+  | 'amount_mismatch'
+  | 'reconciliation_exhausted'
+  | 'biller_conflict'
+  | 'late_success';
+
+/** none: nothing to settle; queued: in the outbox; acknowledged; conflict (409). */
+export type SettlementStatus = 'none' | 'queued' | 'acknowledged' | 'conflict';
+
+export interface PaymentRecord {
+  id: string;
+  subscriberId: string;
+  identityId: string;
+  billerId: string;
+  account: string;
+  billId: string;
+  amountMinor: Qirsh;
+  currency: string;
+  channelId: string;
+  payerAddress: string;
+  status: PaymentStatus;
+  heldReason: HeldReason | null;
+  openKey: string | null;
+  providerRef: string | null;
+  instructions: string | null;
+  confirmedAmountMinor: Qirsh | null;
+  deadlineAt: Date;
+  reconcileAttempts: number;
+  nextReconcileAt: Date | null;
+  settlementStatus: SettlementStatus;
+  settledAt: Date | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export type NewPayment = Omit<
+  PaymentRecord,
+  | 'heldReason'
+  | 'providerRef'
+  | 'instructions'
+  | 'confirmedAmountMinor'
+  | 'reconcileAttempts'
+  | 'nextReconcileAt'
+  | 'settlementStatus'
+  | 'settledAt'
+  | 'createdAt'
+  | 'updatedAt'
+>;
+
+export type PaymentPatch = Partial<
+  Pick<
+    PaymentRecord,
+    | 'status'
+    | 'heldReason'
+    | 'openKey'
+    | 'providerRef'
+    | 'instructions'
+    | 'confirmedAmountMinor'
+    | 'reconcileAttempts'
+    | 'nextReconcileAt'
+    | 'settlementStatus'
+    | 'settledAt'
+  >
+>;
+
+export interface PaymentEventRecord {
+  channelId: string;
+  eventId: string;
+  paymentId: string;
+  source: 'webhook' | 'reconcile' | 'initiate' | 'staff';
+  status: string;
+  amountMinor: Qirsh | null;
+  occurredAt: Date | null;
+  /** What the event did: applied, ignored (stale/duplicate state), held. */
+  outcome: string;
+}
+
+export interface AuditEntry {
+  actor: string;
+  entity: string;
+  entityId: string;
+  action: string;
+  fromState?: string | null;
+  toState?: string | null;
+  detail?: unknown;
+}
+
+export interface AuditRecord extends Required<Omit<AuditEntry, 'detail'>> {
+  id: number;
+  at: Date;
+  detail: unknown;
+}
+
+/** Lanes, in the order the dispatcher serves them: a person's reply, then work, then bulk. */
+export type OutboxLane = 'reply' | 'work' | 'bulk';
+export type OutboxKind = 'message' | 'settlement';
+export type OutboxStatus = 'queued' | 'leased' | 'sent' | 'done' | 'failed' | 'cancelled' | 'skipped';
+
+export interface NewOutboxItem {
+  kind: OutboxKind;
+  lane: OutboxLane;
+  /** A unique key makes enqueueing idempotent: a second item with the same key is not written. */
+  dedupeKey?: string | null;
+  identityId?: string | null;
+  channel?: string | null;
+  address?: string | null;
+  /** JSON-serialisable; for messages `{ key, args }` (see outbox/message.ts). */
+  payload: unknown;
+  broadcastId?: string | null;
+  nextAttemptAt?: Date;
+}
+
+export interface OutboxItemRecord {
+  id: number;
+  kind: OutboxKind;
+  lane: OutboxLane;
+  dedupeKey: string | null;
+  identityId: string | null;
+  channel: string | null;
+  address: string | null;
+  payload: unknown;
+  text: string | null;
+  status: OutboxStatus;
+  attempts: number;
+  nextAttemptAt: Date;
+  leaseOwner: string | null;
+  leaseUntil: Date | null;
+  lastError: string | null;
+  providerMessageId: string | null;
+  deliveryStatus: string | null;
+  broadcastId: string | null;
+  createdAt: Date;
+  doneAt: Date | null;
+}
+
+export type OutboxOutcome =
+  | { status: 'sent' | 'done'; text?: string | null; providerMessageId?: string | null }
+  | { status: 'retry'; error: string; nextAttemptAt: Date }
+  | { status: 'failed' | 'skipped' | 'cancelled'; error: string };
+
+export type WatchKind = 'biller' | 'payment';
+
+export interface WatchRecord {
+  id: string;
+  kind: WatchKind;
+  target: string;
+  subscriberId: string;
+  identityId: string;
+}
+
+/** Operations on the data; every method is one statement or one consistent read. */
+export interface Store {
+  /** Runs fn in one transaction; everything fn does through `tx` commits or rolls back together. */
+  transaction<T>(fn: (tx: Store) => Promise<T>): Promise<T>;
+  /** A cheap query that proves the database answers (readiness). */
+  ping(): Promise<void>;
+
+  // Subscribers and identities
+  findIdentity(channel: IdentityChannel, address: string): Promise<IdentityRecord | null>;
+  getIdentity(id: string): Promise<IdentityRecord | null>;
+  /** Creates a subscriber with this identity, or returns the existing identity if one raced in. */
+  ensureIdentity(
+    channel: IdentityChannel,
+    address: string,
+    language: Language,
+  ): Promise<{ identity: IdentityRecord; created: boolean }>;
+  getSubscriber(id: string): Promise<SubscriberRecord | null>;
+  updateSubscriber(
+    id: string,
+    patch: Partial<Omit<SubscriberRecord, 'id'>>,
+  ): Promise<SubscriberRecord>;
+  setOptedOut(identityId: string, optedOut: boolean, at: Date): Promise<void>;
+  identitiesOf(subscriberId: string): Promise<IdentityRecord[]>;
+
+  // Followed accounts
+  follow(subscriberId: string, billerId: string, account: string): Promise<boolean>;
+  unfollow(subscriberId: string, billerId: string, account: string): Promise<boolean>;
+  followsOf(subscriberId: string): Promise<FollowRecord[]>;
+
+  // Bill cache
+  saveAccountSnapshot(snapshot: AccountSnapshot): Promise<void>;
+  getAccountSnapshot(billerId: string, account: string): Promise<AccountSnapshot | null>;
+  markBillPaid(billerId: string, billId: string): Promise<void>;
+
+  // Coverage
+  /** Inserts the rows the database does not have yet; existing rows (staff edits) stay. */
+  seedCoverage(rows: Array<Omit<CoverageRecord, 'updatedAt' | 'updatedBy'>>): Promise<number>;
+  getCoverage(billerId: string, governorate: string): Promise<CoverageRecord | null>;
+  listCoverage(): Promise<CoverageRecord[]>;
+  setCoverage(billerId: string, governorate: string, available: boolean, by: string): Promise<void>;
+
+  // Payments
+  /** Inserts the payment unless another open payment holds the same openKey; returns the holder. */
+  createPayment(payment: NewPayment): Promise<{ payment: PaymentRecord; created: boolean }>;
+  getPayment(id: string): Promise<PaymentRecord | null>;
+  findPaymentByOpenKey(openKey: string): Promise<PaymentRecord | null>;
+  /** Updates only if the payment is still in `expectedStatus`; returns null when it was not. */
+  updatePayment(
+    id: string,
+    expectedStatus: PaymentStatus,
+    patch: PaymentPatch,
+  ): Promise<PaymentRecord | null>;
+  /** Payments still pending whose next reconciliation time has come. */
+  paymentsToReconcile(now: Date, limit: number): Promise<PaymentRecord[]>;
+  listPayments(filter: { status?: PaymentStatus }): Promise<PaymentRecord[]>;
+  /** Payments with a succeeded settlement-free status for a bill (paid through us). */
+  succeededPaymentForBill(billerId: string, billId: string): Promise<PaymentRecord | null>;
+  /** Records an event; false when (channelId, eventId) was seen before. */
+  recordPaymentEvent(event: PaymentEventRecord): Promise<boolean>;
+  paymentEvents(paymentId: string): Promise<PaymentEventRecord[]>;
+
+  // Audit
+  audit(entry: AuditEntry): Promise<void>;
+  auditTrail(entity: string, entityId: string): Promise<AuditRecord[]>;
+
+  // Outbox
+  /** Writes the item; returns null when an item with the same dedupeKey exists. */
+  enqueue(item: NewOutboxItem): Promise<OutboxItemRecord | null>;
+  /**
+   * Leases up to `limit` items that are due (queued, or leased with an expired lease) in lane
+   * order, then id order.
+   */
+  claimOutbox(owner: string, now: Date, leaseMs: number, limit: number): Promise<OutboxItemRecord[]>;
+  /** Records the outcome of a leased item; ignored if `owner` no longer holds the lease. */
+  finishOutbox(id: number, owner: string, outcome: OutboxOutcome, now: Date): Promise<boolean>;
+  getOutboxItem(id: number): Promise<OutboxItemRecord | null>;
+  /** The earliest nextAttemptAt among queued items, to know when to wake. */
+  nextOutboxDue(): Promise<Date | null>;
+  /** Messages already delivered to an identity, after the given id (the sandbox inbox). */
+  sentMessages(identityId: string, afterId: number, limit: number): Promise<OutboxItemRecord[]>;
+
+  // Watches
+  addWatch(watch: Omit<WatchRecord, 'id'>): Promise<boolean>;
+  /** Deletes and returns the watches for a target (each is served once). */
+  takeWatches(kind: WatchKind, target: string): Promise<WatchRecord[]>;
+  hasWatches(kind: WatchKind, target: string): Promise<boolean>;
+}

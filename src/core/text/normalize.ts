@@ -1,0 +1,49 @@
+/**
+ * Normalisation for matching what people type on phones: digits in any script, tatweel,
+ * diacritics, the several spellings of alef, teh marbuta and yeh, stray bidi marks and case.
+ * The result is for comparison only; never show it back to the user.
+ */
+
+const BIDI_AND_INVISIBLE = /[\u200B-\u200F\u202A-\u202E\u2066-\u2069\u061C\uFEFF]/g;
+const TATWEEL = /\u0640/g;
+// Harakat, Quranic annotation marks and the superscript alef.
+const DIACRITICS = /[\u0610-\u061A\u064B-\u065F\u0670\u06D6-\u06ED]/g;
+
+const LETTER_FORMS: Record<string, string> = {
+  'أ': 'ا',
+  'إ': 'ا',
+  'آ': 'ا',
+  'ٱ': 'ا',
+  'ة': 'ه',
+  'ى': 'ي',
+  'ی': 'ي', // Persian yeh
+  'ک': 'ك', // keheh
+  'ؤ': 'و',
+  'ئ': 'ي',
+};
+
+/** Arabic-Indic (U+0660…) and Eastern Arabic-Indic (U+06F0…) digits to ASCII. */
+export function asciiDigits(text: string): string {
+  return text.replace(/[\u0660-\u0669\u06F0-\u06F9]/g, (d) => {
+    const code = d.charCodeAt(0);
+    return String(code >= 0x06f0 ? code - 0x06f0 : code - 0x0660);
+  });
+}
+
+/** Normalises text for matching: see the module comment. Whitespace collapses to one space. */
+export function normalizeForMatch(text: string): string {
+  return asciiDigits(text.normalize('NFKC'))
+    .replace(BIDI_AND_INVISIBLE, '')
+    .replace(TATWEEL, '')
+    .replace(DIACRITICS, '')
+    .replace(/[أإآٱةىیکؤئ]/g, (c) => LETTER_FORMS[c] ?? c)
+    .replace(/\u060C/g, ',') // Arabic comma
+    .toLowerCase()
+    .replace(/\s+/g, ' ')
+    .trim();
+}
+
+/** True when the text has Latin letters and no Arabic letters: the sender writes in Latin script. */
+export function isLatinScript(text: string): boolean {
+  return /[a-z]/i.test(text) && !/[\u0600-\u06FF]/.test(text);
+}
