@@ -1,0 +1,105 @@
+# Tasdeed — Arabic (the first language). Every message may carry an .sms variant that fits
+# one SMS segment (70 characters). Amounts, dates and numbers arrive pre-formatted in ASCII digits.
+
+## Time
+
+age = { $unit ->
+    [minutes] { $plural ->
+        [one] منذ دقيقة
+        [two] منذ دقيقتين
+        [few] منذ { $count } دقائق
+       *[other] منذ { $count } دقيقة
+    }
+    [hours] { $plural ->
+        [one] منذ ساعة
+        [two] منذ ساعتين
+        [few] منذ { $count } ساعات
+       *[other] منذ { $count } ساعة
+    }
+   *[days] { $plural ->
+        [one] منذ يوم
+        [two] منذ يومين
+        [few] منذ { $count } أيام
+       *[other] منذ { $count } يوماً
+    }
+}
+
+## Help and onboarding
+
+welcome = أهلاً بك في تسديد. اسأل عن فاتورتك: فاتورة كهرباء ورقم الحساب. للمساعدة: مساعدة
+    .sms = تسديد: أرسل فاتورة كهرباء ورقم الحساب. للمساعدة: مساعدة
+help = أرسل: فاتورة كهرباء 1234567 للاستعلام، ادفع كهرباء 1234567 للدفع، اشترك كهرباء 1234567 للتذكير، إيقاف لإلغاء الرسائل.
+    .sms = فاتورة/ادفع/اشترك كهرباء 1234567، حساباتي، إيقاف
+help-short = لم أفهم. مثال: فاتورة كهرباء 1234567. للمساعدة أرسل: مساعدة
+    .sms = لم أفهم. مثال: فاتورة كهرباء 1234567. للمساعدة: مساعدة
+stopped = تم إيقاف رسائل تسديد. لإعادتها أرسل: بدء
+choice-invalid = اختر رقماً من القائمة أو أرسل: الغاء
+cancelled = تم الإلغاء.
+nothing-to-cancel = لا شيء لإلغائه.
+
+## Bills
+
+bill-line = { $biller } { $account }: { $amount }، دورة { $period }، تستحق { $due }
+bill-none-due = { $biller } { $account }: لا فواتير مستحقة.
+bill-cached = آخر فاتورة معروفة { $age }؛ { $biller } لا تستجيب الآن.
+    .sms = آخر فاتورة معروفة { $age }؛ الجهة لا تستجيب الآن.
+biller-unavailable = { $biller } لا تستجيب الآن. حاول لاحقاً.
+account-unknown = لا يوجد حساب { $account } لدى { $biller }. تحقق من الرقم.
+account-invalid = { $account } ليس رقم حساب { $biller } صحيحاً.
+need-biller = أي خدمة؟ مثال: فاتورة كهرباء 1234567
+need-account = أرسل رقم الحساب. مثال: فاتورة { $biller } 1234567
+
+## Followed accounts and settings
+
+no-follows = لا حسابات لديك. أرسل: اشترك كهرباء 1234567
+followed = تمت متابعة { $biller } { $account } ({ $holder }). ستصلك تذكيرات بالفواتير.
+    .sms = تمت متابعة { $biller } { $account } ({ $holder })
+already-followed = أنت تتابع { $biller } { $account } ({ $holder }) مسبقاً.
+unfollowed = أُلغيت متابعة { $biller } { $account }.
+not-followed = لا تتابع { $biller } { $account }.
+accounts-header = حساباتك ({ $count }):
+accounts-item = { $biller } { $account }
+remind-on = التذكيرات مفعّلة.
+remind-off = التذكيرات متوقفة.
+language-set = ستصلك الرسائل بالعربية.
+gov-set = محافظتك: { $gov }
+gov-unknown = لم أعرف المحافظة. مثال: محافظة دمشق
+old-on = ستظهر المبالغ بالليرة القديمة أيضاً.
+old-off = ستظهر المبالغ بالليرة الجديدة فقط.
+notify-which = عن أي خدمة نخبرك؟ مثال: أخبرني كهرباء
+notify-set = سنخبرك عندما تعود { $name } للعمل.
+notify-up = { $name } تعمل الآن.
+back-online = عادت { $name } للعمل. يمكنك المحاولة الآن.
+watch-set = سنخبرك عندما تكتمل عملية الدفع.
+
+## Payments
+
+ask-wallet = أرسل رقم المحفظة التي ستدفع منها، مثال: 0944123456
+wallet-invalid = هذا ليس رقم هاتف. أرسل مثلاً 0944123456 أو: الغاء
+pay-started = الدفعة { $ref }: { $amount } لـ { $biller } { $account } عبر { $channel }. وافق عليها في محفظتك وسيصلك إيصال.
+    .sms = دفعة { $ref }: { $amount }. وافق في محفظتك.
+pay-instructions = { $text }
+pay-same = الدفعة { $ref } لهذه الفاتورة قيد التنفيذ.
+pay-other-payer = شخص آخر بدأ دفع { $biller } { $account }. هل نخبرك عند اكتمالها؟
+    .sms = شخص آخر يدفع هذه الفاتورة الآن.
+pay-channel-unavailable = { $channel } لا تستجيب الآن. سنعيد المحاولة للدفعة { $ref } ونخبرك بالنتيجة.
+    .sms = { $channel } لا تستجيب. سنخبرك بنتيجة { $ref }
+pay-channel-unavailable-now = لا توجد وسيلة دفع متاحة الآن. حاول لاحقاً.
+pay-biller-unavailable = لا يمكن بدء الدفع الآن: { $biller } لا تستجيب. حاول لاحقاً.
+pay-uncovered = الدفع الإلكتروني لـ { $biller } غير متاح في { $gov } بعد. ادفع في أقرب مركز خدمة لـ { $biller }.
+    .sms = الدفع الإلكتروني غير متاح في { $gov }. ادفع في مركز الخدمة.
+receipt = إيصال: دُفع { $amount } لـ { $biller } { $account } عبر { $channel }. المرجع { $ref }
+payment-failed = لم تتم الدفعة { $ref } لـ { $biller } { $account }. يمكنك المحاولة مجدداً.
+    .sms = لم تتم الدفعة { $ref }. يمكنك المحاولة مجدداً.
+payment-held = الدفعة { $ref } تحتاج مراجعة من فريقنا، وسنتواصل معك.
+payment-done-watch = اكتمل دفع { $biller } { $account }.
+payment-failed-watch = لم يكتمل دفع { $biller } { $account }. يمكنك الدفع الآن.
+
+## Choices (button labels and numbered SMS options)
+
+choice-pay = ادفع
+choice-follow = تابع
+choice-notify = أخبرني عند العودة
+choice-watch = أخبرني عند الاكتمال
+choice-bill = { $biller } { $account }
+choice-biller = { $biller }

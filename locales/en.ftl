@@ -1,0 +1,89 @@
+# Tasdeed — English. Every message may carry an .sms variant that fits one SMS segment
+# (160 GSM-7 characters). Amounts, dates and numbers arrive pre-formatted in ASCII digits.
+
+## Time
+
+age = { $unit ->
+    [minutes] { $plural ->
+        [one] 1 minute ago
+       *[other] { $count } minutes ago
+    }
+    [hours] { $plural ->
+        [one] 1 hour ago
+       *[other] { $count } hours ago
+    }
+   *[days] { $plural ->
+        [one] 1 day ago
+       *[other] { $count } days ago
+    }
+}
+
+## Help and onboarding
+
+welcome = Welcome to Tasdeed. Ask for a bill: BILL electricity and the account number. Help: HELP
+help = Send: BILL elec 1234567 to see a bill, PAY elec 1234567 to pay, ADD elec 1234567 for reminders, ACCOUNTS, STOP to end messages.
+help-short = Sorry, I did not understand. Example: BILL elec 1234567. Send HELP for more.
+stopped = Tasdeed messages stopped. Send START to get them again.
+choice-invalid = Pick a number from the list, or send CANCEL.
+cancelled = Cancelled.
+nothing-to-cancel = Nothing to cancel.
+
+## Bills
+
+bill-line = { $biller } { $account }: { $amount }, period { $period }, due { $due }
+bill-none-due = { $biller } { $account }: no bills due.
+bill-cached = Last known bill, { $age }; { $biller } is not answering now.
+biller-unavailable = { $biller } is not answering now. Please try later.
+account-unknown = No account { $account } at { $biller }. Please check the number.
+account-invalid = { $account } is not a valid { $biller } account number.
+need-biller = Which service? Example: BILL electricity 1234567
+need-account = Send the account number. Example: BILL { $biller } 1234567
+
+## Followed accounts and settings
+
+no-follows = You follow no accounts. Send: ADD electricity 1234567
+followed = Following { $biller } { $account } ({ $holder }). You will get bill reminders.
+already-followed = You already follow { $biller } { $account } ({ $holder }).
+unfollowed = Stopped following { $biller } { $account }.
+not-followed = You do not follow { $biller } { $account }.
+accounts-header = Your accounts ({ $count }):
+accounts-item = { $biller } { $account }
+remind-on = Reminders are on.
+remind-off = Reminders are off.
+language-set = Messages will be in English.
+gov-set = Your governorate: { $gov }
+gov-unknown = Unknown governorate. Example: GOV DAM
+old-on = Amounts will also show in old pounds.
+old-off = Amounts will show in new pounds only.
+notify-which = Which service? Example: NOTIFY electricity
+notify-set = We will tell you when { $name } is back.
+notify-up = { $name } is working now.
+back-online = { $name } is back. You can try again now.
+watch-set = We will tell you when the payment completes.
+
+## Payments
+
+ask-wallet = Send the wallet phone number to pay from, e.g. 0944123456
+wallet-invalid = That is not a phone number. Send e.g. 0944123456, or CANCEL.
+pay-started = Payment { $ref }: { $amount } for { $biller } { $account } via { $channel }. Approve it in your wallet; a receipt will follow.
+pay-instructions = { $text }
+pay-same = Payment { $ref } for this bill is already in progress.
+pay-other-payer = Someone else started paying { $biller } { $account }. Shall we tell you when it completes?
+pay-channel-unavailable = { $channel } is not answering. We will retry payment { $ref } and tell you the result.
+pay-channel-unavailable-now = No payment channel is available now. Please try later.
+pay-biller-unavailable = Cannot start a payment now: { $biller } is not answering. Please try later.
+pay-uncovered = E-payment for { $biller } is not available in { $gov } yet. Please pay at the nearest { $biller } service centre.
+receipt = Receipt: paid { $amount } for { $biller } { $account } via { $channel }. Ref { $ref }
+payment-failed = Payment { $ref } for { $biller } { $account } did not go through. You can try again.
+payment-held = Payment { $ref } needs a check by our staff; we will contact you.
+payment-done-watch = The payment of { $biller } { $account } is complete.
+payment-failed-watch = The payment of { $biller } { $account } did not complete. You can pay now.
+
+## Choices (button labels and numbered SMS options)
+
+choice-pay = Pay
+choice-follow = Follow
+choice-notify = Tell me when back
+choice-watch = Tell me when done
+choice-bill = { $biller } { $account }
+choice-biller = { $biller }

@@ -1,0 +1,212 @@
+/**
+ * The composition root: builds the core, its adapters and the HTTP app from a validated
+ * configuration. `npm start` (src/main.ts), the tests and `npm run chat` all start Tasdeed here.
+ */
+import type { Server } from 'node:http';
+import { randomUUID } from 'node:crypto';
+import { createBiller, createPaymentChannel, type PaymentChannelAdapter } from './adapters/factory.js';
+import type { AppConfig } from './config/env.js';
+import { BillService } from './core/bills/bill.service.js';
+import type { Catalogue } from './core/catalogue.js';
+import { ConversationService } from './core/conversation/conversation.service.js';
+import { GOVERNORATE_CODES } from './core/domain.js';
+import { Translator } from './core/i18n/translator.js';
+import { OutboxDispatcher } from './core/outbox/dispatcher.js';
+import { MessageHandler, sandboxSender } from './core/outbox/message.handler.js';
+import { PaymentService } from './core/payments/payment.service.js';
+import { SettlementHandler } from './core/payments/settlement.handler.js';
+import type { BillerPort } from './core/ports/biller.port.js';
+import { systemClock, type Clock } from './core/ports/clock.port.js';
+import type { PaymentPort } from './core/ports/payment.port.js';
+import type { Store } from './core/ports/store.port.js';
+import { announceRecovery } from './core/watches.js';
+import { openDatabase, type Database } from './db/database.js';
+import { createHttpApp } from './http/http.app.js';
+import type { Logger } from './observability/logger.js';
+import { createMetrics, type Metrics } from './observability/metrics.js';
+
+export interface TasdeedOptions {
+  config: AppConfig;
+  catalogue: Catalogue;
+  logger: Logger;
+  clock?: Clock;
+  /** How often the reconciliation job looks for overdue payments. */
+  reconcileEveryMs?: number;
+}
+
+export interface Tasdeed {
+  readonly config: AppConfig;
+  readonly store: Store;
+  readonly conversation: ConversationService;
+  readonly payments: PaymentService;
+  readonly bills: BillService;
+  readonly dispatcher: OutboxDispatcher;
+  readonly translator: Translator;
+  readonly metrics: Metrics;
+  readonly webhookSecrets: ReadonlyMap<string, string>;
+  /** The HTTP server once listening. */
+  server: Server | null;
+  /** Starts the HTTP server, the dispatcher and the jobs. Resolves with the bound port. */
+  start(): Promise<number>;
+  /** Graceful stop: no new requests, in-flight work finished, database closed. */
+  stop(): Promise<void>;
+}
+
+export async function createTasdeed(options: TasdeedOptions): Promise<Tasdeed> {
+  const { config, catalogue, logger } = options;
+  const clock = options.clock ?? systemClock;
+  const metrics = createMetrics();
+  const database: Database = await openDatabase(config.database);
+  const store = database.store;
+
+  // Coverage: the catalogue seeds every biller × governorate the table does not have yet.
+  await store.seedCoverage(
+    catalogue.billers.flatMap((b) =>
+      GOVERNORATE_CODES.map((governorate) => ({
+        billerId: b.id,
+        governorate,
+        available: !(catalogue.coverage[b.id]?.unavailable ?? []).includes(governorate),
+      })),
+    ),
+  );
+
+  const translator = new Translator(catalogue);
+  const dispatcher = new OutboxDispatcher(store, clock, {
+    owner: `tasdeed-${process.pid}-${randomUUID().slice(0, 8)}`,
+    onOutcome: (item, outcome, seconds) => {
+      metrics.outboxItemsTotal.inc({ kind: item.kind, lane: item.lane, outcome: outcome.status });
+      metrics.outboxDispatchSeconds.observe({ kind: item.kind }, seconds);
+      if (outcome.status === 'failed') logger.warn({ itemId: item.id, kind: item.kind, error: outcome.error }, 'outbox item failed');
+    },
+    onError: (error, item) => logger.error({ err: error, itemId: item?.id }, 'outbox dispatcher error'),
+  });
+  const wake = () => dispatcher.notify();
+
+  const billers = new Map<string, BillerPort>();
+  for (const def of catalogue.billers) {
+    billers.set(
+      def.id,
+      createBiller(def, {
+        clock,
+        onBreakerStateChange: (billerId, state) => {
+          metrics.billerCircuitState.set({ biller: billerId }, state === 'closed' ? 0 : state === 'halfOpen' ? 1 : 2);
+          logger.warn({ biller: billerId, state }, 'biller circuit state changed');
+        },
+      }),
+    );
+  }
+  const channels = new Map<string, PaymentChannelAdapter>();
+  for (const def of catalogue.paymentChannels) {
+    channels.set(
+      def.id,
+      createPaymentChannel(def, {
+        clock,
+        publicUrl: config.publicUrl,
+        log: (msg, err) => logger.warn({ err, channel: def.id }, msg),
+      }),
+    );
+  }
+  const webhookSecrets = new Map([...channels].map(([id, c]) => [id, c.webhookSecret]));
+
+  const onRecovered = (kind: 'biller' | 'channel', id: string) => {
+    announceRecovery(store, kind, id)
+      .then((n) => {
+        if (n > 0) wake();
+      })
+      .catch((error: unknown) => logger.error({ err: error }, 'could not announce recovery'));
+  };
+  const bills = new BillService(store, billers, catalogue, clock, {
+    onBillerRecovered: (id) => onRecovered('biller', id),
+    onInquiry: (biller, outcome) => metrics.billerRequestsTotal.inc({ biller, outcome }),
+  });
+  const payments = new PaymentService(store, channels as ReadonlyMap<string, PaymentPort>, catalogue, clock, config.publicUrl, {
+    onTransition: (payment, from) => {
+      metrics.paymentsTotal.inc({ channel: payment.channelId, status: payment.status });
+      logger.info({ paymentId: payment.id, from, to: payment.status }, 'payment transition');
+      wake();
+    },
+    onAlert: (message, payment) =>
+      logger.warn({ paymentId: payment.id, heldReason: payment.heldReason, alert: 'staff' }, message),
+    onChannelRecovered: (id) => onRecovered('channel', id),
+  });
+  const conversation = new ConversationService(store, bills, payments, catalogue, clock);
+
+  const messages = new MessageHandler(store, translator, clock);
+  messages.setSender('sandbox-sms', sandboxSender).setSender('sandbox-telegram', sandboxSender);
+  dispatcher.register('message', messages.handle);
+  dispatcher.register(
+    'settlement',
+    new SettlementHandler(store, billers, clock, {
+      onAlert: (message, payment) => logger.warn({ paymentId: payment.id, alert: 'staff' }, message),
+    }).handle,
+  );
+
+  const app = createHttpApp({
+    config,
+    logger,
+    metrics,
+    store,
+    conversation,
+    payments,
+    translator,
+    webhookSecrets,
+    wake,
+  });
+
+  let reconcileTimer: NodeJS.Timeout | null = null;
+  let reconciling = false;
+  const reconcile = async () => {
+    if (reconciling) return;
+    reconciling = true;
+    try {
+      const n = await payments.reconcileDue();
+      if (n > 0) metrics.reconciliationChecksTotal.inc({ outcome: 'checked' }, n);
+    } catch (error) {
+      metrics.reconciliationChecksTotal.inc({ outcome: 'error' });
+      logger.error({ err: error }, 'reconciliation failed');
+    } finally {
+      reconciling = false;
+    }
+  };
+
+  const tasdeed: Tasdeed = {
+    config,
+    store,
+    conversation,
+    payments,
+    bills,
+    dispatcher,
+    translator,
+    metrics,
+    webhookSecrets,
+    server: null,
+    async start() {
+      const server = app.listen(config.port, config.host);
+      await new Promise<void>((resolve, reject) => {
+        server.once('listening', resolve);
+        server.once('error', reject);
+      });
+      tasdeed.server = server;
+      dispatcher.start();
+      reconcileTimer = setInterval(() => void reconcile(), options.reconcileEveryMs ?? 30_000);
+      reconcileTimer.unref();
+      void reconcile();
+      const address = server.address();
+      return typeof address === 'object' && address ? address.port : config.port;
+    },
+    async stop() {
+      if (reconcileTimer) clearInterval(reconcileTimer);
+      const server = tasdeed.server;
+      if (server) {
+        await new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          server.closeIdleConnections();
+        });
+      }
+      await dispatcher.stop();
+      for (const channel of channels.values()) channel.close?.();
+      await database.close();
+    },
+  };
+  return tasdeed;
+}

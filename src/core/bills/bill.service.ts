@@ -1,0 +1,113 @@
+/**
+ * Bill inquiry: ask the biller, remember the answer, and when the biller is down answer from
+ * the last known bill with its age. Never throws for the biller's sake.
+ */
+import type { BillerDefinition, Catalogue } from '../catalogue.js';
+import { BillerUnavailableError, type BillerPort } from '../ports/biller.port.js';
+import type { Clock } from '../ports/clock.port.js';
+import type { AccountSnapshot, BillRecord, Store } from '../ports/store.port.js';
+
+export type InquiryResult =
+  | { kind: 'fresh'; snapshot: AccountSnapshot }
+  | { kind: 'cached'; snapshot: AccountSnapshot; ageMs: number }
+  | { kind: 'unknown' }
+  | { kind: 'unavailable' };
+
+export interface BillServiceEvents {
+  /** A biller answered after it had been failing (used for "tell me when it is back"). */
+  onBillerRecovered?(billerId: string): void;
+  onInquiry?(billerId: string, outcome: 'ok' | 'unknown' | 'unavailable'): void;
+}
+
+export class BillService {
+  /** Billers whose last call failed; cleared by the next success. */
+  private readonly failing = new Set<string>();
+
+  constructor(
+    private readonly store: Store,
+    private readonly billers: ReadonlyMap<string, BillerPort>,
+    private readonly catalogue: Catalogue,
+    private readonly clock: Clock,
+    private readonly events: BillServiceEvents = {},
+  ) {}
+
+  biller(billerId: string): BillerDefinition | undefined {
+    return this.catalogue.billers.find((b) => b.id === billerId);
+  }
+
+  /** True while the biller's last answer was a failure. */
+  isDown(billerId: string): boolean {
+    return this.failing.has(billerId);
+  }
+
+  async inquire(billerId: string, account: string): Promise<InquiryResult> {
+    const port = this.billers.get(billerId);
+    if (!port) return { kind: 'unknown' };
+    try {
+      const answer = await port.getAccount(account);
+      this.markUp(billerId);
+      if (!answer) {
+        this.events.onInquiry?.(billerId, 'unknown');
+        return { kind: 'unknown' };
+      }
+      const fetchedAt = this.clock.now();
+      const snapshot: AccountSnapshot = {
+        billerId,
+        account,
+        holder: answer.holder,
+        governorate: answer.governorate,
+        fetchedAt,
+        bills: answer.bills.map(
+          (b): BillRecord => ({
+            billerId,
+            billId: b.id,
+            account,
+            period: b.period,
+            amountMinor: b.amountMinor,
+            currency: b.currency,
+            dueDate: b.dueDate,
+            status: b.status,
+            fetchedAt,
+          }),
+        ),
+      };
+      await this.store.saveAccountSnapshot(snapshot);
+      this.events.onInquiry?.(billerId, 'ok');
+      return { kind: 'fresh', snapshot: await this.withOurPayments(snapshot) };
+    } catch (error) {
+      if (!(error instanceof BillerUnavailableError)) throw error;
+      this.failing.add(billerId);
+      this.events.onInquiry?.(billerId, 'unavailable');
+      const cached = await this.store.getAccountSnapshot(billerId, account);
+      if (!cached) return { kind: 'unavailable' };
+      return {
+        kind: 'cached',
+        snapshot: await this.withOurPayments(cached),
+        ageMs: this.clock.now().getTime() - cached.fetchedAt.getTime(),
+      };
+    }
+  }
+
+  /** The unpaid bills, oldest due first. */
+  static unpaid(snapshot: AccountSnapshot): BillRecord[] {
+    return snapshot.bills
+      .filter((b) => b.status === 'unpaid')
+      .sort((a, b) => a.dueDate.localeCompare(b.dueDate));
+  }
+
+  private markUp(billerId: string): void {
+    if (this.failing.delete(billerId)) this.events.onBillerRecovered?.(billerId);
+  }
+
+  /** A bill we already collected is paid, even before the biller's books show it. */
+  private async withOurPayments(snapshot: AccountSnapshot): Promise<AccountSnapshot> {
+    const bills = await Promise.all(
+      snapshot.bills.map(async (bill) => {
+        if (bill.status === 'paid') return bill;
+        const paid = await this.store.succeededPaymentForBill(bill.billerId, bill.billId);
+        return paid ? { ...bill, status: 'paid' as const } : bill;
+      }),
+    );
+    return { ...snapshot, bills };
+  }
+}

@@ -1,0 +1,434 @@
+/**
+ * The conversation engine (DESIGN §9): one inbound message in, replies out as message keys
+ * with arguments and choices. Channel-neutral: Telegram, SMS and the sandbox all call it.
+ * Whatever must survive a restart (a pending question, a choice list) is in the database.
+ */
+import { parsePhoneNumberFromString } from 'libphonenumber-js/min';
+import { BillService, type InquiryResult } from '../bills/bill.service.js';
+import type { Catalogue } from '../catalogue.js';
+import { isGovernorateCode, mediumOf, type IdentityChannel, type Language } from '../domain.js';
+import { reply, type Choice, type ConversationResult, type Reply } from '../i18n/reply.js';
+import type { Clock } from '../ports/clock.port.js';
+import type { AccountSnapshot, BillRecord, IdentityRecord, Store, SubscriberRecord } from '../ports/store.port.js';
+import { PaymentService } from '../payments/payment.service.js';
+import { asciiDigits, isLatinScript } from '../text/normalize.js';
+import { Grammar, type Command } from './grammar.js';
+
+/** A question left open expires after this long; an old "1" must not pay a bill. */
+export const PENDING_TTL_MS = 30 * 60_000;
+
+type Pending =
+  | { kind: 'choices'; payloads: string[] }
+  | { kind: 'wallet'; payload: string };
+
+export interface InboundMessage {
+  channel: IdentityChannel;
+  address: string;
+  text?: string;
+  /** A choice's payload (a Telegram button, a sandbox choice). */
+  payload?: string;
+}
+
+export interface ConversationOutcome extends ConversationResult {
+  identity: IdentityRecord;
+  subscriber: SubscriberRecord;
+  /** False when nothing must be sent (an opted-out address writing again). */
+  deliver: boolean;
+}
+
+interface Turn {
+  identity: IdentityRecord;
+  subscriber: SubscriberRecord;
+  replies: Reply[];
+  choices: Choice[];
+  /** Set when the turn leaves a question open. */
+  pending?: Pending | null;
+}
+
+export class ConversationService {
+  readonly grammar: Grammar;
+
+  constructor(
+    private readonly store: Store,
+    private readonly bills: BillService,
+    private readonly payments: PaymentService,
+    private readonly catalogue: Catalogue,
+    private readonly clock: Clock,
+  ) {
+    this.grammar = new Grammar(catalogue);
+  }
+
+  async handle(message: InboundMessage): Promise<ConversationOutcome> {
+    const raw = message.payload ?? message.text ?? '';
+    const language: Language = isLatinScript(raw) ? 'en' : 'ar';
+    const { identity } = await this.store.ensureIdentity(message.channel, message.address, language);
+    const subscriber = await this.store.getSubscriber(identity.subscriberId);
+    if (!subscriber) throw new Error(`subscriber ${identity.subscriberId} vanished`);
+    const turn: Turn = { identity, subscriber, replies: [], choices: [] };
+
+    let command = this.grammar.parse(raw, { fromPayload: message.payload !== undefined });
+
+    // STOP / START / HELP as the whole message win over any open question.
+    if (command.type === 'stop') return this.finish(turn, await this.stop(turn));
+    if (command.type === 'start') return this.finish(turn, await this.start(turn));
+    if (identity.optedOut) return { ...this.result(turn), deliver: false };
+    if (command.type === 'help') return this.finish(turn, [reply('help')]);
+
+    const pending = this.openPending(subscriber);
+    if (pending?.kind === 'wallet' && command.type !== 'cancel' && message.payload === undefined) {
+      const wallet = toE164(raw);
+      if (!wallet) {
+        turn.pending = pending;
+        return this.finish(turn, [reply('wallet-invalid')]);
+      }
+      turn.subscriber = await this.store.updateSubscriber(subscriber.id, { walletNumber: wallet });
+      command = this.grammar.parse(pending.payload, { fromPayload: true });
+      turn.pending = null;
+    } else if (command.type === 'choice') {
+      const payload = pending?.kind === 'choices' ? pending.payloads[command.index - 1] : undefined;
+      if (!payload) {
+        if (pending) turn.pending = pending;
+        return this.finish(turn, [reply(pending ? 'choice-invalid' : 'help-short')]);
+      }
+      command = this.grammar.parse(payload, { fromPayload: true });
+    }
+
+    if (command.type === 'cancel') {
+      turn.pending = null;
+      return this.finish(turn, [reply(pending ? 'cancelled' : 'nothing-to-cancel')]);
+    }
+    const replies = await this.dispatch(turn, command);
+    return this.finish(turn, replies);
+  }
+
+  private async dispatch(turn: Turn, command: Command): Promise<Reply[]> {
+    switch (command.type) {
+      case 'bill':
+        return command.billerId && command.account
+          ? this.billInquiry(turn, command.billerId, command.account)
+          : this.allBills(turn);
+      case 'pay':
+        return this.pay(turn, command.billerId, command.account, command.channelId);
+      case 'add':
+        return this.follow(turn, command.billerId, command.account);
+      case 'remove': {
+        const removed = await this.store.unfollow(turn.subscriber.id, command.billerId, command.account);
+        return [reply(removed ? 'unfollowed' : 'not-followed', this.accountArgs(command.billerId, command.account))];
+      }
+      case 'accounts':
+        return this.listAccounts(turn);
+      case 'remind':
+        turn.subscriber = await this.store.updateSubscriber(turn.subscriber.id, { remindersEnabled: command.on });
+        return [reply(command.on ? 'remind-on' : 'remind-off')];
+      case 'language':
+        turn.subscriber = await this.store.updateSubscriber(turn.subscriber.id, { language: command.language });
+        return [reply('language-set')];
+      case 'old':
+        turn.subscriber = await this.store.updateSubscriber(turn.subscriber.id, {
+          showOldPounds: !turn.subscriber.showOldPounds,
+        });
+        return [reply(turn.subscriber.showOldPounds ? 'old-on' : 'old-off')];
+      case 'gov':
+        if (!command.code) return [reply('gov-unknown')];
+        turn.subscriber = await this.store.updateSubscriber(turn.subscriber.id, { governorate: command.code });
+        return [reply('gov-set', { gov: { gov: command.code } })];
+      case 'notify':
+        return this.notify(turn, command.target);
+      case 'watch-payment': {
+        await this.store.addWatch({
+          kind: 'payment',
+          target: command.paymentId,
+          subscriberId: turn.subscriber.id,
+          identityId: turn.identity.id,
+        });
+        return [reply('watch-set')];
+      }
+      case 'incomplete':
+        return this.incomplete(turn, command);
+      case 'choice':
+      case 'cancel':
+      case 'stop':
+      case 'start':
+      case 'help':
+        return [reply('help-short')];
+      case 'unknown':
+        return [reply('help-short')];
+    }
+  }
+
+  // ---- STOP / START --------------------------------------------------------------------
+
+  private async stop(turn: Turn): Promise<Reply[]> {
+    if (turn.identity.optedOut) return [];
+    await this.store.setOptedOut(turn.identity.id, true, this.clock.now());
+    turn.identity = { ...turn.identity, optedOut: true };
+    turn.pending = null;
+    return [reply('stopped')];
+  }
+
+  private async start(turn: Turn): Promise<Reply[]> {
+    if (turn.identity.optedOut) {
+      await this.store.setOptedOut(turn.identity.id, false, this.clock.now());
+      turn.identity = { ...turn.identity, optedOut: false };
+    }
+    turn.pending = null;
+    return [reply('welcome')];
+  }
+
+  // ---- Bills ---------------------------------------------------------------------------
+
+  private accountArgs(billerId: string, account: string) {
+    return { biller: { biller: billerId }, account };
+  }
+
+  private async billInquiry(turn: Turn, billerId: string, account: string): Promise<Reply[]> {
+    const result = await this.bills.inquire(billerId, account);
+    const replies = this.describeInquiry(billerId, account, result);
+    if (result.kind === 'fresh' || result.kind === 'cached') {
+      const unpaid = BillService.unpaid(result.snapshot);
+      if (unpaid.length > 0 && result.kind === 'fresh') {
+        turn.choices.push({ key: 'choice-pay', payload: `PAY ${billerId} ${account}` });
+      }
+      const follows = await this.store.followsOf(turn.subscriber.id);
+      if (!follows.some((f) => f.billerId === billerId && f.account === account)) {
+        turn.choices.push({ key: 'choice-follow', payload: `ADD ${billerId} ${account}` });
+      }
+    } else if (result.kind === 'unavailable') {
+      turn.choices.push({ key: 'choice-notify', payload: `NOTIFY ${billerId}` });
+    }
+    return replies;
+  }
+
+  private describeInquiry(billerId: string, account: string, result: InquiryResult): Reply[] {
+    const args = this.accountArgs(billerId, account);
+    switch (result.kind) {
+      case 'unknown':
+        return [reply('account-unknown', args)];
+      case 'unavailable':
+        return [reply('biller-unavailable', { biller: { biller: billerId } })];
+      case 'fresh':
+      case 'cached': {
+        const unpaid = BillService.unpaid(result.snapshot);
+        const lines: Reply[] =
+          unpaid.length === 0
+            ? [reply('bill-none-due', args)]
+            : unpaid.map((bill) => this.billLine(bill));
+        if (result.kind === 'cached') lines.push(reply('bill-cached', { biller: { biller: billerId }, age: { ago: result.ageMs } }));
+        return lines;
+      }
+    }
+  }
+
+  private billLine(bill: BillRecord): Reply {
+    return reply('bill-line', {
+      biller: { biller: bill.billerId },
+      account: bill.account,
+      amount: { money: bill.amountMinor },
+      period: bill.period,
+      due: { date: bill.dueDate },
+    });
+  }
+
+  private async allBills(turn: Turn): Promise<Reply[]> {
+    const follows = await this.store.followsOf(turn.subscriber.id);
+    if (follows.length === 0) return [reply('no-follows')];
+    const results = await Promise.all(follows.map((f) => this.bills.inquire(f.billerId, f.account)));
+    return follows.flatMap((f, i) => {
+      const result = results[i];
+      return result ? this.describeInquiry(f.billerId, f.account, result) : [];
+    });
+  }
+
+  private async follow(turn: Turn, billerId: string, account: string): Promise<Reply[]> {
+    const result = await this.bills.inquire(billerId, account);
+    const args = this.accountArgs(billerId, account);
+    if (result.kind === 'unknown') return [reply('account-unknown', args)];
+    if (result.kind === 'unavailable') {
+      turn.choices.push({ key: 'choice-notify', payload: `NOTIFY ${billerId}` });
+      return [reply('biller-unavailable', { biller: { biller: billerId } })];
+    }
+    const added = await this.store.follow(turn.subscriber.id, billerId, account);
+    const holder = maskName(result.snapshot.holder);
+    if (BillService.unpaid(result.snapshot).length > 0) {
+      turn.choices.push({ key: 'choice-bill', args, payload: `BILL ${billerId} ${account}` });
+    }
+    return [reply(added ? 'followed' : 'already-followed', { ...args, holder })];
+  }
+
+  private async listAccounts(turn: Turn): Promise<Reply[]> {
+    const follows = await this.store.followsOf(turn.subscriber.id);
+    if (follows.length === 0) return [reply('no-follows')];
+    for (const f of follows.slice(0, 8)) {
+      const args = this.accountArgs(f.billerId, f.account);
+      turn.choices.push({ key: 'choice-bill', args, payload: `BILL ${f.billerId} ${f.account}` });
+    }
+    return [
+      reply('accounts-header', { count: follows.length }),
+      ...follows.map((f) => reply('accounts-item', this.accountArgs(f.billerId, f.account))),
+    ];
+  }
+
+  private async notify(turn: Turn, target?: { kind: 'biller' | 'channel'; id: string }): Promise<Reply[]> {
+    if (!target) {
+      for (const b of this.catalogue.billers) {
+        turn.choices.push({ key: 'choice-biller', args: { biller: { biller: b.id } }, payload: `NOTIFY ${b.id}` });
+      }
+      return [reply('notify-which')];
+    }
+    const name = target.kind === 'biller' ? { biller: target.id } : { channel: target.id };
+    const down = target.kind === 'biller' ? this.bills.isDown(target.id) : this.payments.isChannelDown(target.id);
+    if (!down) return [reply('notify-up', { name })];
+    await this.store.addWatch({
+      kind: 'biller',
+      target: `${target.kind}:${target.id}`,
+      subscriberId: turn.subscriber.id,
+      identityId: turn.identity.id,
+    });
+    return [reply('notify-set', { name })];
+  }
+
+  private incomplete(turn: Turn, command: Extract<Command, { type: 'incomplete' }>): Reply[] {
+    const verb = { bill: 'BILL', pay: 'PAY', add: 'ADD', remove: 'REMOVE' }[command.intent];
+    if (command.problem === 'biller') {
+      if (command.account) {
+        for (const b of this.catalogue.billers) {
+          if (new RegExp(b.accountPattern).test(command.account)) {
+            turn.choices.push({
+              key: 'choice-biller',
+              args: { biller: { biller: b.id } },
+              payload: `${verb} ${b.id} ${command.account}`,
+            });
+          }
+        }
+      }
+      return [reply('need-biller')];
+    }
+    if (command.account && command.billerId) {
+      return [reply('account-invalid', this.accountArgs(command.billerId, command.account))];
+    }
+    return [reply('need-account', { biller: { biller: command.billerId ?? '' } })];
+  }
+
+  // ---- Payments ------------------------------------------------------------------------
+
+  private async pay(turn: Turn, billerId: string, account: string, channelId?: string): Promise<Reply[]> {
+    const args = this.accountArgs(billerId, account);
+    const inquiry = await this.bills.inquire(billerId, account);
+    if (inquiry.kind === 'unknown') return [reply('account-unknown', args)];
+    if (inquiry.kind !== 'fresh') {
+      turn.choices.push({ key: 'choice-notify', payload: `NOTIFY ${billerId}` });
+      return [reply('pay-biller-unavailable', { biller: { biller: billerId } })];
+    }
+    const snapshot: AccountSnapshot = inquiry.snapshot;
+    if (isGovernorateCode(snapshot.governorate)) {
+      const coverage = await this.store.getCoverage(billerId, snapshot.governorate);
+      if (coverage && !coverage.available) {
+        return [reply('pay-uncovered', { biller: { biller: billerId }, gov: { gov: snapshot.governorate } })];
+      }
+    }
+    const bill = BillService.unpaid(snapshot)[0];
+    if (!bill) return [reply('bill-none-due', args)];
+
+    const channel =
+      channelId ??
+      (turn.subscriber.lastPaymentChannel && this.payments.channelIds().includes(turn.subscriber.lastPaymentChannel)
+        ? turn.subscriber.lastPaymentChannel
+        : this.payments.channelIds()[0]);
+    if (!channel) return [reply('pay-channel-unavailable-now')];
+
+    const payer = this.payerAddress(turn);
+    if (!payer) {
+      turn.pending = { kind: 'wallet', payload: `PAY ${billerId} ${account} ${channel}` };
+      return [reply('ask-wallet')];
+    }
+
+    const outcome = await this.payments.initiate({ identity: turn.identity, bill, channelId: channel, payerAddress: payer });
+    const p = outcome.payment;
+    const payArgs = {
+      ...args,
+      amount: { money: p.amountMinor },
+      channel: { channel: p.channelId },
+      ref: p.id,
+    };
+    switch (outcome.kind) {
+      case 'started': {
+        const replies = [reply('pay-started', payArgs)];
+        if (p.instructions && mediumOf(turn.identity.channel) === 'telegram') {
+          replies.push(reply('pay-instructions', { text: p.instructions }));
+        }
+        return replies;
+      }
+      case 'same':
+        return [reply('pay-same', payArgs)];
+      case 'other-payer':
+        turn.choices.push({ key: 'choice-watch', payload: `WATCHPAY ${p.id}` });
+        return [reply('pay-other-payer', args)];
+      case 'channel-unavailable':
+        return [reply('pay-channel-unavailable', payArgs)];
+    }
+  }
+
+  /** An SMS sender pays from their own number; others give a wallet number once. */
+  private payerAddress(turn: Turn): string | null {
+    if (turn.identity.channel === 'sms') return turn.identity.address;
+    if (turn.identity.channel === 'sandbox-sms') {
+      const own = toE164(turn.identity.address);
+      if (own) return own;
+    }
+    return turn.subscriber.walletNumber;
+  }
+
+  // ---- Turn bookkeeping ----------------------------------------------------------------
+
+  private openPending(subscriber: SubscriberRecord): Pending | null {
+    if (!subscriber.pending || !subscriber.pendingAt) return null;
+    if (this.clock.now().getTime() - subscriber.pendingAt.getTime() > PENDING_TTL_MS) return null;
+    try {
+      const value = JSON.parse(subscriber.pending) as Pending;
+      return value.kind === 'choices' || value.kind === 'wallet' ? value : null;
+    } catch {
+      return null;
+    }
+  }
+
+  private async finish(turn: Turn, replies: Reply[]): Promise<ConversationOutcome> {
+    turn.replies.push(...replies);
+    // Choices offered now become the pending answer list ("1", "2" on SMS).
+    const next: Pending | null | undefined =
+      turn.pending !== undefined
+        ? turn.pending
+        : turn.choices.length > 0
+          ? { kind: 'choices', payloads: turn.choices.map((c) => c.payload) }
+          : null;
+    const stored = next ? JSON.stringify(next) : null;
+    if (stored !== turn.subscriber.pending) {
+      turn.subscriber = await this.store.updateSubscriber(turn.subscriber.id, {
+        pending: stored,
+        pendingAt: next ? this.clock.now() : null,
+      });
+    }
+    return { ...this.result(turn), deliver: true };
+  }
+
+  private result(turn: Turn): Omit<ConversationOutcome, 'deliver'> {
+    return { identity: turn.identity, subscriber: turn.subscriber, replies: turn.replies, choices: turn.choices };
+  }
+}
+
+/** Parses a phone number people type (local 09…, +963…, 00963…) to E.164; Syria by default. */
+export function toE164(text: string): string | null {
+  const cleaned = asciiDigits(text).replace(/[^\d+]/g, '').replace(/^00/, '+');
+  if (cleaned.length < 6) return null;
+  const phone = parsePhoneNumberFromString(cleaned, 'SY');
+  return phone?.isValid() ? phone.number : null;
+}
+
+/** "محمد خالد الأحمد" → "م*** خ*** ا***": enough to recognise, not enough to learn a name. */
+export function maskName(name: string): string {
+  return name
+    .trim()
+    .split(/\s+/)
+    .map((word) => `${[...word][0] ?? ''}***`)
+    .join(' ');
+}
+

@@ -1,0 +1,75 @@
+/**
+ * Posts a succeeded payment to its biller with the payment id as Idempotency-Key, retried
+ * until the biller acknowledges (DESIGN §5). A 409 (paid another way) holds it for staff.
+ */
+import { nextRetryAt } from '../outbox/retry.js';
+import { BillerUnavailableError, type BillerPort } from '../ports/biller.port.js';
+import type { Clock } from '../ports/clock.port.js';
+import type { OutboxItemRecord, OutboxOutcome, PaymentRecord, Store } from '../ports/store.port.js';
+
+export interface SettlementEvents {
+  onAlert?(message: string, payment: PaymentRecord): void;
+}
+
+export class SettlementHandler {
+  constructor(
+    private readonly store: Store,
+    private readonly billers: ReadonlyMap<string, BillerPort>,
+    private readonly clock: Clock,
+    private readonly events: SettlementEvents = {},
+  ) {}
+
+  readonly handle = async (item: OutboxItemRecord): Promise<OutboxOutcome> => {
+    const paymentId = (item.payload as { paymentId?: unknown } | null)?.paymentId;
+    if (typeof paymentId !== 'string') return { status: 'failed', error: 'malformed settlement payload' };
+    const payment = await this.store.getPayment(paymentId);
+    if (!payment) return { status: 'failed', error: `no payment ${paymentId}` };
+    if (payment.settlementStatus === 'acknowledged' || payment.settlementStatus === 'conflict') {
+      return { status: 'done' };
+    }
+    const biller = this.billers.get(payment.billerId);
+    const now = this.clock.now();
+    const retry = (error: string): OutboxOutcome => ({
+      status: 'retry',
+      error,
+      nextAttemptAt: nextRetryAt(now, item.attempts, true) ?? new Date(now.getTime() + 1_800_000),
+    });
+    if (!biller) return retry(`biller ${payment.billerId} is not configured`);
+    try {
+      const result = await biller.settle({
+        billId: payment.billId,
+        paymentId: payment.id,
+        amountMinor: payment.confirmedAmountMinor ?? payment.amountMinor,
+        channel: payment.channelId,
+        providerRef: payment.providerRef ?? '',
+        paidAt: payment.updatedAt,
+      });
+      await this.store.transaction(async (tx) => {
+        const current = await tx.getPayment(payment.id);
+        if (!current) return;
+        if (result === 'acknowledged') {
+          await tx.updatePayment(current.id, current.status, { settlementStatus: 'acknowledged', settledAt: now });
+          await tx.audit({ actor: `biller:${payment.billerId}`, entity: 'payment', entityId: payment.id, action: 'settled' });
+        } else {
+          const updated = await tx.updatePayment(current.id, current.status, {
+            settlementStatus: 'conflict',
+            ...(current.status === 'succeeded' ? { status: 'held' as const, heldReason: 'biller_conflict' as const } : {}),
+          });
+          await tx.audit({
+            actor: `biller:${payment.billerId}`,
+            entity: 'payment',
+            entityId: payment.id,
+            action: 'settlement-conflict',
+            fromState: current.status,
+            toState: updated?.status ?? current.status,
+          });
+        }
+      });
+      if (result === 'conflict') this.events.onAlert?.('biller answered 409: bill already paid another way', payment);
+      return { status: 'done' };
+    } catch (error) {
+      if (error instanceof BillerUnavailableError) return retry(error.message);
+      throw error;
+    }
+  };
+}

@@ -1,0 +1,105 @@
+/**
+ * The HTTP front: payment webhooks, the sandbox channel, the staff API, health and metrics
+ * (DESIGN §3). Handlers parse every body with a schema before the core sees it.
+ */
+import express, { type NextFunction, type Request, type Response } from 'express';
+import { randomUUID } from 'node:crypto';
+import { pinoHttp } from 'pino-http';
+import type { AppConfig } from '../config/env.js';
+import type { ConversationService } from '../core/conversation/conversation.service.js';
+import type { Translator } from '../core/i18n/translator.js';
+import type { PaymentService } from '../core/payments/payment.service.js';
+import type { Store } from '../core/ports/store.port.js';
+import type { Logger } from '../observability/logger.js';
+import type { Metrics } from '../observability/metrics.js';
+import { adminRouter } from './admin.routes.js';
+import { paymentWebhookRouter } from './payment-webhook.routes.js';
+import { sandboxRouter } from './sandbox.routes.js';
+
+export interface HttpDeps {
+  config: AppConfig;
+  logger: Logger;
+  metrics: Metrics;
+  store: Store;
+  conversation: ConversationService;
+  payments: PaymentService;
+  translator: Translator;
+  webhookSecrets: ReadonlyMap<string, string>;
+  /** Tells the dispatcher that new outbox rows are waiting. */
+  wake(): void;
+}
+
+export function createHttpApp(deps: HttpDeps): express.Express {
+  const { config, logger, metrics, store } = deps;
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', false);
+
+  app.use(
+    pinoHttp({
+      logger,
+      genReqId: (req, res) => {
+        const id = randomUUID();
+        res.setHeader('X-Request-Id', id);
+        return id;
+      },
+      autoLogging: { ignore: (req) => req.url === '/healthz' || req.url === '/metrics' },
+      customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : 'info'),
+    }),
+  );
+  app.use((req, res, next) => {
+    const started = process.hrtime.bigint();
+    res.on('finish', () => {
+      const route = routeLabel(req);
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      metrics.httpRequestsTotal.inc({ route, method: req.method, status: String(res.statusCode) });
+      metrics.httpRequestDurationSeconds.observe({ route, method: req.method }, seconds);
+    });
+    next();
+  });
+
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+  app.get('/readyz', async (_req, res) => {
+    try {
+      await store.ping();
+      res.json({ status: 'ready' });
+    } catch {
+      res.status(503).json({ status: 'unavailable', reason: 'database unreachable' });
+    }
+  });
+  app.get('/metrics', async (_req, res) => {
+    res.setHeader('Content-Type', metrics.registry.contentType);
+    res.send(await metrics.registry.metrics());
+  });
+
+  app.use('/payments/webhook', paymentWebhookRouter(deps));
+  if (config.sandbox) app.use('/sandbox', sandboxRouter(deps));
+  app.use('/admin', adminRouter(deps));
+
+  app.use((_req, res) => {
+    res.status(404).json({ error: 'not_found' });
+  });
+  app.use((error: unknown, req: Request, res: Response, _next: NextFunction) => {
+    const status = httpStatusOf(error);
+    if (status >= 500) req.log.error({ err: error }, 'request failed');
+    if (res.headersSent) return;
+    res.status(status).json({ error: status === 413 ? 'too_large' : status === 400 ? 'bad_request' : 'internal_error' });
+  });
+  return app;
+}
+
+/** Express and body-parser errors carry a status; anything else is ours (500). */
+function httpStatusOf(error: unknown): number {
+  if (typeof error === 'object' && error !== null) {
+    const status = (error as { status?: unknown; statusCode?: unknown }).status ?? (error as { statusCode?: unknown }).statusCode;
+    if (typeof status === 'number' && status >= 400 && status < 600) return status;
+  }
+  return 500;
+}
+
+function routeLabel(req: Request): string {
+  const route = (req.route as { path?: string } | undefined)?.path;
+  return route ? `${req.baseUrl}${route}` : req.baseUrl || 'unmatched';
+}

@@ -1,0 +1,79 @@
+/**
+ * `POST /payments/webhook/:channelId` (DESIGN §5): verify the raw bytes, then apply the event
+ * once. 2xx only after the event is durably applied, so a channel retries anything else.
+ */
+import express, { Router } from 'express';
+import { z } from 'zod';
+import { qirsh } from '../core/money.js';
+import { verifyWebhookSignature } from '../core/payments/webhook-signature.js';
+import type { HttpDeps } from './http.app.js';
+
+const eventSchema = z.object({
+  eventId: z.string().min(1).max(200),
+  providerRef: z.string().min(1).max(200),
+  reference: z.string().min(1).max(200),
+  status: z.enum(['pending', 'succeeded', 'failed', 'expired']),
+  amountMinor: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER).nullish(),
+  occurredAt: z.iso.datetime({ offset: true }).nullish(),
+});
+
+export function paymentWebhookRouter({ payments, webhookSecrets, metrics, wake }: HttpDeps): Router {
+  const router = Router();
+  router.post('/:channelId', express.raw({ type: () => true, limit: '64kb' }), async (req, res) => {
+    const channelId = req.params.channelId ?? '';
+    const secret = webhookSecrets.get(channelId);
+    const count = (outcome: string) => metrics.paymentWebhooksTotal.inc({ channel: secret ? channelId : 'unknown', outcome });
+    if (!secret) {
+      count('unknown_channel');
+      res.status(404).json({ error: 'unknown_channel' });
+      return;
+    }
+    const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+    const check = verifyWebhookSignature(secret, raw, req.get('X-Tasdeed-Signature'), new Date());
+    if (check !== 'ok') {
+      count(`signature_${check}`);
+      req.log.warn({ channel: channelId, check }, 'payment webhook refused');
+      res.status(401).json({ error: 'invalid_signature', reason: check });
+      return;
+    }
+    let body: unknown;
+    try {
+      body = JSON.parse(raw.toString('utf8'));
+    } catch {
+      count('malformed');
+      res.status(400).json({ error: 'malformed_body', reason: 'not JSON' });
+      return;
+    }
+    const parsed = eventSchema.safeParse(body);
+    if (!parsed.success) {
+      count('malformed');
+      res.status(400).json({ error: 'malformed_body', reason: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ') });
+      return;
+    }
+    const e = parsed.data;
+    const outcome = await payments.applyEvent(
+      channelId,
+      {
+        eventId: e.eventId,
+        providerRef: e.providerRef,
+        reference: e.reference,
+        status: e.status,
+        amountMinor: e.amountMinor === null || e.amountMinor === undefined ? null : qirsh(e.amountMinor),
+        occurredAt: e.occurredAt ? new Date(e.occurredAt) : null,
+      },
+      'webhook',
+    );
+    count(outcome);
+    if (outcome === 'unknown-payment') {
+      res.status(404).json({ error: 'unknown_payment' });
+      return;
+    }
+    if (outcome === 'ref-mismatch') {
+      res.status(422).json({ error: 'provider_ref_mismatch' });
+      return;
+    }
+    wake();
+    res.status(200).json({ ok: true, outcome });
+  });
+  return router;
+}
