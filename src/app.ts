@@ -4,7 +4,11 @@
  */
 import type { Server } from 'node:http';
 import { randomUUID } from 'node:crypto';
-import { createBiller, createPaymentChannel, type PaymentChannelAdapter } from './adapters/factory.js';
+import {
+  createBiller,
+  createPaymentChannel,
+  type PaymentChannelAdapter,
+} from './adapters/factory.js';
 import type { AppConfig } from './config/env.js';
 import { BillService } from './core/bills/bill.service.js';
 import type { Catalogue } from './core/catalogue.js';
@@ -17,7 +21,6 @@ import { PaymentService } from './core/payments/payment.service.js';
 import { SettlementHandler } from './core/payments/settlement.handler.js';
 import type { BillerPort } from './core/ports/biller.port.js';
 import { systemClock, type Clock } from './core/ports/clock.port.js';
-import type { PaymentPort } from './core/ports/payment.port.js';
 import type { Store } from './core/ports/store.port.js';
 import { announceRecovery } from './core/watches.js';
 import { openDatabase, type Database } from './db/database.js';
@@ -76,9 +79,14 @@ export async function createTasdeed(options: TasdeedOptions): Promise<Tasdeed> {
     onOutcome: (item, outcome, seconds) => {
       metrics.outboxItemsTotal.inc({ kind: item.kind, lane: item.lane, outcome: outcome.status });
       metrics.outboxDispatchSeconds.observe({ kind: item.kind }, seconds);
-      if (outcome.status === 'failed') logger.warn({ itemId: item.id, kind: item.kind, error: outcome.error }, 'outbox item failed');
+      if (outcome.status === 'failed')
+        logger.warn(
+          { itemId: item.id, kind: item.kind, error: outcome.error },
+          'outbox item failed',
+        );
     },
-    onError: (error, item) => logger.error({ err: error, itemId: item?.id }, 'outbox dispatcher error'),
+    onError: (error, item) =>
+      logger.error({ err: error, itemId: item?.id }, 'outbox dispatcher error'),
   });
   const wake = () => dispatcher.notify();
 
@@ -89,7 +97,10 @@ export async function createTasdeed(options: TasdeedOptions): Promise<Tasdeed> {
       createBiller(def, {
         clock,
         onBreakerStateChange: (billerId, state) => {
-          metrics.billerCircuitState.set({ biller: billerId }, state === 'closed' ? 0 : state === 'halfOpen' ? 1 : 2);
+          metrics.billerCircuitState.set(
+            { biller: billerId },
+            state === 'closed' ? 0 : state === 'halfOpen' ? 1 : 2,
+          );
           logger.warn({ biller: billerId, state }, 'biller circuit state changed');
         },
       }),
@@ -119,14 +130,17 @@ export async function createTasdeed(options: TasdeedOptions): Promise<Tasdeed> {
     onBillerRecovered: (id) => onRecovered('biller', id),
     onInquiry: (biller, outcome) => metrics.billerRequestsTotal.inc({ biller, outcome }),
   });
-  const payments = new PaymentService(store, channels as ReadonlyMap<string, PaymentPort>, catalogue, clock, config.publicUrl, {
+  const payments = new PaymentService(store, channels, catalogue, clock, config.publicUrl, {
     onTransition: (payment, from) => {
       metrics.paymentsTotal.inc({ channel: payment.channelId, status: payment.status });
       logger.info({ paymentId: payment.id, from, to: payment.status }, 'payment transition');
       wake();
     },
     onAlert: (message, payment) =>
-      logger.warn({ paymentId: payment.id, heldReason: payment.heldReason, alert: 'staff' }, message),
+      logger.warn(
+        { paymentId: payment.id, heldReason: payment.heldReason, alert: 'staff' },
+        message,
+      ),
     onChannelRecovered: (id) => onRecovered('channel', id),
   });
   const conversation = new ConversationService(store, bills, payments, catalogue, clock);
@@ -137,7 +151,8 @@ export async function createTasdeed(options: TasdeedOptions): Promise<Tasdeed> {
   dispatcher.register(
     'settlement',
     new SettlementHandler(store, billers, clock, {
-      onAlert: (message, payment) => logger.warn({ paymentId: payment.id, alert: 'staff' }, message),
+      onAlert: (message, payment) =>
+        logger.warn({ paymentId: payment.id, alert: 'staff' }, message),
     }).handle,
   );
 

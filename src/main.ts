@@ -15,7 +15,9 @@ function fail(lines: string[]): never {
 
 async function main(): Promise<void> {
   const env = parseEnv(process.env);
-  const catalogue = loadCatalogue(env.ok ? env.config.cataloguePath : (process.env.TASDEED_CATALOGUE?.trim() || null));
+  const catalogue = loadCatalogue(
+    env.ok ? env.config.cataloguePath : process.env.TASDEED_CATALOGUE?.trim() || null,
+  );
   const problems = [...(env.ok ? [] : env.problems), ...(catalogue.ok ? [] : catalogue.problems)];
   if (!env.ok || !catalogue.ok) fail(problems);
 
@@ -35,7 +37,9 @@ async function main(): Promise<void> {
     fail([
       code === 'EADDRINUSE'
         ? `PORT: ${config.host}:${config.port} is already in use`
-        : error instanceof Error ? error.message : String(error),
+        : error instanceof Error
+          ? error.message
+          : String(error),
     ]);
   }
   logger.info(

@@ -44,7 +44,9 @@ async function freePort(): Promise<number> {
 
 async function answers(url: string): Promise<boolean> {
   try {
-    const res = await fetch(`${url}/sandbox/messages?channel=sms&from=probe`, { signal: AbortSignal.timeout(1500) });
+    const res = await fetch(`${url}/sandbox/messages?channel=sms&from=probe`, {
+      signal: AbortSignal.timeout(1500),
+    });
     return res.ok;
   } catch {
     return false;
@@ -56,11 +58,19 @@ async function connect(): Promise<{ url: string; local: Tasdeed | null }> {
   const url = explicit ?? `http://localhost:${process.env.PORT ?? '3000'}`;
   if (await answers(url)) return { url, local: null };
   if (explicit) {
-    process.stderr.write(`chat: nothing answers at ${explicit}/sandbox (is Tasdeed running with the sandbox on?)\n`);
+    process.stderr.write(
+      `chat: nothing answers at ${explicit}/sandbox (is Tasdeed running with the sandbox on?)\n`,
+    );
     process.exit(1);
   }
   const port = await freePort();
-  const env = parseEnv({ ...process.env, PORT: String(port), HOST: '127.0.0.1', PUBLIC_URL: `http://127.0.0.1:${port}`, TASDEED_SANDBOX: '1' });
+  const env = parseEnv({
+    ...process.env,
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    PUBLIC_URL: `http://127.0.0.1:${port}`,
+    TASDEED_SANDBOX: '1',
+  });
   if (!env.ok) {
     for (const p of env.problems) process.stderr.write(`chat: ${p}\n`);
     process.exit(1);
@@ -71,7 +81,12 @@ async function connect(): Promise<{ url: string; local: Tasdeed | null }> {
     process.exit(1);
   }
   const logger = createLogger({ level: process.env.LOG_LEVEL ?? 'silent' });
-  const local = await createTasdeed({ config: env.config, catalogue: catalogue.catalogue, logger, reconcileEveryMs: 5_000 });
+  const local = await createTasdeed({
+    config: env.config,
+    catalogue: catalogue.catalogue,
+    logger,
+    reconcileEveryMs: 5_000,
+  });
   await local.start();
   return { url: `http://127.0.0.1:${port}`, local };
 }
@@ -92,15 +107,21 @@ async function send(url: string, line: string): Promise<void> {
     headers: { 'Content-Type': 'application/json' },
     body: JSON.stringify(body),
   });
-  const data = (await res.json()) as { replies?: string[]; choices?: Array<{ label: string; payload: string }> };
+  const data = (await res.json()) as {
+    replies?: string[];
+    choices?: Array<{ label: string; payload: string }>;
+  };
   print((data.replies ?? []).map((r) => `< ${r.replace(/\n/g, '\n  ')}`));
   choices = data.choices ?? [];
-  if (channel === 'telegram' && choices.length > 0) print(choices.map((c, i) => `  [${i + 1}] ${c.label}`));
+  if (channel === 'telegram' && choices.length > 0)
+    print(choices.map((c, i) => `  [${i + 1}] ${c.label}`));
 }
 
 async function poll(url: string): Promise<void> {
   try {
-    const res = await fetch(`${url}/sandbox/messages?channel=${channel}&from=${encodeURIComponent(from)}&after=${lastSeen}`);
+    const res = await fetch(
+      `${url}/sandbox/messages?channel=${channel}&from=${encodeURIComponent(from)}&after=${lastSeen}`,
+    );
     const data = (await res.json()) as { messages?: Array<{ id: number; text: string }> };
     for (const m of data.messages ?? []) {
       lastSeen = Math.max(lastSeen, m.id);
@@ -114,7 +135,9 @@ async function poll(url: string): Promise<void> {
 async function main(): Promise<void> {
   const { url, local } = await connect();
   await poll(url); // skip nothing: show what waited for this identity
-  process.stderr.write(`Tasdeed chat as ${channel.toUpperCase()} user ${from} at ${url}${local ? ' (started here)' : ''}. Ctrl-D to leave.\n`);
+  process.stderr.write(
+    `Tasdeed chat as ${channel.toUpperCase()} user ${from} at ${url}${local ? ' (started here)' : ''}. Ctrl-D to leave.\n`,
+  );
   const timer = setInterval(() => void poll(url), 1000);
   const rl = createInterface({ input: process.stdin, terminal: false });
   let queue = Promise.resolve();

@@ -8,7 +8,8 @@ export type Qirsh = number & { readonly __brand: 'Qirsh' };
 const QIRSH_PER_OLD_POUND = 1;
 
 export function qirsh(value: number): Qirsh {
-  if (!Number.isSafeInteger(value)) throw new RangeError(`not an integer amount of qirsh: ${value}`);
+  if (!Number.isSafeInteger(value))
+    throw new RangeError(`not an integer amount of qirsh: ${value}`);
   return value as Qirsh;
 }
 

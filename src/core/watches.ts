@@ -4,7 +4,11 @@
  */
 import type { Store } from './ports/store.port.js';
 
-export async function announceRecovery(store: Store, kind: 'biller' | 'channel', id: string): Promise<number> {
+export async function announceRecovery(
+  store: Store,
+  kind: 'biller' | 'channel',
+  id: string,
+): Promise<number> {
   return store.transaction(async (tx) => {
     const watches = await tx.takeWatches('biller', `${kind}:${id}`);
     for (const watch of watches) {
@@ -13,7 +17,10 @@ export async function announceRecovery(store: Store, kind: 'biller' | 'channel',
         lane: 'reply',
         dedupeKey: `back:${watch.id}`,
         identityId: watch.identityId,
-        payload: { key: 'back-online', args: { name: kind === 'biller' ? { biller: id } : { channel: id } } },
+        payload: {
+          key: 'back-online',
+          args: { name: kind === 'biller' ? { biller: id } : { channel: id } },
+        },
       });
     }
     return watches.length;

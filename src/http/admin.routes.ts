@@ -46,7 +46,9 @@ export function adminRouter({ config, payments, store, wake }: HttpDeps): Router
       res.status(400).json({ error: 'bad_request', reason: 'status must be a payment status' });
       return;
     }
-    res.json({ payments: await store.listPayments(parsed.data.status ? { status: parsed.data.status } : {}) });
+    res.json({
+      payments: await store.listPayments(parsed.data.status ? { status: parsed.data.status } : {}),
+    });
   });
 
   router.get('/payments/:id', async (req, res) => {
@@ -55,18 +57,31 @@ export function adminRouter({ config, payments, store, wake }: HttpDeps): Router
       res.status(404).json({ error: 'unknown_payment' });
       return;
     }
-    const [events, audit] = await Promise.all([store.paymentEvents(payment.id), store.auditTrail('payment', payment.id)]);
+    const [events, audit] = await Promise.all([
+      store.paymentEvents(payment.id),
+      store.auditTrail('payment', payment.id),
+    ]);
     res.json({ payment, events, audit });
   });
 
   router.post('/payments/:id/resolve', express.json({ limit: '8kb' }), async (req, res) => {
     const parsed = resolveSchema.safeParse(req.body);
     if (!parsed.success) {
-      res.status(400).json({ error: 'bad_request', reason: 'expected { "status": "succeeded"|"failed", "note": "…" }' });
+      res
+        .status(400)
+        .json({
+          error: 'bad_request',
+          reason: 'expected { "status": "succeeded"|"failed", "note": "…" }',
+        });
       return;
     }
     const id = req.params.id ?? '';
-    const resolved = await payments.resolveHeld(id, parsed.data.status, parsed.data.note, 'staff:api');
+    const resolved = await payments.resolveHeld(
+      id,
+      parsed.data.status,
+      parsed.data.note,
+      'staff:api',
+    );
     if (!resolved) {
       const existing = await store.getPayment(id);
       res.status(existing ? 409 : 404).json({

@@ -26,7 +26,7 @@ export interface HttpDeps {
   translator: Translator;
   webhookSecrets: ReadonlyMap<string, string>;
   /** Tells the dispatcher that new outbox rows are waiting. */
-  wake(): void;
+  wake: () => void;
 }
 
 export function createHttpApp(deps: HttpDeps): express.Express {
@@ -85,7 +85,11 @@ export function createHttpApp(deps: HttpDeps): express.Express {
     const status = httpStatusOf(error);
     if (status >= 500) req.log.error({ err: error }, 'request failed');
     if (res.headersSent) return;
-    res.status(status).json({ error: status === 413 ? 'too_large' : status === 400 ? 'bad_request' : 'internal_error' });
+    res
+      .status(status)
+      .json({
+        error: status === 413 ? 'too_large' : status === 400 ? 'bad_request' : 'internal_error',
+      });
   });
   return app;
 }
@@ -93,7 +97,9 @@ export function createHttpApp(deps: HttpDeps): express.Express {
 /** Express and body-parser errors carry a status; anything else is ours (500). */
 function httpStatusOf(error: unknown): number {
   if (typeof error === 'object' && error !== null) {
-    const status = (error as { status?: unknown; statusCode?: unknown }).status ?? (error as { statusCode?: unknown }).statusCode;
+    const status =
+      (error as { status?: unknown; statusCode?: unknown }).status ??
+      (error as { statusCode?: unknown }).statusCode;
     if (typeof status === 'number' && status >= 400 && status < 600) return status;
   }
   return 500;

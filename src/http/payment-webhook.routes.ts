@@ -17,12 +17,18 @@ const eventSchema = z.object({
   occurredAt: z.iso.datetime({ offset: true }).nullish(),
 });
 
-export function paymentWebhookRouter({ payments, webhookSecrets, metrics, wake }: HttpDeps): Router {
+export function paymentWebhookRouter({
+  payments,
+  webhookSecrets,
+  metrics,
+  wake,
+}: HttpDeps): Router {
   const router = Router();
   router.post('/:channelId', express.raw({ type: () => true, limit: '64kb' }), async (req, res) => {
     const channelId = req.params.channelId ?? '';
     const secret = webhookSecrets.get(channelId);
-    const count = (outcome: string) => metrics.paymentWebhooksTotal.inc({ channel: secret ? channelId : 'unknown', outcome });
+    const count = (outcome: string) =>
+      metrics.paymentWebhooksTotal.inc({ channel: secret ? channelId : 'unknown', outcome });
     if (!secret) {
       count('unknown_channel');
       res.status(404).json({ error: 'unknown_channel' });
@@ -47,7 +53,12 @@ export function paymentWebhookRouter({ payments, webhookSecrets, metrics, wake }
     const parsed = eventSchema.safeParse(body);
     if (!parsed.success) {
       count('malformed');
-      res.status(400).json({ error: 'malformed_body', reason: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ') });
+      res
+        .status(400)
+        .json({
+          error: 'malformed_body',
+          reason: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '),
+        });
       return;
     }
     const e = parsed.data;
@@ -58,7 +69,8 @@ export function paymentWebhookRouter({ payments, webhookSecrets, metrics, wake }
         providerRef: e.providerRef,
         reference: e.reference,
         status: e.status,
-        amountMinor: e.amountMinor === null || e.amountMinor === undefined ? null : qirsh(e.amountMinor),
+        amountMinor:
+          e.amountMinor === null || e.amountMinor === undefined ? null : qirsh(e.amountMinor),
         occurredAt: e.occurredAt ? new Date(e.occurredAt) : null,
       },
       'webhook',

@@ -12,8 +12,22 @@ const medium = z.enum(['sms', 'telegram']);
 const sender = z.string().trim().min(1).max(64);
 
 const inboundSchema = z.union([
-  z.object({ channel: medium, from: sender, text: z.string().max(5000), payload: z.undefined().optional() }).strict(),
-  z.object({ channel: medium, from: sender, payload: z.string().min(1).max(256), text: z.undefined().optional() }).strict(),
+  z
+    .object({
+      channel: medium,
+      from: sender,
+      text: z.string().max(5000),
+      payload: z.undefined().optional(),
+    })
+    .strict(),
+  z
+    .object({
+      channel: medium,
+      from: sender,
+      payload: z.string().min(1).max(256),
+      text: z.undefined().optional(),
+    })
+    .strict(),
 ]);
 
 const listSchema = z.object({
@@ -26,14 +40,21 @@ function sandboxChannel(m: 'sms' | 'telegram'): IdentityChannel {
   return m === 'sms' ? 'sandbox-sms' : 'sandbox-telegram';
 }
 
-export function sandboxRouter({ conversation, translator, store, metrics, wake }: HttpDeps): Router {
+export function sandboxRouter({
+  conversation,
+  translator,
+  store,
+  metrics,
+  wake,
+}: HttpDeps): Router {
   const router = Router();
   router.post('/messages', express.json({ limit: '32kb' }), async (req, res) => {
     const parsed = inboundSchema.safeParse(req.body);
     if (!parsed.success) {
       res.status(400).json({
         error: 'bad_request',
-        reason: 'expected { "channel": "sms"|"telegram", "from": "…", "text": "…" } or { …, "payload": "…" }',
+        reason:
+          'expected { "channel": "sms"|"telegram", "from": "…", "text": "…" } or { …, "payload": "…" }',
       });
       return;
     }
@@ -42,7 +63,9 @@ export function sandboxRouter({ conversation, translator, store, metrics, wake }
     const outcome = await conversation.handle({
       channel: sandboxChannel(channel),
       address: from,
-      ...(parsed.data.payload !== undefined ? { payload: parsed.data.payload } : { text: parsed.data.text ?? '' }),
+      ...(parsed.data.payload !== undefined
+        ? { payload: parsed.data.payload }
+        : { text: parsed.data.text ?? '' }),
     });
     wake();
     if (!outcome.deliver) {
@@ -57,13 +80,22 @@ export function sandboxRouter({ conversation, translator, store, metrics, wake }
   router.get('/messages', async (req, res) => {
     const parsed = listSchema.safeParse(req.query);
     if (!parsed.success) {
-      res.status(400).json({ error: 'bad_request', reason: 'expected ?channel=sms|telegram&from=…&after=<id>' });
+      res
+        .status(400)
+        .json({ error: 'bad_request', reason: 'expected ?channel=sms|telegram&from=…&after=<id>' });
       return;
     }
-    const identity = await store.findIdentity(sandboxChannel(parsed.data.channel), parsed.data.from);
+    const identity = await store.findIdentity(
+      sandboxChannel(parsed.data.channel),
+      parsed.data.from,
+    );
     const items = identity ? await store.sentMessages(identity.id, parsed.data.after, 100) : [];
     res.json({
-      messages: items.map((m) => ({ id: m.id, text: m.text ?? '', at: (m.doneAt ?? m.createdAt).toISOString() })),
+      messages: items.map((m) => ({
+        id: m.id,
+        text: m.text ?? '',
+        at: (m.doneAt ?? m.createdAt).toISOString(),
+      })),
     });
   });
   return router;

@@ -57,19 +57,17 @@ export class BillService {
         holder: answer.holder,
         governorate: answer.governorate,
         fetchedAt,
-        bills: answer.bills.map(
-          (b): BillRecord => ({
-            billerId,
-            billId: b.id,
-            account,
-            period: b.period,
-            amountMinor: b.amountMinor,
-            currency: b.currency,
-            dueDate: b.dueDate,
-            status: b.status,
-            fetchedAt,
-          }),
-        ),
+        bills: answer.bills.map((b): BillRecord => ({
+          billerId,
+          billId: b.id,
+          account,
+          period: b.period,
+          amountMinor: b.amountMinor,
+          currency: b.currency,
+          dueDate: b.dueDate,
+          status: b.status,
+          fetchedAt,
+        })),
       };
       await this.store.saveAccountSnapshot(snapshot);
       this.events.onInquiry?.(billerId, 'ok');

@@ -9,17 +9,21 @@ import type { Catalogue } from '../catalogue.js';
 import { isGovernorateCode, mediumOf, type IdentityChannel, type Language } from '../domain.js';
 import { reply, type Choice, type ConversationResult, type Reply } from '../i18n/reply.js';
 import type { Clock } from '../ports/clock.port.js';
-import type { AccountSnapshot, BillRecord, IdentityRecord, Store, SubscriberRecord } from '../ports/store.port.js';
-import { PaymentService } from '../payments/payment.service.js';
+import type {
+  AccountSnapshot,
+  BillRecord,
+  IdentityRecord,
+  Store,
+  SubscriberRecord,
+} from '../ports/store.port.js';
+import type { PaymentService } from '../payments/payment.service.js';
 import { asciiDigits, isLatinScript } from '../text/normalize.js';
 import { Grammar, type Command } from './grammar.js';
 
 /** A question left open expires after this long; an old "1" must not pay a bill. */
 export const PENDING_TTL_MS = 30 * 60_000;
 
-type Pending =
-  | { kind: 'choices'; payloads: string[] }
-  | { kind: 'wallet'; payload: string };
+type Pending = { kind: 'choices'; payloads: string[] } | { kind: 'wallet'; payload: string };
 
 export interface InboundMessage {
   channel: IdentityChannel;
@@ -61,7 +65,11 @@ export class ConversationService {
   async handle(message: InboundMessage): Promise<ConversationOutcome> {
     const raw = message.payload ?? message.text ?? '';
     const language: Language = isLatinScript(raw) ? 'en' : 'ar';
-    const { identity } = await this.store.ensureIdentity(message.channel, message.address, language);
+    const { identity } = await this.store.ensureIdentity(
+      message.channel,
+      message.address,
+      language,
+    );
     const subscriber = await this.store.getSubscriber(identity.subscriberId);
     if (!subscriber) throw new Error(`subscriber ${identity.subscriberId} vanished`);
     const turn: Turn = { identity, subscriber, replies: [], choices: [] };
@@ -112,16 +120,29 @@ export class ConversationService {
       case 'add':
         return this.follow(turn, command.billerId, command.account);
       case 'remove': {
-        const removed = await this.store.unfollow(turn.subscriber.id, command.billerId, command.account);
-        return [reply(removed ? 'unfollowed' : 'not-followed', this.accountArgs(command.billerId, command.account))];
+        const removed = await this.store.unfollow(
+          turn.subscriber.id,
+          command.billerId,
+          command.account,
+        );
+        return [
+          reply(
+            removed ? 'unfollowed' : 'not-followed',
+            this.accountArgs(command.billerId, command.account),
+          ),
+        ];
       }
       case 'accounts':
         return this.listAccounts(turn);
       case 'remind':
-        turn.subscriber = await this.store.updateSubscriber(turn.subscriber.id, { remindersEnabled: command.on });
+        turn.subscriber = await this.store.updateSubscriber(turn.subscriber.id, {
+          remindersEnabled: command.on,
+        });
         return [reply(command.on ? 'remind-on' : 'remind-off')];
       case 'language':
-        turn.subscriber = await this.store.updateSubscriber(turn.subscriber.id, { language: command.language });
+        turn.subscriber = await this.store.updateSubscriber(turn.subscriber.id, {
+          language: command.language,
+        });
         return [reply('language-set')];
       case 'old':
         turn.subscriber = await this.store.updateSubscriber(turn.subscriber.id, {
@@ -130,7 +151,9 @@ export class ConversationService {
         return [reply(turn.subscriber.showOldPounds ? 'old-on' : 'old-off')];
       case 'gov':
         if (!command.code) return [reply('gov-unknown')];
-        turn.subscriber = await this.store.updateSubscriber(turn.subscriber.id, { governorate: command.code });
+        turn.subscriber = await this.store.updateSubscriber(turn.subscriber.id, {
+          governorate: command.code,
+        });
         return [reply('gov-set', { gov: { gov: command.code } })];
       case 'notify':
         return this.notify(turn, command.target);
@@ -213,7 +236,10 @@ export class ConversationService {
           unpaid.length === 0
             ? [reply('bill-none-due', args)]
             : unpaid.map((bill) => this.billLine(bill));
-        if (result.kind === 'cached') lines.push(reply('bill-cached', { biller: { biller: billerId }, age: { ago: result.ageMs } }));
+        if (result.kind === 'cached')
+          lines.push(
+            reply('bill-cached', { biller: { biller: billerId }, age: { ago: result.ageMs } }),
+          );
         return lines;
       }
     }
@@ -232,7 +258,9 @@ export class ConversationService {
   private async allBills(turn: Turn): Promise<Reply[]> {
     const follows = await this.store.followsOf(turn.subscriber.id);
     if (follows.length === 0) return [reply('no-follows')];
-    const results = await Promise.all(follows.map((f) => this.bills.inquire(f.billerId, f.account)));
+    const results = await Promise.all(
+      follows.map((f) => this.bills.inquire(f.billerId, f.account)),
+    );
     return follows.flatMap((f, i) => {
       const result = results[i];
       return result ? this.describeInquiry(f.billerId, f.account, result) : [];
@@ -268,15 +296,25 @@ export class ConversationService {
     ];
   }
 
-  private async notify(turn: Turn, target?: { kind: 'biller' | 'channel'; id: string }): Promise<Reply[]> {
+  private async notify(
+    turn: Turn,
+    target?: { kind: 'biller' | 'channel'; id: string },
+  ): Promise<Reply[]> {
     if (!target) {
       for (const b of this.catalogue.billers) {
-        turn.choices.push({ key: 'choice-biller', args: { biller: { biller: b.id } }, payload: `NOTIFY ${b.id}` });
+        turn.choices.push({
+          key: 'choice-biller',
+          args: { biller: { biller: b.id } },
+          payload: `NOTIFY ${b.id}`,
+        });
       }
       return [reply('notify-which')];
     }
     const name = target.kind === 'biller' ? { biller: target.id } : { channel: target.id };
-    const down = target.kind === 'biller' ? this.bills.isDown(target.id) : this.payments.isChannelDown(target.id);
+    const down =
+      target.kind === 'biller'
+        ? this.bills.isDown(target.id)
+        : this.payments.isChannelDown(target.id);
     if (!down) return [reply('notify-up', { name })];
     await this.store.addWatch({
       kind: 'biller',
@@ -311,7 +349,12 @@ export class ConversationService {
 
   // ---- Payments ------------------------------------------------------------------------
 
-  private async pay(turn: Turn, billerId: string, account: string, channelId?: string): Promise<Reply[]> {
+  private async pay(
+    turn: Turn,
+    billerId: string,
+    account: string,
+    channelId?: string,
+  ): Promise<Reply[]> {
     const args = this.accountArgs(billerId, account);
     const inquiry = await this.bills.inquire(billerId, account);
     if (inquiry.kind === 'unknown') return [reply('account-unknown', args)];
@@ -323,7 +366,12 @@ export class ConversationService {
     if (isGovernorateCode(snapshot.governorate)) {
       const coverage = await this.store.getCoverage(billerId, snapshot.governorate);
       if (coverage && !coverage.available) {
-        return [reply('pay-uncovered', { biller: { biller: billerId }, gov: { gov: snapshot.governorate } })];
+        return [
+          reply('pay-uncovered', {
+            biller: { biller: billerId },
+            gov: { gov: snapshot.governorate },
+          }),
+        ];
       }
     }
     const bill = BillService.unpaid(snapshot)[0];
@@ -331,7 +379,8 @@ export class ConversationService {
 
     const channel =
       channelId ??
-      (turn.subscriber.lastPaymentChannel && this.payments.channelIds().includes(turn.subscriber.lastPaymentChannel)
+      (turn.subscriber.lastPaymentChannel &&
+      this.payments.channelIds().includes(turn.subscriber.lastPaymentChannel)
         ? turn.subscriber.lastPaymentChannel
         : this.payments.channelIds()[0]);
     if (!channel) return [reply('pay-channel-unavailable-now')];
@@ -342,7 +391,12 @@ export class ConversationService {
       return [reply('ask-wallet')];
     }
 
-    const outcome = await this.payments.initiate({ identity: turn.identity, bill, channelId: channel, payerAddress: payer });
+    const outcome = await this.payments.initiate({
+      identity: turn.identity,
+      bill,
+      channelId: channel,
+      payerAddress: payer,
+    });
     const p = outcome.payment;
     const payArgs = {
       ...args,
@@ -411,13 +465,20 @@ export class ConversationService {
   }
 
   private result(turn: Turn): Omit<ConversationOutcome, 'deliver'> {
-    return { identity: turn.identity, subscriber: turn.subscriber, replies: turn.replies, choices: turn.choices };
+    return {
+      identity: turn.identity,
+      subscriber: turn.subscriber,
+      replies: turn.replies,
+      choices: turn.choices,
+    };
   }
 }
 
 /** Parses a phone number people type (local 09…, +963…, 00963…) to E.164; Syria by default. */
 export function toE164(text: string): string | null {
-  const cleaned = asciiDigits(text).replace(/[^\d+]/g, '').replace(/^00/, '+');
+  const cleaned = asciiDigits(text)
+    .replace(/[^\d+]/g, '')
+    .replace(/^00/, '+');
   if (cleaned.length < 6) return null;
   const phone = parsePhoneNumberFromString(cleaned, 'SY');
   return phone?.isValid() ? phone.number : null;
@@ -431,4 +492,3 @@ export function maskName(name: string): string {
     .map((word) => `${[...word][0] ?? ''}***`)
     .join(' ');
 }
-

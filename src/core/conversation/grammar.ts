@@ -65,12 +65,17 @@ export class Grammar {
     put(['فاتورة', 'فواتير', 'فواتيري', 'bill', 'bills', '/bills'], { type: 'bill' });
     put(['حساباتي', 'accounts', '/accounts'], { type: 'accounts' });
     put(['تذكير تشغيل', 'remind on', 'reminders on'], { type: 'remind', on: true });
-    put(['تذكير إيقاف', 'تذكير ايقاف', 'remind off', 'reminders off'], { type: 'remind', on: false });
+    put(['تذكير إيقاف', 'تذكير ايقاف', 'remind off', 'reminders off'], {
+      type: 'remind',
+      on: false,
+    });
     put(['عربي', 'عربية', 'arabic'], { type: 'language', language: 'ar' });
     put(['english', 'انجليزي', 'انكليزي'], { type: 'language', language: 'en' });
     put(['قديم', 'old'], { type: 'old' });
     put(['الغاء', 'إلغاء', 'cancel', '/cancel'], { type: 'cancel' });
-    put(['إيقاف', 'ايقاف', 'stop', 'unsubscribe', '/stop', 'stopall', 'end', 'quit'], { type: 'stop' });
+    put(['إيقاف', 'ايقاف', 'stop', 'unsubscribe', '/stop', 'stopall', 'end', 'quit'], {
+      type: 'stop',
+    });
     put(['بدء', 'ابدأ', 'start', '/start', 'unstop'], { type: 'start' });
     put(['مساعدة', 'مساعده', '؟', '?', 'help', '/help', 'info'], { type: 'help' });
     put(['أخبرني', 'اخبرني', 'notify'], { type: 'notify' });
@@ -90,17 +95,25 @@ export class Grammar {
       ['remove', 'remove'],
       ['unfollow', 'remove'],
     ];
-    const aliases = (items: Array<{ id: string; aliases: string[]; name: { ar: string; en: string } }>) =>
+    const aliases = (
+      items: Array<{ id: string; aliases: string[]; name: { ar: string; en: string } }>,
+    ) =>
       items
         .flatMap((item) =>
-          [item.id, item.name.ar, item.name.en, ...item.aliases].map((a): [string, string] => [n(a), item.id]),
+          [item.id, item.name.ar, item.name.en, ...item.aliases].map((a): [string, string] => [
+            n(a),
+            item.id,
+          ]),
         )
         .filter(([alias]) => alias.length > 0)
         // Longest first so that "rif dimashq" wins over "rif", "ريف دمشق" over "دمشق".
         .sort((a, b) => b[0].length - a[0].length);
 
     const governorates = GOVERNORATES.flatMap((g) =>
-      [g.code, g.ar, g.en, g.ar.replace(/^ال/, '')].map((a): [string, GovernorateCode] => [n(a), g.code]),
+      [g.code, g.ar, g.en, g.ar.replace(/^ال/, '')].map((a): [string, GovernorateCode] => [
+        n(a),
+        g.code,
+      ]),
     ).sort((a, b) => b[0].length - a[0].length);
 
     this.vocab = {
@@ -190,7 +203,8 @@ export class Grammar {
       }
     }
     if (intent === 'bill' && !billerId && !account && rest === '') return { type: 'bill' };
-    if (!billerId) return { type: 'incomplete', intent, problem: 'biller', ...(account ? { account } : {}) };
+    if (!billerId)
+      return { type: 'incomplete', intent, problem: 'biller', ...(account ? { account } : {}) };
     if (!account) return { type: 'incomplete', intent, problem: 'account', billerId };
     const biller = this.catalogue.billers.find((b) => b.id === billerId);
     if (biller && !new RegExp(biller.accountPattern).test(account)) {
@@ -199,13 +213,18 @@ export class Grammar {
     if (intent === 'pay') {
       const channel = tail ? this.takeAlias(this.vocab.channelAliases, tail) : null;
       if (tail && (!channel || channel.rest !== '')) return { type: 'unknown' };
-      return channel ? { type: 'pay', billerId, account, channelId: channel.id } : { type: 'pay', billerId, account };
+      return channel
+        ? { type: 'pay', billerId, account, channelId: channel.id }
+        : { type: 'pay', billerId, account };
     }
     if (tail !== '') return { type: 'unknown' };
     return { type: intent, billerId, account };
   }
 
-  private takeAlias(aliases: Array<[string, string]>, text: string): { id: string; rest: string } | null {
+  private takeAlias(
+    aliases: Array<[string, string]>,
+    text: string,
+  ): { id: string; rest: string } | null {
     for (const [alias, id] of aliases) {
       if (text === alias) return { id, rest: '' };
       if (text.startsWith(`${alias} `)) return { id, rest: text.slice(alias.length + 1) };

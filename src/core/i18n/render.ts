@@ -22,9 +22,12 @@ export function renderTurn(
   const ctx = { language: subscriber.language, medium, showOldPounds: subscriber.showOldPounds };
   const clean = (text: string) => (medium === 'sms' || options.plain ? stripIsolation(text) : text);
   const replies = turn.replies.map((r) => clean(translator.render(r, ctx)));
-  const choices = turn.choices.map((c) => ({ label: clean(translator.render(c, ctx)), payload: c.payload }));
+  const choices = turn.choices.map((c) => ({
+    label: clean(translator.render(c, ctx)),
+    payload: c.payload,
+  }));
   if (medium === 'sms' && choices.length > 0 && replies.length > 0) {
-    const numbered = choices.map((c, i) => `${i + 1}) ${c.label}`).join(" ");
+    const numbered = choices.map((c, i) => `${i + 1}) ${c.label}`).join(' ');
     replies[replies.length - 1] = `${replies[replies.length - 1]}\n${numbered}`;
   }
   return { replies, choices };

@@ -59,13 +59,16 @@ export class Translator {
   render(reply: Reply | Choice, ctx: RenderContext): string {
     const bundle = this.bundle(ctx.language);
     const message = bundle.getMessage(reply.key);
-    if (!message?.value) throw new MissingMessageError(`no message "${reply.key}" in ${ctx.language}`);
+    if (!message?.value)
+      throw new MissingMessageError(`no message "${reply.key}" in ${ctx.language}`);
     const pattern =
       ctx.medium === 'sms' && message.attributes.sms ? message.attributes.sms : message.value;
     const errors: Error[] = [];
     const text = bundle.formatPattern(pattern, this.resolveArgs(reply.args, ctx), errors);
     if (errors.length > 0) {
-      throw new MissingMessageError(`message "${reply.key}": ${errors.map((e) => e.message).join('; ')}`);
+      throw new MissingMessageError(
+        `message "${reply.key}": ${errors.map((e) => e.message).join('; ')}`,
+      );
     }
     return text;
   }
@@ -76,7 +79,10 @@ export class Translator {
     return bundle;
   }
 
-  private resolveArgs(args: ReplyArgs | undefined, ctx: RenderContext): Record<string, FluentVariable> {
+  private resolveArgs(
+    args: ReplyArgs | undefined,
+    ctx: RenderContext,
+  ): Record<string, FluentVariable> {
     const out: Record<string, FluentVariable> = {};
     for (const [name, value] of Object.entries(args ?? {})) out[name] = this.resolveArg(value, ctx);
     return out;
@@ -126,7 +132,11 @@ function agoArgs(ms: number, language: Language): ReplyArgs {
   const minutes = Math.max(1, Math.round(ms / 60_000));
   const hours = Math.round(minutes / 60);
   const [unit, count] =
-    minutes < 60 ? ['minutes', minutes] : hours < 48 ? ['hours', hours] : ['days', Math.round(hours / 24)];
+    minutes < 60
+      ? ['minutes', minutes]
+      : hours < 48
+        ? ['hours', hours]
+        : ['days', Math.round(hours / 24)];
   return { unit, count, plural: new Intl.PluralRules(language).select(count) };
 }
 

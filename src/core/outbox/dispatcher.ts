@@ -69,7 +69,12 @@ export class OutboxDispatcher {
   async drain(): Promise<number> {
     let handled = 0;
     for (;;) {
-      const batch = await this.store.claimOutbox(this.options.owner, this.clock.now(), this.leaseMs, this.inFlight);
+      const batch = await this.store.claimOutbox(
+        this.options.owner,
+        this.clock.now(),
+        this.leaseMs,
+        this.inFlight,
+      );
       if (batch.length === 0) return handled;
       await Promise.all(batch.map((item) => this.handle(item)));
       handled += batch.length;
@@ -82,7 +87,12 @@ export class OutboxDispatcher {
       let claimed: OutboxItemRecord[] = [];
       if (free > 0) {
         try {
-          claimed = await this.store.claimOutbox(this.options.owner, this.clock.now(), this.leaseMs, free);
+          claimed = await this.store.claimOutbox(
+            this.options.owner,
+            this.clock.now(),
+            this.leaseMs,
+            free,
+          );
         } catch (error) {
           this.options.onError?.(error);
         }
@@ -125,7 +135,11 @@ export class OutboxDispatcher {
     try {
       outcome = handler
         ? await handler(item)
-        : { status: 'retry', error: `no handler for ${item.kind}`, nextAttemptAt: new Date(this.clock.now().getTime() + 60_000) };
+        : {
+            status: 'retry',
+            error: `no handler for ${item.kind}`,
+            nextAttemptAt: new Date(this.clock.now().getTime() + 60_000),
+          };
     } catch (error) {
       this.options.onError?.(error, item);
       outcome = {

@@ -6,7 +6,13 @@ import { mediumOf, type IdentityChannel } from '../domain.js';
 import type { Reply } from '../i18n/reply.js';
 import { stripIsolation, type Translator } from '../i18n/translator.js';
 import type { Clock } from '../ports/clock.port.js';
-import type { IdentityRecord, OutboxItemRecord, OutboxOutcome, Store, SubscriberRecord } from '../ports/store.port.js';
+import type {
+  IdentityRecord,
+  OutboxItemRecord,
+  OutboxOutcome,
+  Store,
+  SubscriberRecord,
+} from '../ports/store.port.js';
 import { nextRetryAt } from './retry.js';
 
 export type SendResult =
@@ -27,7 +33,11 @@ export interface MessageSender {
 }
 
 export function isReply(value: unknown): value is Reply {
-  return typeof value === 'object' && value !== null && typeof (value as { key?: unknown }).key === 'string';
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as { key?: unknown }).key === 'string'
+  );
 }
 
 export class MessageHandler {
@@ -56,7 +66,11 @@ export class MessageHandler {
     if (!sender) {
       const at = nextRetryAt(now, item.attempts);
       return at
-        ? { status: 'retry', error: `channel ${identity.channel} is not configured`, nextAttemptAt: at }
+        ? {
+            status: 'retry',
+            error: `channel ${identity.channel} is not configured`,
+            nextAttemptAt: at,
+          }
         : { status: 'failed', error: `channel ${identity.channel} is not configured` };
     }
     if (!isReply(item.payload)) return { status: 'failed', error: 'malformed message payload' };
@@ -72,10 +86,13 @@ export class MessageHandler {
       case 'sent':
         return { status: 'sent', text, providerMessageId: result.providerMessageId ?? null };
       case 'temporary': {
-        const at = result.retryAfterMs !== undefined
-          ? new Date(now.getTime() + result.retryAfterMs)
-          : nextRetryAt(now, item.attempts);
-        return at ? { status: 'retry', error: result.error, nextAttemptAt: at } : { status: 'failed', error: result.error };
+        const at =
+          result.retryAfterMs !== undefined
+            ? new Date(now.getTime() + result.retryAfterMs)
+            : nextRetryAt(now, item.attempts);
+        return at
+          ? { status: 'retry', error: result.error, nextAttemptAt: at }
+          : { status: 'failed', error: result.error };
       }
       case 'permanent':
         return { status: 'failed', error: result.error };

@@ -45,12 +45,7 @@ export type InitiateOutcome =
   | { kind: 'channel-unavailable'; payment: PaymentRecord };
 
 export type EventOutcome =
-  | 'applied'
-  | 'ignored'
-  | 'held'
-  | 'duplicate'
-  | 'unknown-payment'
-  | 'ref-mismatch';
+  'applied' | 'ignored' | 'held' | 'duplicate' | 'unknown-payment' | 'ref-mismatch';
 
 export interface PaymentServiceEvents {
   onTransition?(payment: PaymentRecord, from: PaymentStatus): void;
@@ -120,7 +115,12 @@ export class PaymentService {
           action: 'create',
           fromState: null,
           toState: 'created',
-          detail: { billerId: bill.billerId, billId: bill.billId, amountMinor: bill.amountMinor, channelId },
+          detail: {
+            billerId: bill.billerId,
+            billId: bill.billId,
+            amountMinor: bill.amountMinor,
+            channelId,
+          },
         });
         await tx.updateSubscriber(identity.subscriberId, { lastPaymentChannel: channelId });
       }
@@ -150,7 +150,8 @@ export class PaymentService {
         payer: { channel: payment.channelId, address: payment.payerAddress },
         callbackUrl: `${this.publicUrl}/payments/webhook/${encodeURIComponent(payment.channelId)}`,
       });
-      if (this.failingChannels.delete(payment.channelId)) this.events.onChannelRecovered?.(payment.channelId);
+      if (this.failingChannels.delete(payment.channelId))
+        this.events.onChannelRecovered?.(payment.channelId);
       const updated = await this.store.transaction(async (tx) => {
         const current = await tx.getPayment(payment.id);
         if (!current) return null;
@@ -163,21 +164,27 @@ export class PaymentService {
           }
           const next = await tx.updatePayment(current.id, current.status, patch);
           if (next && current.status === 'created') {
-            await this.auditTransition(tx, 'channel', current, 'pending', { providerRef: answer.providerRef });
+            await this.auditTransition(tx, 'channel', current, 'pending', {
+              providerRef: answer.providerRef,
+            });
           }
           return next ?? current;
         }
         return current;
       });
       if (updated && answer.status !== 'pending') {
-        await this.applyEvent(payment.channelId, {
-          eventId: `initiate:${payment.id}`,
-          providerRef: answer.providerRef,
-          reference: payment.id,
-          status: answer.status,
-          amountMinor: null,
-          occurredAt: null,
-        }, 'initiate');
+        await this.applyEvent(
+          payment.channelId,
+          {
+            eventId: `initiate:${payment.id}`,
+            providerRef: answer.providerRef,
+            reference: payment.id,
+            status: answer.status,
+            amountMinor: null,
+            occurredAt: null,
+          },
+          'initiate',
+        );
         return (await this.store.getPayment(payment.id)) ?? updated;
       }
       return updated;
@@ -186,7 +193,9 @@ export class PaymentService {
         this.failingChannels.add(payment.channelId);
         // No answer may still mean the channel took it: reconciliation repeats the same
         // idempotent request on its schedule.
-        await this.store.updatePayment(payment.id, 'created', { nextReconcileAt: this.firstReconcileAt(payment) });
+        await this.store.updatePayment(payment.id, 'created', {
+          nextReconcileAt: this.firstReconcileAt(payment),
+        });
         return null;
       }
       throw error;
@@ -210,7 +219,8 @@ export class PaymentService {
     const outcome = await this.store.transaction(async (tx): Promise<EventOutcome> => {
       const payment = await tx.getPayment(event.reference);
       if (!payment || payment.channelId !== channelId) return 'unknown-payment';
-      if (payment.providerRef !== null && payment.providerRef !== event.providerRef) return 'ref-mismatch';
+      if (payment.providerRef !== null && payment.providerRef !== event.providerRef)
+        return 'ref-mismatch';
       const decision = this.decide(payment, event.status, event.amountMinor);
       const fresh = await tx.recordPaymentEvent({
         channelId,
@@ -220,7 +230,8 @@ export class PaymentService {
         status: event.status,
         amountMinor: event.amountMinor,
         occurredAt: event.occurredAt,
-        outcome: decision.kind === 'move' ? (decision.to === 'held' ? 'held' : 'applied') : 'ignored',
+        outcome:
+          decision.kind === 'move' ? (decision.to === 'held' ? 'held' : 'applied') : 'ignored',
       });
       if (!fresh) return 'duplicate';
       if (decision.kind === 'ignore') return 'ignored';
@@ -252,7 +263,8 @@ export class PaymentService {
     amount: Qirsh | null,
   ): { kind: 'ignore' } | { kind: 'move'; to: PaymentStatus; reason?: HeldReason } {
     const open = payment.status === 'created' || payment.status === 'pending';
-    const awaitingAnswer = open || (payment.status === 'held' && payment.heldReason === 'reconciliation_exhausted');
+    const awaitingAnswer =
+      open || (payment.status === 'held' && payment.heldReason === 'reconciliation_exhausted');
     switch (status) {
       case 'pending':
         return payment.status === 'created' ? { kind: 'move', to: 'pending' } : { kind: 'ignore' };
@@ -313,7 +325,12 @@ export class PaymentService {
     }
   }
 
-  private async notifyPayer(tx: Store, payment: PaymentRecord, what: string, message: Reply): Promise<void> {
+  private async notifyPayer(
+    tx: Store,
+    payment: PaymentRecord,
+    what: string,
+    message: Reply,
+  ): Promise<void> {
     await tx.enqueue({
       kind: 'message',
       lane: 'reply',
@@ -390,14 +407,18 @@ export class PaymentService {
     const current = await this.store.getPayment(payment.id);
     if (!current || FINAL.has(current.status) || current.status === 'held') return;
     if (status && status !== 'pending' && current.providerRef) {
-      await this.applyEvent(current.channelId, {
-        eventId: `reconcile:${current.id}:${attempt}`,
-        providerRef: current.providerRef,
-        reference: current.id,
-        status,
-        amountMinor: amount,
-        occurredAt: null,
-      }, 'reconcile');
+      await this.applyEvent(
+        current.channelId,
+        {
+          eventId: `reconcile:${current.id}:${attempt}`,
+          providerRef: current.providerRef,
+          reference: current.id,
+          status,
+          amountMinor: amount,
+          occurredAt: null,
+        },
+        'reconcile',
+      );
       return;
     }
     const nextOffset = RECONCILE_SCHEDULE_MINUTES[attempt];

@@ -21,7 +21,8 @@ export class SettlementHandler {
 
   readonly handle = async (item: OutboxItemRecord): Promise<OutboxOutcome> => {
     const paymentId = (item.payload as { paymentId?: unknown } | null)?.paymentId;
-    if (typeof paymentId !== 'string') return { status: 'failed', error: 'malformed settlement payload' };
+    if (typeof paymentId !== 'string')
+      return { status: 'failed', error: 'malformed settlement payload' };
     const payment = await this.store.getPayment(paymentId);
     if (!payment) return { status: 'failed', error: `no payment ${paymentId}` };
     if (payment.settlementStatus === 'acknowledged' || payment.settlementStatus === 'conflict') {
@@ -48,12 +49,22 @@ export class SettlementHandler {
         const current = await tx.getPayment(payment.id);
         if (!current) return;
         if (result === 'acknowledged') {
-          await tx.updatePayment(current.id, current.status, { settlementStatus: 'acknowledged', settledAt: now });
-          await tx.audit({ actor: `biller:${payment.billerId}`, entity: 'payment', entityId: payment.id, action: 'settled' });
+          await tx.updatePayment(current.id, current.status, {
+            settlementStatus: 'acknowledged',
+            settledAt: now,
+          });
+          await tx.audit({
+            actor: `biller:${payment.billerId}`,
+            entity: 'payment',
+            entityId: payment.id,
+            action: 'settled',
+          });
         } else {
           const updated = await tx.updatePayment(current.id, current.status, {
             settlementStatus: 'conflict',
-            ...(current.status === 'succeeded' ? { status: 'held' as const, heldReason: 'biller_conflict' as const } : {}),
+            ...(current.status === 'succeeded'
+              ? { status: 'held' as const, heldReason: 'biller_conflict' as const }
+              : {}),
           });
           await tx.audit({
             actor: `biller:${payment.billerId}`,
@@ -65,7 +76,8 @@ export class SettlementHandler {
           });
         }
       });
-      if (result === 'conflict') this.events.onAlert?.('biller answered 409: bill already paid another way', payment);
+      if (result === 'conflict')
+        this.events.onAlert?.('biller answered 409: bill already paid another way', payment);
       return { status: 'done' };
     } catch (error) {
       if (error instanceof BillerUnavailableError) return retry(error.message);

@@ -7,10 +7,7 @@ export type SignatureCheck = 'ok' | 'missing' | 'malformed' | 'stale' | 'mismatc
 
 /** `X-Tasdeed-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, t + "." + raw body)>`. */
 export function signWebhook(secret: string, rawBody: Buffer | string, unixSeconds: number): string {
-  const mac = createHmac('sha256', secret)
-    .update(`${unixSeconds}.`)
-    .update(rawBody)
-    .digest('hex');
+  const mac = createHmac('sha256', secret).update(`${unixSeconds}.`).update(rawBody).digest('hex');
   return `t=${unixSeconds},v1=${mac}`;
 }
 

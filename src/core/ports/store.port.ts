@@ -69,10 +69,7 @@ export interface CoverageRecord {
 export type PaymentStatus = 'created' | 'pending' | 'succeeded' | 'failed' | 'expired' | 'held';
 
 export type HeldReason =
-  | 'amount_mismatch'
-  | 'reconciliation_exhausted'
-  | 'biller_conflict'
-  | 'late_success';
+  'amount_mismatch' | 'reconciliation_exhausted' | 'biller_conflict' | 'late_success';
 
 /** none: nothing to settle; queued: in the outbox; acknowledged; conflict (409). */
 export type SettlementStatus = 'none' | 'queued' | 'acknowledged' | 'conflict';
@@ -164,7 +161,8 @@ export interface AuditRecord extends Required<Omit<AuditEntry, 'detail'>> {
 /** Lanes, in the order the dispatcher serves them: a person's reply, then work, then bulk. */
 export type OutboxLane = 'reply' | 'work' | 'bulk';
 export type OutboxKind = 'message' | 'settlement';
-export type OutboxStatus = 'queued' | 'leased' | 'sent' | 'done' | 'failed' | 'cancelled' | 'skipped';
+export type OutboxStatus =
+  'queued' | 'leased' | 'sent' | 'done' | 'failed' | 'cancelled' | 'skipped';
 
 export interface NewOutboxItem {
   kind: OutboxKind;
@@ -270,7 +268,7 @@ export interface Store {
     expectedStatus: PaymentStatus,
     patch: PaymentPatch,
   ): Promise<PaymentRecord | null>;
-  /** Payments still pending whose next reconciliation time has come. */
+  /** Payments still open (created or pending) whose next reconciliation time has come. */
   paymentsToReconcile(now: Date, limit: number): Promise<PaymentRecord[]>;
   listPayments(filter: { status?: PaymentStatus }): Promise<PaymentRecord[]>;
   /** Payments with a succeeded settlement-free status for a bill (paid through us). */
@@ -290,7 +288,12 @@ export interface Store {
    * Leases up to `limit` items that are due (queued, or leased with an expired lease) in lane
    * order, then id order.
    */
-  claimOutbox(owner: string, now: Date, leaseMs: number, limit: number): Promise<OutboxItemRecord[]>;
+  claimOutbox(
+    owner: string,
+    now: Date,
+    leaseMs: number,
+    limit: number,
+  ): Promise<OutboxItemRecord[]>;
   /** Records the outcome of a leased item; ignored if `owner` no longer holds the lease. */
   finishOutbox(id: number, owner: string, outcome: OutboxOutcome, now: Date): Promise<boolean>;
   getOutboxItem(id: number): Promise<OutboxItemRecord | null>;

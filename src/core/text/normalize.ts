@@ -10,16 +10,16 @@ const TATWEEL = /\u0640/g;
 const DIACRITICS = /[\u0610-\u061A\u064B-\u065F\u0670\u06D6-\u06ED]/g;
 
 const LETTER_FORMS: Record<string, string> = {
-  'أ': 'ا',
-  'إ': 'ا',
-  'آ': 'ا',
-  'ٱ': 'ا',
-  'ة': 'ه',
-  'ى': 'ي',
-  'ی': 'ي', // Persian yeh
-  'ک': 'ك', // keheh
-  'ؤ': 'و',
-  'ئ': 'ي',
+  أ: 'ا',
+  إ: 'ا',
+  آ: 'ا',
+  ٱ: 'ا',
+  ة: 'ه',
+  ى: 'ي',
+  ی: 'ي', // Persian yeh
+  ک: 'ك', // keheh
+  ؤ: 'و',
+  ئ: 'ي',
 };
 
 /** Arabic-Indic (U+0660…) and Eastern Arabic-Indic (U+06F0…) digits to ASCII. */

@@ -1,0 +1,539 @@
+/**
+ * The process environment, parsed and validated once at start (DESIGN §3) into a typed
+ * {@link AppConfig}. Nothing else reads `process.env`.
+ *
+ * Rules every variable follows:
+ * - unset, empty or blank = its default; values are trimmed;
+ * - a variable that is set is checked even when its feature is off (a typo is a typo);
+ *   a variable a feature needs is required only when that feature is on;
+ * - each problem is one line naming the variable, what was wrong and what is expected;
+ *   all problems are collected, and secret values never appear in them.
+ */
+
+/** pino's levels, plus `silent`. */
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export const SMS_GATEWAYS = ['twilio', 'android'] as const;
+export type SmsGatewayName = (typeof SMS_GATEWAYS)[number];
+
+export type DatabaseConfig =
+  /** `file` is the path from the URL as written: a relative path is relative to the working directory. */
+  { kind: 'sqlite'; file: string } | { kind: 'postgresql'; url: string };
+
+interface TelegramCommon {
+  token: string;
+  /** Bot API base URL, without a trailing slash. */
+  apiRoot: string;
+  /** Telegram user ids allowed staff commands. */
+  staffIds: number[];
+}
+
+/** Telegram settings; the webhook secret exists only in webhook mode. */
+export type TelegramConfig =
+  | (TelegramCommon & { mode: 'polling' })
+  | (TelegramCommon & { mode: 'webhook'; webhookSecret: string });
+
+export interface TwilioConfig {
+  accountSid: string;
+  authToken: string;
+  /** Sender: an E.164 number, a messaging service SID or an alphanumeric sender id, as Twilio takes it. */
+  from: string;
+  /** Twilio REST base URL, without a trailing slash. */
+  apiRoot: string;
+}
+
+export interface AndroidSmsConfig {
+  /** The gateway's API base URL, without a trailing slash. */
+  url: string;
+  user: string;
+  password: string;
+  /** Signs the gateway's webhooks (`X-Signature`). */
+  webhookSecret: string;
+}
+
+export interface SmsConfig {
+  /** Gateways in the order of `SMS_GATEWAY` (the first is the fallback route); empty = SMS off. */
+  gateways: SmsGatewayName[];
+  /** Number prefixes (`+` and digits) each gateway serves for messages that are not replies. */
+  routes: Record<SmsGatewayName, string[]>;
+  /** Present exactly when `twilio` is listed. */
+  twilio: TwilioConfig | null;
+  /** Present exactly when `android` is listed. */
+  android: AndroidSmsConfig | null;
+}
+
+/**
+ * A daily window in which no bulk message goes out, in whole hours of `timezone`: an hour `h`
+ * is quiet when `start <= h < end`, or, when the window wraps midnight (`start > end`),
+ * when `h >= start || h < end`. `start !== end`.
+ */
+export interface QuietHours {
+  start: number;
+  end: number;
+}
+
+/** Dispatch limits (DESIGN §8). */
+export interface RateLimits {
+  /** Outbound SMS parts per second, per gateway (`SMS_MAX_PER_SECOND`). */
+  smsPerSecond: number;
+  /** The same for the Android gateway (`SMS_MAX_PER_SECOND_ANDROID`). */
+  smsPerSecondAndroid: number;
+  /** Most replies to one sender in an hour (`SMS_REPLIES_PER_HOUR`). */
+  smsRepliesPerHour: number;
+  /** Telegram bulk (reminders, broadcasts) cap (`TELEGRAM_BULK_PER_SECOND`). */
+  telegramBulkPerSecond: number;
+}
+
+export interface ReminderConfig {
+  /** Days relative to the due date, deduplicated and sorted ascending. */
+  offsets: number[];
+  /** Hour of day (0-23) in `timezone`. */
+  sendHour: number;
+}
+
+export interface AppConfig {
+  port: number;
+  host: string;
+  database: DatabaseConfig;
+  /** Externally visible base URL, without a trailing slash. */
+  publicUrl: string;
+  /** Path of the catalogue file; null = the built-in demo catalogue. */
+  cataloguePath: string | null;
+  /** IANA zone (canonical spelling) for schedules and quiet hours. */
+  timezone: string;
+  /** Bearer token of the staff HTTP API; null = staff API off. */
+  adminToken: string | null;
+  /** null = Telegram off. */
+  telegram: TelegramConfig | null;
+  sms: SmsConfig;
+  limits: RateLimits;
+  /** Whether the sandbox channel is served. */
+  sandbox: boolean;
+  reminders: ReminderConfig;
+  quietHours: QuietHours;
+  logLevel: LogLevel;
+}
+
+export type ParseEnvResult = { ok: true; config: AppConfig } | { ok: false; problems: string[] };
+
+const DEFAULT_PORT = 3000;
+const DEFAULT_DATABASE_URL = 'file:./data/tasdeed.db';
+const DEFAULT_TELEGRAM_API_ROOT = 'https://api.telegram.org';
+const DEFAULT_TWILIO_API_ROOT = 'https://api.twilio.com';
+const DEFAULT_TIMEZONE = 'Asia/Damascus';
+const DEFAULT_REMINDER_OFFSETS = [-3, 0, 3];
+const DEFAULT_SEND_HOUR = 10;
+const DEFAULT_QUIET_HOURS: QuietHours = { start: 21, end: 8 };
+const MIN_ADMIN_TOKEN_LENGTH = 16;
+const MAX_REMINDER_OFFSET = 60;
+
+/** Quotes a value for a problem line; long values are shortened so that a line stays a line. */
+function show(value: string): string {
+  return JSON.stringify(value.length > 80 ? `${value.slice(0, 77)}...` : value);
+}
+
+/** Reads variables and collects problems. */
+class EnvReader {
+  readonly problems: string[] = [];
+
+  constructor(private readonly env: NodeJS.ProcessEnv) {}
+
+  /** The trimmed value, or undefined when unset or blank. */
+  raw(name: string): string | undefined {
+    const value = this.env[name]?.trim();
+    return value === undefined || value === '' ? undefined : value;
+  }
+
+  problem(name: string, text: string): void {
+    this.problems.push(`${name}: ${text}`);
+  }
+
+  string(name: string, fallback: string): string {
+    return this.raw(name) ?? fallback;
+  }
+
+  /** A required value: a problem (without the value) when missing and `needed` is true. */
+  required(name: string, needed: boolean, why: string): string {
+    const value = this.raw(name);
+    if (value === undefined && needed) this.problem(name, `is required ${why}`);
+    return value ?? '';
+  }
+
+  integer(name: string, fallback: number, min: number, max: number, what: string): number {
+    const value = this.raw(name);
+    if (value === undefined) return fallback;
+    const n = /^[+-]?\d+$/.test(value) ? Number(value) : Number.NaN;
+    if (!Number.isSafeInteger(n) || n < min || n > max) {
+      this.problem(name, `${show(value)} is not ${what} (${rangeText(min, max)})`);
+      return fallback;
+    }
+    return n;
+  }
+
+  positiveNumber(name: string, fallback: number, what: string): number {
+    const value = this.raw(name);
+    if (value === undefined) return fallback;
+    const n = /^\d+(\.\d+)?$|^\.\d+$/.test(value) ? Number(value) : Number.NaN;
+    if (!Number.isFinite(n) || n <= 0) {
+      this.problem(name, `${show(value)} is not ${what} (a number greater than 0)`);
+      return fallback;
+    }
+    return n;
+  }
+
+  /** An http(s) URL without its trailing slashes. Secret-bearing URLs are never echoed. */
+  httpUrl(name: string, fallback: string, opts: { secret?: boolean } = {}): string {
+    const value = this.raw(name);
+    if (value === undefined) return fallback;
+    const shown = opts.secret ? 'the value' : show(value);
+    let url: URL;
+    try {
+      url = new URL(value);
+    } catch {
+      this.problem(name, `${shown} is not a URL (expected http:// or https://…)`);
+      return fallback;
+    }
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+      this.problem(name, `${shown} is not an http(s) URL (expected http:// or https://…)`);
+      return fallback;
+    }
+    if (url.search !== '' || url.hash !== '') {
+      this.problem(
+        name,
+        `${shown} must not have a query or fragment (expected a base URL such as https://example.org/base)`,
+      );
+      return fallback;
+    }
+    return value.replace(/\/+$/, '');
+  }
+
+  /** A comma-separated list; blank items are ignored. */
+  list(name: string): string[] | undefined {
+    const value = this.raw(name);
+    if (value === undefined) return undefined;
+    return value
+      .split(',')
+      .map((item) => item.trim())
+      .filter((item) => item !== '');
+  }
+}
+
+function rangeText(min: number, max: number): string {
+  return `an integer from ${min} to ${max}`;
+}
+
+function parseDatabase(r: EnvReader): DatabaseConfig {
+  const name = 'DATABASE_URL';
+  const value = r.string(name, DEFAULT_DATABASE_URL);
+  const expected = 'expected file:<path> (SQLite) or postgresql://… (PostgreSQL)';
+  if (value.startsWith('file:')) {
+    // Prisma and SQLite take "file:./x.db", "file:/abs/x.db" and "file:///abs/x.db"; a query
+    // string (e.g. "?connection_limit=1") is an option, not part of the path.
+    let file = value.slice('file:'.length).replace(/[?#].*$/, '');
+    if (file.startsWith('//')) {
+      const m = /^\/\/(localhost)?(\/.*)$/.exec(file);
+      file = m?.[2] ?? '';
+    }
+    if (file === '') {
+      r.problem(name, `${show(value)} names no file (${expected}, e.g. file:./data/tasdeed.db)`);
+      return { kind: 'sqlite', file: DEFAULT_DATABASE_URL.slice('file:'.length) };
+    }
+    return { kind: 'sqlite', file: decodeURIComponent(file) };
+  }
+  // A PostgreSQL URL may carry a password: it is never echoed.
+  const scheme = /^([A-Za-z][A-Za-z0-9+.-]*):/.exec(value)?.[1]?.toLowerCase();
+  if (scheme === 'postgresql' || scheme === 'postgres') {
+    let url: URL | null = null;
+    try {
+      url = new URL(value);
+    } catch {
+      url = null;
+    }
+    if (url === null || url.hostname === '') {
+      r.problem(
+        name,
+        `is not a valid ${scheme}:// URL (expected postgresql://user:password@host:5432/database)`,
+      );
+      return { kind: 'sqlite', file: DEFAULT_DATABASE_URL.slice('file:'.length) };
+    }
+    return { kind: 'postgresql', url: value };
+  }
+  r.problem(
+    name,
+    scheme === undefined
+      ? `is not a database URL (${expected})`
+      : `scheme "${scheme}:" is not supported (${expected})`,
+  );
+  return { kind: 'sqlite', file: DEFAULT_DATABASE_URL.slice('file:'.length) };
+}
+
+function parseTimezone(r: EnvReader): string {
+  const value = r.raw('TASDEED_TIMEZONE');
+  if (value === undefined) return DEFAULT_TIMEZONE;
+  try {
+    return new Intl.DateTimeFormat(undefined, { timeZone: value }).resolvedOptions().timeZone;
+  } catch {
+    r.problem(
+      'TASDEED_TIMEZONE',
+      `${show(value)} is not an IANA time zone (expected e.g. Asia/Damascus or UTC)`,
+    );
+    return DEFAULT_TIMEZONE;
+  }
+}
+
+const TELEGRAM_SECRET = /^[A-Za-z0-9_-]{1,256}$/;
+
+function parseTelegram(r: EnvReader): TelegramConfig | null {
+  const token = r.raw('TELEGRAM_BOT_TOKEN');
+  const apiRoot = r.httpUrl('TELEGRAM_API_ROOT', DEFAULT_TELEGRAM_API_ROOT);
+
+  const modeValue = r.raw('TELEGRAM_MODE')?.toLowerCase() ?? 'polling';
+  let mode: 'polling' | 'webhook' = 'polling';
+  if (modeValue === 'polling' || modeValue === 'webhook') mode = modeValue;
+  else r.problem('TELEGRAM_MODE', `${show(modeValue)} is not a mode (expected polling or webhook)`);
+
+  const staffIds: number[] = [];
+  for (const item of r.list('TELEGRAM_STAFF_IDS') ?? []) {
+    const id = /^\d+$/.test(item) ? Number(item) : Number.NaN;
+    if (Number.isSafeInteger(id) && id > 0) staffIds.push(id);
+    else
+      r.problem(
+        'TELEGRAM_STAFF_IDS',
+        `${show(item)} is not a Telegram user id (expected comma-separated positive integers, e.g. 12345,67890)`,
+      );
+  }
+
+  const secret = r.raw('TELEGRAM_WEBHOOK_SECRET');
+  if (secret !== undefined && !TELEGRAM_SECRET.test(secret)) {
+    r.problem(
+      'TELEGRAM_WEBHOOK_SECRET',
+      "is not valid (expected 1-256 characters of A-Z, a-z, 0-9, _ and -, Telegram's rule)",
+    );
+  }
+  if (token === undefined) return null;
+  const common = { token, apiRoot, staffIds: [...new Set(staffIds)] };
+  if (mode === 'polling') return { ...common, mode };
+  if (secret === undefined) {
+    r.problem(
+      'TELEGRAM_WEBHOOK_SECRET',
+      'is required when TELEGRAM_MODE=webhook (it is checked against X-Telegram-Bot-Api-Secret-Token)',
+    );
+  }
+  return { ...common, mode, webhookSecret: secret ?? '' };
+}
+
+function parseSmsGateways(r: EnvReader): SmsGatewayName[] {
+  const items = r.list('SMS_GATEWAY')?.map((item) => item.toLowerCase()) ?? ['none'];
+  const gateways: SmsGatewayName[] = [];
+  for (const item of items) {
+    if (item === 'none') {
+      if (items.length > 1)
+        r.problem(
+          'SMS_GATEWAY',
+          '"none" cannot be combined with a gateway (expected none, or a list of twilio and android)',
+        );
+    } else if ((SMS_GATEWAYS as readonly string[]).includes(item)) {
+      if (!gateways.includes(item as SmsGatewayName)) gateways.push(item as SmsGatewayName);
+    } else {
+      r.problem(
+        'SMS_GATEWAY',
+        `${show(item)} is not a gateway (expected a comma-separated list of twilio and android, or none)`,
+      );
+    }
+  }
+  return gateways;
+}
+
+function parseRoutes(r: EnvReader, name: string): string[] {
+  const prefixes: string[] = [];
+  for (const item of r.list(name) ?? []) {
+    if (/^\+\d{1,15}$/.test(item)) {
+      if (!prefixes.includes(item)) prefixes.push(item);
+    } else {
+      r.problem(
+        name,
+        `${show(item)} is not a number prefix (expected comma-separated prefixes of + and digits, e.g. +963)`,
+      );
+    }
+  }
+  return prefixes;
+}
+
+function parseSms(r: EnvReader): SmsConfig {
+  const gateways = parseSmsGateways(r);
+  const routes = {
+    twilio: parseRoutes(r, 'SMS_ROUTE_TWILIO'),
+    android: parseRoutes(r, 'SMS_ROUTE_ANDROID'),
+  };
+
+  const useTwilio = gateways.includes('twilio');
+  const twilioWhy = 'when SMS_GATEWAY lists twilio';
+  const twilio: TwilioConfig = {
+    accountSid: r.required('TWILIO_ACCOUNT_SID', useTwilio, twilioWhy),
+    authToken: r.required('TWILIO_AUTH_TOKEN', useTwilio, twilioWhy),
+    from: r.required('TWILIO_FROM', useTwilio, twilioWhy),
+    apiRoot: r.httpUrl('TWILIO_API_ROOT', DEFAULT_TWILIO_API_ROOT),
+  };
+
+  const useAndroid = gateways.includes('android');
+  const androidWhy = 'when SMS_GATEWAY lists android';
+  const androidUrl = r.httpUrl('ANDROID_SMS_URL', '', { secret: true });
+  if (useAndroid && r.raw('ANDROID_SMS_URL') === undefined)
+    r.problem('ANDROID_SMS_URL', `is required ${androidWhy}`);
+  const android: AndroidSmsConfig = {
+    url: androidUrl,
+    user: r.required('ANDROID_SMS_USER', useAndroid, androidWhy),
+    password: r.required('ANDROID_SMS_PASSWORD', useAndroid, androidWhy),
+    webhookSecret: r.required('ANDROID_SMS_WEBHOOK_SECRET', useAndroid, androidWhy),
+  };
+
+  return {
+    gateways,
+    routes,
+    twilio: useTwilio ? twilio : null,
+    android: useAndroid ? android : null,
+  };
+}
+
+function parseLimits(r: EnvReader): RateLimits {
+  return {
+    smsPerSecond: r.positiveNumber('SMS_MAX_PER_SECOND', 10, 'a rate'),
+    smsPerSecondAndroid: r.positiveNumber('SMS_MAX_PER_SECOND_ANDROID', 1, 'a rate'),
+    smsRepliesPerHour: r.integer('SMS_REPLIES_PER_HOUR', 20, 1, 1_000_000, 'a number of replies'),
+    telegramBulkPerSecond: r.positiveNumber('TELEGRAM_BULK_PER_SECOND', 25, 'a rate'),
+  };
+}
+
+function parseSandbox(r: EnvReader, realChannel: boolean): boolean {
+  const value = r.raw('TASDEED_SANDBOX');
+  if (value === undefined) return !realChannel;
+  const v = value.toLowerCase();
+  if (v === '1' || v === 'true') return true;
+  if (v === '0' || v === 'false') return false;
+  r.problem('TASDEED_SANDBOX', `${show(value)} is not a switch (expected 1 for on or 0 for off)`);
+  return !realChannel;
+}
+
+function parseReminderOffsets(r: EnvReader): number[] {
+  const name = 'TASDEED_REMINDER_OFFSETS';
+  const items = r.list(name);
+  if (items === undefined) return [...DEFAULT_REMINDER_OFFSETS];
+  const offsets = new Set<number>();
+  let bad = false;
+  for (const item of items) {
+    const n = /^[+-]?\d+$/.test(item) ? Number(item) : Number.NaN;
+    if (Number.isSafeInteger(n) && Math.abs(n) <= MAX_REMINDER_OFFSET) offsets.add(n);
+    else {
+      bad = true;
+      r.problem(
+        name,
+        `${show(item)} is not a day offset (expected comma-separated integers from -${MAX_REMINDER_OFFSET} to ${MAX_REMINDER_OFFSET}, e.g. -3,0,3)`,
+      );
+    }
+  }
+  if (offsets.size === 0 && !bad)
+    r.problem(name, 'lists no offset (expected comma-separated integers, e.g. -3,0,3)');
+  return offsets.size === 0 ? [...DEFAULT_REMINDER_OFFSETS] : [...offsets].sort((a, b) => a - b);
+}
+
+function parseQuietHours(r: EnvReader): QuietHours {
+  const name = 'TASDEED_QUIET_HOURS';
+  const value = r.raw(name);
+  if (value === undefined) return { ...DEFAULT_QUIET_HOURS };
+  const m = /^(\d{1,2})\s*-\s*(\d{1,2})$/.exec(value);
+  const start = Number(m?.[1]);
+  const end = Number(m?.[2]);
+  if (m === null || start > 23 || end > 23) {
+    r.problem(
+      name,
+      `${show(value)} is not an hour range (expected start-end in whole hours 0-23, e.g. 21-8)`,
+    );
+    return { ...DEFAULT_QUIET_HOURS };
+  }
+  if (start === end) {
+    r.problem(
+      name,
+      `${show(value)} starts and ends at the same hour (expected two different hours, e.g. 21-8)`,
+    );
+    return { ...DEFAULT_QUIET_HOURS };
+  }
+  return { start, end };
+}
+
+function parseAdminToken(r: EnvReader): string | null {
+  const value = r.raw('TASDEED_ADMIN_TOKEN');
+  if (value === undefined) return null;
+  if (value.length < MIN_ADMIN_TOKEN_LENGTH) {
+    r.problem(
+      'TASDEED_ADMIN_TOKEN',
+      `is shorter than ${MIN_ADMIN_TOKEN_LENGTH} characters (use a long random value, or unset it to turn the staff API off)`,
+    );
+  }
+  return value;
+}
+
+function parseLogLevel(r: EnvReader): LogLevel {
+  const value = r.raw('LOG_LEVEL');
+  if (value === undefined) return 'info';
+  const v = value.toLowerCase();
+  if ((LOG_LEVELS as readonly string[]).includes(v)) return v as LogLevel;
+  r.problem(
+    'LOG_LEVEL',
+    `${show(value)} is not a log level (expected one of ${LOG_LEVELS.join(', ')})`,
+  );
+  return 'info';
+}
+
+/**
+ * Parses every variable of DESIGN §3. Returns the typed configuration, or every problem found,
+ * one human line each (e.g. `PORT: "abc" is not a port number (1-65535)`).
+ */
+export function parseEnv(env: NodeJS.ProcessEnv): ParseEnvResult {
+  const r = new EnvReader(env);
+
+  const portValue = r.raw('PORT');
+  let port = DEFAULT_PORT;
+  if (portValue !== undefined) {
+    const n = /^\d+$/.test(portValue) ? Number(portValue) : Number.NaN;
+    if (Number.isSafeInteger(n) && n >= 1 && n <= 65535) port = n;
+    else r.problem('PORT', `${show(portValue)} is not a port number (1-65535)`);
+  }
+  const host = r.string('HOST', '0.0.0.0');
+  const database = parseDatabase(r);
+  const publicUrl = r.httpUrl('PUBLIC_URL', `http://localhost:${port}`);
+  const cataloguePath = r.raw('TASDEED_CATALOGUE') ?? null;
+  const timezone = parseTimezone(r);
+  const adminToken = parseAdminToken(r);
+  const telegram = parseTelegram(r);
+  const sms = parseSms(r);
+  const limits = parseLimits(r);
+  const sandbox = parseSandbox(r, telegram !== null || sms.gateways.length > 0);
+  const reminders: ReminderConfig = {
+    offsets: parseReminderOffsets(r),
+    sendHour: r.integer('TASDEED_SEND_HOUR', DEFAULT_SEND_HOUR, 0, 23, 'an hour of the day'),
+  };
+  const quietHours = parseQuietHours(r);
+  const logLevel = parseLogLevel(r);
+
+  if (r.problems.length > 0) return { ok: false, problems: r.problems };
+  return {
+    ok: true,
+    config: {
+      port,
+      host,
+      database,
+      publicUrl,
+      cataloguePath,
+      timezone,
+      adminToken,
+      telegram,
+      sms,
+      limits,
+      sandbox,
+      reminders,
+      quietHours,
+      logLevel,
+    },
+  };
+}

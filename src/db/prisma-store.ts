@@ -1,0 +1,934 @@
+/**
+ * Store over Prisma (SQLite through @prisma/adapter-better-sqlite3).
+ *
+ * Two things about that adapter shape this file:
+ *
+ * - One client is one better-sqlite3 connection, and a statement issued outside an open
+ *   interactive transaction runs on that connection anyway, i.e. inside the transaction (it
+ *   commits or is lost with it). So a root store serialises everything it does with its
+ *   transactions through a lock shared by all stores on the same client; inside
+ *   `transaction(fn)` use only the store passed to fn (using the root store there is an error,
+ *   reported at once instead of waiting for the transaction's timeout).
+ * - The adapter starts transactions with a deferred BEGIN. Another process writing between our
+ *   first read and our first write would then fail our write with SQLITE_BUSY_SNAPSHOT, so each
+ *   transaction takes the write lock first (a no-op UPDATE of the migrations table): the same as
+ *   BEGIN IMMEDIATE, waiting up to the busy timeout for another writer.
+ *
+ * A failed INSERT (unique violation) does not abort a SQLite transaction, which createPayment,
+ * enqueue, follow… rely on when called inside one. PostgreSQL aborts the whole transaction: its
+ * implementation will need INSERT … ON CONFLICT DO NOTHING or savepoints instead.
+ */
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { randomUUID } from 'node:crypto';
+import type { IdentityChannel, Language } from '../core/domain.js';
+import { qirsh } from '../core/money.js';
+import type { BillStatus } from '../core/ports/biller.port.js';
+import type {
+  AccountSnapshot,
+  AuditEntry,
+  AuditRecord,
+  BillRecord,
+  CoverageRecord,
+  FollowRecord,
+  HeldReason,
+  IdentityRecord,
+  NewOutboxItem,
+  NewPayment,
+  OutboxItemRecord,
+  OutboxKind,
+  OutboxLane,
+  OutboxOutcome,
+  OutboxStatus,
+  PaymentEventRecord,
+  PaymentPatch,
+  PaymentRecord,
+  PaymentStatus,
+  SettlementStatus,
+  Store,
+  SubscriberRecord,
+  WatchKind,
+  WatchRecord,
+} from '../core/ports/store.port.js';
+import { Prisma } from '../generated/prisma/client.js';
+import type {
+  AuditLog,
+  Bill,
+  BillAccount,
+  Coverage,
+  FollowedAccount,
+  Identity,
+  OutboxItem,
+  Payment,
+  PaymentEvent,
+  PrismaClient,
+  Subscriber,
+  Watch,
+} from '../generated/prisma/client.js';
+import { MIGRATIONS_TABLE } from './migrate.js';
+
+type Db = Prisma.TransactionClient;
+
+export interface PrismaStoreOptions {
+  /** How long one transaction may run before Prisma rolls it back (default 10 000 ms). */
+  transactionTimeoutMs?: number;
+  /** Take the write lock when a transaction starts (default true; see the top of this file). */
+  lockOnBegin?: boolean;
+}
+
+const LANES: readonly OutboxLane[] = ['reply', 'work', 'bulk'];
+
+/** A FIFO async lock. */
+class Mutex {
+  private tail: Promise<void> = Promise.resolve();
+
+  run<T>(fn: () => Promise<T>): Promise<T> {
+    const result = this.tail.then(fn);
+    this.tail = result.then(
+      () => undefined,
+      () => undefined,
+    );
+    return result;
+  }
+}
+
+/** One lock per client, whatever the number of stores made on it. */
+const locks = new WeakMap<object, Mutex>();
+
+interface TxContext {
+  lock: Mutex;
+  active: boolean;
+}
+const txContext = new AsyncLocalStorage<TxContext>();
+
+/**
+ * A transaction client has `$transaction` too (nested transactions), but not `$disconnect`
+ * (Prisma's ITXClientDenyList: $connect, $disconnect, $on, $use, $extends).
+ */
+function isRootClient(client: PrismaClient | Db): client is PrismaClient {
+  return typeof (client as { $disconnect?: unknown }).$disconnect === 'function';
+}
+
+function isUniqueViolation(error: unknown): boolean {
+  return error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002';
+}
+
+function toJson(value: unknown): string {
+  // JSON.stringify gives undefined for undefined (and functions): store null then.
+  const text: string | undefined = JSON.stringify(value);
+  return text ?? 'null';
+}
+
+function fromJson(text: string): unknown {
+  return JSON.parse(text) as unknown;
+}
+
+export class PrismaStore implements Store {
+  private readonly db: Db;
+  private readonly root: PrismaClient | null;
+  private readonly lock: Mutex | null;
+  private readonly options: Required<PrismaStoreOptions>;
+
+  constructor(client: PrismaClient | Prisma.TransactionClient, options: PrismaStoreOptions = {}) {
+    this.db = client;
+    this.options = {
+      transactionTimeoutMs: options.transactionTimeoutMs ?? 10_000,
+      lockOnBegin: options.lockOnBegin ?? true,
+    };
+    if (isRootClient(client)) {
+      this.root = client;
+      let lock = locks.get(client);
+      if (!lock) {
+        lock = new Mutex();
+        locks.set(client, lock);
+      }
+      this.lock = lock;
+    } else {
+      this.root = null;
+      this.lock = null;
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Plumbing
+
+  /** Runs one operation: under the client's lock for a root store, directly in a transaction. */
+  private async run<T>(fn: (db: Db) => Promise<T>): Promise<T> {
+    const lock = this.lock;
+    if (!lock) return fn(this.db);
+    this.refuseInsideOwnTransaction(lock);
+    return lock.run(() => fn(this.db));
+  }
+
+  /** Runs fn in a transaction: a new one for a root store, the current one for a tx store. */
+  private async withTx<T>(fn: (db: Db, store: PrismaStore) => Promise<T>): Promise<T> {
+    const root = this.root;
+    const lock = this.lock;
+    if (!root || !lock) return fn(this.db, this);
+    this.refuseInsideOwnTransaction(lock);
+    return lock.run(async () => {
+      const ctx: TxContext = { lock, active: true };
+      try {
+        return await txContext.run(ctx, () =>
+          root.$transaction(
+            async (tx) => {
+              if (this.options.lockOnBegin) {
+                await tx.$executeRawUnsafe(
+                  `UPDATE "${MIGRATIONS_TABLE}" SET "name" = "name" WHERE 0`,
+                );
+              }
+              return fn(tx, new PrismaStore(tx, this.options));
+            },
+            { maxWait: 5_000, timeout: this.options.transactionTimeoutMs },
+          ),
+        );
+      } finally {
+        ctx.active = false;
+      }
+    });
+  }
+
+  private refuseInsideOwnTransaction(lock: Mutex): void {
+    const ctx = txContext.getStore();
+    if (ctx?.active && ctx.lock === lock) {
+      throw new Error(
+        'PrismaStore: the root store was used inside one of its own transactions; ' +
+          'use the store passed to transaction(fn) instead (it would wait for the transaction forever).',
+      );
+    }
+  }
+
+  transaction<T>(fn: (tx: Store) => Promise<T>): Promise<T> {
+    return this.withTx((_db, store) => fn(store));
+  }
+
+  async ping(): Promise<void> {
+    await this.run((db) => db.$queryRaw`SELECT 1`);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Subscribers and identities
+
+  async findIdentity(channel: IdentityChannel, address: string): Promise<IdentityRecord | null> {
+    const row = await this.run((db) =>
+      db.identity.findUnique({ where: { channel_address: { channel, address } } }),
+    );
+    return row ? toIdentity(row) : null;
+  }
+
+  async getIdentity(id: string): Promise<IdentityRecord | null> {
+    const row = await this.run((db) => db.identity.findUnique({ where: { id } }));
+    return row ? toIdentity(row) : null;
+  }
+
+  async ensureIdentity(
+    channel: IdentityChannel,
+    address: string,
+    language: Language,
+  ): Promise<{ identity: IdentityRecord; created: boolean }> {
+    const subscriberId = randomUUID();
+    try {
+      return await this.withTx(async (db) => {
+        const existing = await db.identity.findUnique({
+          where: { channel_address: { channel, address } },
+        });
+        if (existing) return { identity: toIdentity(existing), created: false };
+        await db.subscriber.create({ data: { id: subscriberId, language } });
+        const identity = await db.identity.create({
+          data: { id: randomUUID(), subscriberId, channel, address },
+        });
+        return { identity: toIdentity(identity), created: true };
+      });
+    } catch (error) {
+      if (!isUniqueViolation(error)) throw error;
+      // Another connection created it first. A root store's transaction rolled back the
+      // subscriber; inside a caller's transaction it is still there and is removed here.
+      if (!this.root) await this.db.subscriber.deleteMany({ where: { id: subscriberId } });
+      const existing = await this.findIdentity(channel, address);
+      if (!existing) throw error;
+      return { identity: existing, created: false };
+    }
+  }
+
+  async getSubscriber(id: string): Promise<SubscriberRecord | null> {
+    const row = await this.run((db) => db.subscriber.findUnique({ where: { id } }));
+    return row ? toSubscriber(row) : null;
+  }
+
+  async updateSubscriber(
+    id: string,
+    patch: Partial<Omit<SubscriberRecord, 'id'>>,
+  ): Promise<SubscriberRecord> {
+    const data: Prisma.SubscriberUpdateInput = {
+      language: patch.language,
+      governorate: patch.governorate,
+      remindersEnabled: patch.remindersEnabled,
+      showOldPounds: patch.showOldPounds,
+      lastPaymentChannel: patch.lastPaymentChannel,
+      walletNumber: patch.walletNumber,
+      pending: patch.pending,
+      pendingAt: patch.pendingAt,
+    };
+    const row = await this.run((db) => db.subscriber.update({ where: { id }, data }));
+    return toSubscriber(row);
+  }
+
+  async setOptedOut(identityId: string, optedOut: boolean, at: Date): Promise<void> {
+    await this.run((db) =>
+      db.identity.update({
+        where: { id: identityId },
+        data: { optedOut, optedOutAt: optedOut ? at : null },
+      }),
+    );
+  }
+
+  async identitiesOf(subscriberId: string): Promise<IdentityRecord[]> {
+    const rows = await this.run((db) =>
+      db.identity.findMany({
+        where: { subscriberId },
+        orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
+      }),
+    );
+    return rows.map(toIdentity);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Followed accounts
+
+  async follow(subscriberId: string, billerId: string, account: string): Promise<boolean> {
+    try {
+      await this.run((db) =>
+        db.followedAccount.create({ data: { id: randomUUID(), subscriberId, billerId, account } }),
+      );
+      return true;
+    } catch (error) {
+      if (isUniqueViolation(error)) return false;
+      throw error;
+    }
+  }
+
+  async unfollow(subscriberId: string, billerId: string, account: string): Promise<boolean> {
+    const { count } = await this.run((db) =>
+      db.followedAccount.deleteMany({ where: { subscriberId, billerId, account } }),
+    );
+    return count > 0;
+  }
+
+  async followsOf(subscriberId: string): Promise<FollowRecord[]> {
+    const rows = await this.run((db) =>
+      db.followedAccount.findMany({
+        where: { subscriberId },
+        orderBy: [{ createdAt: 'asc' }, { billerId: 'asc' }, { account: 'asc' }],
+      }),
+    );
+    return rows.map(toFollow);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Bill cache
+
+  async saveAccountSnapshot(snapshot: AccountSnapshot): Promise<void> {
+    await this.withTx(async (db) => {
+      const { billerId, account, holder, governorate, fetchedAt } = snapshot;
+      await db.billAccount.upsert({
+        where: { billerId_account: { billerId, account } },
+        create: { billerId, account, holder, governorate, fetchedAt },
+        update: { holder, governorate, fetchedAt },
+      });
+      for (const bill of snapshot.bills) {
+        const fields = {
+          account: bill.account,
+          period: bill.period,
+          amountMinor: bill.amountMinor,
+          currency: bill.currency,
+          dueDate: bill.dueDate,
+          status: bill.status,
+          fetchedAt: bill.fetchedAt,
+        };
+        await db.bill.upsert({
+          where: { billerId_billId: { billerId: bill.billerId, billId: bill.billId } },
+          create: { billerId: bill.billerId, billId: bill.billId, ...fields },
+          update: fields,
+        });
+      }
+    });
+  }
+
+  async getAccountSnapshot(billerId: string, account: string): Promise<AccountSnapshot | null> {
+    return this.withTx(async (db) => {
+      const row = await db.billAccount.findUnique({
+        where: { billerId_account: { billerId, account } },
+      });
+      if (!row) return null;
+      const bills = await db.bill.findMany({
+        where: { billerId, account },
+        orderBy: [{ dueDate: 'asc' }, { billId: 'asc' }],
+      });
+      return toSnapshot(row, bills);
+    });
+  }
+
+  async markBillPaid(billerId: string, billId: string): Promise<void> {
+    await this.run((db) =>
+      db.bill.updateMany({ where: { billerId, billId }, data: { status: 'paid' } }),
+    );
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Coverage
+
+  async seedCoverage(
+    rows: Array<Omit<CoverageRecord, 'updatedAt' | 'updatedBy'>>,
+  ): Promise<number> {
+    if (rows.length === 0) return 0;
+    return this.withTx(async (db) => {
+      let inserted = 0;
+      for (const { billerId, governorate, available } of rows) {
+        const existing = await db.coverage.findUnique({
+          where: { billerId_governorate: { billerId, governorate } },
+          select: { billerId: true },
+        });
+        if (existing) continue;
+        await db.coverage.create({ data: { billerId, governorate, available } });
+        inserted++;
+      }
+      return inserted;
+    });
+  }
+
+  async getCoverage(billerId: string, governorate: string): Promise<CoverageRecord | null> {
+    const row = await this.run((db) =>
+      db.coverage.findUnique({ where: { billerId_governorate: { billerId, governorate } } }),
+    );
+    return row ? toCoverage(row) : null;
+  }
+
+  async listCoverage(): Promise<CoverageRecord[]> {
+    const rows = await this.run((db) =>
+      db.coverage.findMany({ orderBy: [{ billerId: 'asc' }, { governorate: 'asc' }] }),
+    );
+    return rows.map(toCoverage);
+  }
+
+  async setCoverage(
+    billerId: string,
+    governorate: string,
+    available: boolean,
+    by: string,
+  ): Promise<void> {
+    const updatedAt = new Date();
+    await this.run((db) =>
+      db.coverage.upsert({
+        where: { billerId_governorate: { billerId, governorate } },
+        create: { billerId, governorate, available, updatedAt, updatedBy: by },
+        update: { available, updatedAt, updatedBy: by },
+      }),
+    );
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Payments
+
+  async createPayment(payment: NewPayment): Promise<{ payment: PaymentRecord; created: boolean }> {
+    const data: Prisma.PaymentCreateInput = {
+      id: payment.id,
+      subscriberId: payment.subscriberId,
+      identityId: payment.identityId,
+      billerId: payment.billerId,
+      account: payment.account,
+      billId: payment.billId,
+      amountMinor: payment.amountMinor,
+      currency: payment.currency,
+      channelId: payment.channelId,
+      payerAddress: payment.payerAddress,
+      status: payment.status,
+      openKey: payment.openKey,
+      deadlineAt: payment.deadlineAt,
+    };
+    // The holder of the openKey may close (openKey cleared) between our failed insert and the
+    // read; then the insert is tried again.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const row = await this.run((db) => db.payment.create({ data }));
+        return { payment: toPayment(row), created: true };
+      } catch (error) {
+        if (!isUniqueViolation(error) || payment.openKey === null) throw error;
+        const holder = await this.findPaymentByOpenKey(payment.openKey);
+        if (holder) return { payment: holder, created: false };
+        if (attempt >= 3) throw error;
+      }
+    }
+  }
+
+  async getPayment(id: string): Promise<PaymentRecord | null> {
+    const row = await this.run((db) => db.payment.findUnique({ where: { id } }));
+    return row ? toPayment(row) : null;
+  }
+
+  async findPaymentByOpenKey(openKey: string): Promise<PaymentRecord | null> {
+    const row = await this.run((db) => db.payment.findUnique({ where: { openKey } }));
+    return row ? toPayment(row) : null;
+  }
+
+  async updatePayment(
+    id: string,
+    expectedStatus: PaymentStatus,
+    patch: PaymentPatch,
+  ): Promise<PaymentRecord | null> {
+    const data: Prisma.PaymentUpdateManyMutationInput = {
+      status: patch.status,
+      heldReason: patch.heldReason,
+      openKey: patch.openKey,
+      providerRef: patch.providerRef,
+      instructions: patch.instructions,
+      confirmedAmountMinor: patch.confirmedAmountMinor,
+      reconcileAttempts: patch.reconcileAttempts,
+      nextReconcileAt: patch.nextReconcileAt,
+      settlementStatus: patch.settlementStatus,
+      settledAt: patch.settledAt,
+    };
+    const rows = await this.run((db) =>
+      db.payment.updateManyAndReturn({ where: { id, status: expectedStatus }, data }),
+    );
+    const row = rows[0];
+    return row ? toPayment(row) : null;
+  }
+
+  async paymentsToReconcile(now: Date, limit: number): Promise<PaymentRecord[]> {
+    if (limit <= 0) return [];
+    const rows = await this.run((db) =>
+      db.payment.findMany({
+        where: { status: { in: ['created', 'pending'] }, nextReconcileAt: { lte: now } },
+        orderBy: [{ nextReconcileAt: 'asc' }, { id: 'asc' }],
+        take: limit,
+      }),
+    );
+    return rows.map(toPayment);
+  }
+
+  async listPayments(filter: { status?: PaymentStatus }): Promise<PaymentRecord[]> {
+    const rows = await this.run((db) =>
+      db.payment.findMany({
+        where: filter.status === undefined ? {} : { status: filter.status },
+        orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
+      }),
+    );
+    return rows.map(toPayment);
+  }
+
+  async succeededPaymentForBill(billerId: string, billId: string): Promise<PaymentRecord | null> {
+    const row = await this.run((db) =>
+      db.payment.findFirst({
+        where: { billerId, billId, status: 'succeeded' },
+        orderBy: [{ updatedAt: 'desc' }, { createdAt: 'desc' }, { id: 'desc' }],
+      }),
+    );
+    return row ? toPayment(row) : null;
+  }
+
+  async recordPaymentEvent(event: PaymentEventRecord): Promise<boolean> {
+    try {
+      await this.run((db) =>
+        db.paymentEvent.create({
+          data: {
+            id: randomUUID(),
+            channelId: event.channelId,
+            eventId: event.eventId,
+            paymentId: event.paymentId,
+            source: event.source,
+            status: event.status,
+            amountMinor: event.amountMinor,
+            occurredAt: event.occurredAt,
+            outcome: event.outcome,
+          },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isUniqueViolation(error)) return false;
+      throw error;
+    }
+  }
+
+  async paymentEvents(paymentId: string): Promise<PaymentEventRecord[]> {
+    const rows = await this.run((db) =>
+      db.paymentEvent.findMany({
+        where: { paymentId },
+        orderBy: [{ receivedAt: 'asc' }, { id: 'asc' }],
+      }),
+    );
+    return rows.map(toPaymentEvent);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Audit
+
+  async audit(entry: AuditEntry): Promise<void> {
+    await this.run((db) =>
+      db.auditLog.create({
+        data: {
+          actor: entry.actor,
+          entity: entry.entity,
+          entityId: entry.entityId,
+          action: entry.action,
+          fromState: entry.fromState ?? null,
+          toState: entry.toState ?? null,
+          detail: entry.detail === undefined || entry.detail === null ? null : toJson(entry.detail),
+        },
+      }),
+    );
+  }
+
+  async auditTrail(entity: string, entityId: string): Promise<AuditRecord[]> {
+    const rows = await this.run((db) =>
+      db.auditLog.findMany({ where: { entity, entityId }, orderBy: { id: 'asc' } }),
+    );
+    return rows.map(toAudit);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Outbox
+
+  async enqueue(item: NewOutboxItem): Promise<OutboxItemRecord | null> {
+    try {
+      const row = await this.run((db) =>
+        db.outboxItem.create({
+          data: {
+            kind: item.kind,
+            lane: item.lane,
+            dedupeKey: item.dedupeKey ?? null,
+            identityId: item.identityId ?? null,
+            channel: item.channel ?? null,
+            address: item.address ?? null,
+            payload: toJson(item.payload),
+            broadcastId: item.broadcastId ?? null,
+            nextAttemptAt: item.nextAttemptAt,
+          },
+        }),
+      );
+      return toOutbox(row);
+    } catch (error) {
+      if (isUniqueViolation(error)) return null;
+      throw error;
+    }
+  }
+
+  async claimOutbox(
+    owner: string,
+    now: Date,
+    leaseMs: number,
+    limit: number,
+  ): Promise<OutboxItemRecord[]> {
+    if (limit <= 0) return [];
+    const leaseUntil = new Date(now.getTime() + leaseMs);
+    const due: Prisma.OutboxItemWhereInput[] = [
+      { status: 'queued', nextAttemptAt: { lte: now } },
+      { status: 'leased', leaseUntil: { lt: now } },
+    ];
+    return this.withTx(async (db) => {
+      const claimed: OutboxItemRecord[] = [];
+      for (const lane of LANES) {
+        if (claimed.length >= limit) break;
+        const candidates = await db.outboxItem.findMany({
+          where: { lane, OR: due },
+          orderBy: { id: 'asc' },
+          take: limit - claimed.length,
+          select: { id: true },
+        });
+        for (const { id } of candidates) {
+          // Guarded again: an item leased by someone else since the read is not taken.
+          const rows = await db.outboxItem.updateManyAndReturn({
+            where: { id, OR: due },
+            data: { status: 'leased', leaseOwner: owner, leaseUntil, attempts: { increment: 1 } },
+          });
+          const row = rows[0];
+          if (row) claimed.push(toOutbox(row));
+        }
+      }
+      return claimed;
+    });
+  }
+
+  async finishOutbox(
+    id: number,
+    owner: string,
+    outcome: OutboxOutcome,
+    now: Date,
+  ): Promise<boolean> {
+    let data: Prisma.OutboxItemUpdateManyMutationInput;
+    switch (outcome.status) {
+      case 'sent':
+      case 'done':
+        data = {
+          status: outcome.status,
+          doneAt: now,
+          text: outcome.text,
+          providerMessageId: outcome.providerMessageId,
+          leaseOwner: null,
+          leaseUntil: null,
+        };
+        break;
+      case 'retry':
+        data = {
+          status: 'queued',
+          nextAttemptAt: outcome.nextAttemptAt,
+          lastError: outcome.error,
+          leaseOwner: null,
+          leaseUntil: null,
+        };
+        break;
+      case 'failed':
+      case 'skipped':
+      case 'cancelled':
+        data = {
+          status: outcome.status,
+          lastError: outcome.error,
+          doneAt: now,
+          leaseOwner: null,
+          leaseUntil: null,
+        };
+        break;
+    }
+    const { count } = await this.run((db) =>
+      db.outboxItem.updateMany({ where: { id, status: 'leased', leaseOwner: owner }, data }),
+    );
+    return count > 0;
+  }
+
+  async getOutboxItem(id: number): Promise<OutboxItemRecord | null> {
+    const row = await this.run((db) => db.outboxItem.findUnique({ where: { id } }));
+    return row ? toOutbox(row) : null;
+  }
+
+  async nextOutboxDue(): Promise<Date | null> {
+    const [queued, leased] = await this.run(async (db) => [
+      await db.outboxItem.aggregate({ where: { status: 'queued' }, _min: { nextAttemptAt: true } }),
+      await db.outboxItem.aggregate({ where: { status: 'leased' }, _min: { leaseUntil: true } }),
+    ]);
+    const a = queued._min.nextAttemptAt;
+    const b = leased._min.leaseUntil;
+    if (!a) return b;
+    if (!b) return a;
+    return a.getTime() <= b.getTime() ? a : b;
+  }
+
+  async sentMessages(
+    identityId: string,
+    afterId: number,
+    limit: number,
+  ): Promise<OutboxItemRecord[]> {
+    if (limit <= 0) return [];
+    const rows = await this.run((db) =>
+      db.outboxItem.findMany({
+        where: { kind: 'message', status: 'sent', identityId, id: { gt: afterId } },
+        orderBy: { id: 'asc' },
+        take: limit,
+      }),
+    );
+    return rows.map(toOutbox);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Watches
+
+  async addWatch(watch: Omit<WatchRecord, 'id'>): Promise<boolean> {
+    try {
+      await this.run((db) =>
+        db.watch.create({
+          data: {
+            id: randomUUID(),
+            kind: watch.kind,
+            target: watch.target,
+            subscriberId: watch.subscriberId,
+            identityId: watch.identityId,
+          },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isUniqueViolation(error)) return false;
+      throw error;
+    }
+  }
+
+  async takeWatches(kind: WatchKind, target: string): Promise<WatchRecord[]> {
+    return this.withTx(async (db) => {
+      const rows = await db.watch.findMany({
+        where: { kind, target },
+        orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
+      });
+      if (rows.length > 0) {
+        await db.watch.deleteMany({ where: { id: { in: rows.map((row) => row.id) } } });
+      }
+      return rows.map(toWatch);
+    });
+  }
+
+  async hasWatches(kind: WatchKind, target: string): Promise<boolean> {
+    const row = await this.run((db) =>
+      db.watch.findFirst({ where: { kind, target }, select: { id: true } }),
+    );
+    return row !== null;
+  }
+}
+
+// -----------------------------------------------------------------------------------------------
+// Rows → records
+
+function toSubscriber(row: Subscriber): SubscriberRecord {
+  return {
+    id: row.id,
+    language: row.language as Language,
+    governorate: row.governorate,
+    remindersEnabled: row.remindersEnabled,
+    showOldPounds: row.showOldPounds,
+    lastPaymentChannel: row.lastPaymentChannel,
+    walletNumber: row.walletNumber,
+    pending: row.pending,
+    pendingAt: row.pendingAt,
+  };
+}
+
+function toIdentity(row: Identity): IdentityRecord {
+  return {
+    id: row.id,
+    subscriberId: row.subscriberId,
+    channel: row.channel as IdentityChannel,
+    address: row.address,
+    optedOut: row.optedOut,
+  };
+}
+
+function toFollow(row: FollowedAccount): FollowRecord {
+  return {
+    subscriberId: row.subscriberId,
+    billerId: row.billerId,
+    account: row.account,
+    createdAt: row.createdAt,
+  };
+}
+
+function toBill(row: Bill): BillRecord {
+  return {
+    billerId: row.billerId,
+    billId: row.billId,
+    account: row.account,
+    period: row.period,
+    amountMinor: qirsh(row.amountMinor),
+    currency: row.currency,
+    dueDate: row.dueDate,
+    status: row.status as BillStatus,
+    fetchedAt: row.fetchedAt,
+  };
+}
+
+function toSnapshot(row: BillAccount, bills: Bill[]): AccountSnapshot {
+  return {
+    billerId: row.billerId,
+    account: row.account,
+    holder: row.holder,
+    governorate: row.governorate,
+    fetchedAt: row.fetchedAt,
+    bills: bills.map(toBill),
+  };
+}
+
+function toCoverage(row: Coverage): CoverageRecord {
+  return {
+    billerId: row.billerId,
+    governorate: row.governorate,
+    available: row.available,
+    updatedAt: row.updatedAt,
+    updatedBy: row.updatedBy,
+  };
+}
+
+function toPayment(row: Payment): PaymentRecord {
+  return {
+    id: row.id,
+    subscriberId: row.subscriberId,
+    identityId: row.identityId,
+    billerId: row.billerId,
+    account: row.account,
+    billId: row.billId,
+    amountMinor: qirsh(row.amountMinor),
+    currency: row.currency,
+    channelId: row.channelId,
+    payerAddress: row.payerAddress,
+    status: row.status as PaymentStatus,
+    heldReason: row.heldReason as HeldReason | null,
+    openKey: row.openKey,
+    providerRef: row.providerRef,
+    instructions: row.instructions,
+    confirmedAmountMinor:
+      row.confirmedAmountMinor === null ? null : qirsh(row.confirmedAmountMinor),
+    deadlineAt: row.deadlineAt,
+    reconcileAttempts: row.reconcileAttempts,
+    nextReconcileAt: row.nextReconcileAt,
+    settlementStatus: row.settlementStatus as SettlementStatus,
+    settledAt: row.settledAt,
+    createdAt: row.createdAt,
+    updatedAt: row.updatedAt,
+  };
+}
+
+function toPaymentEvent(row: PaymentEvent): PaymentEventRecord {
+  return {
+    channelId: row.channelId,
+    eventId: row.eventId,
+    paymentId: row.paymentId,
+    source: row.source as PaymentEventRecord['source'],
+    status: row.status,
+    amountMinor: row.amountMinor === null ? null : qirsh(row.amountMinor),
+    occurredAt: row.occurredAt,
+    outcome: row.outcome,
+  };
+}
+
+function toAudit(row: AuditLog): AuditRecord {
+  return {
+    id: row.id,
+    at: row.at,
+    actor: row.actor,
+    entity: row.entity,
+    entityId: row.entityId,
+    action: row.action,
+    fromState: row.fromState,
+    toState: row.toState,
+    detail: row.detail === null ? null : fromJson(row.detail),
+  };
+}
+
+function toOutbox(row: OutboxItem): OutboxItemRecord {
+  return {
+    id: row.id,
+    kind: row.kind as OutboxKind,
+    lane: row.lane as OutboxLane,
+    dedupeKey: row.dedupeKey,
+    identityId: row.identityId,
+    channel: row.channel,
+    address: row.address,
+    payload: fromJson(row.payload),
+    text: row.text,
+    status: row.status as OutboxStatus,
+    attempts: row.attempts,
+    nextAttemptAt: row.nextAttemptAt,
+    leaseOwner: row.leaseOwner,
+    leaseUntil: row.leaseUntil,
+    lastError: row.lastError,
+    providerMessageId: row.providerMessageId,
+    deliveryStatus: row.deliveryStatus,
+    broadcastId: row.broadcastId,
+    createdAt: row.createdAt,
+    doneAt: row.doneAt,
+  };
+}
+
+function toWatch(row: Watch): WatchRecord {
+  return {
+    id: row.id,
+    kind: row.kind as WatchKind,
+    target: row.target,
+    subscriberId: row.subscriberId,
+    identityId: row.identityId,
+  };
+}

@@ -1,0 +1,119 @@
+/**
+ * The application logger: pino, JSON lines, with phone numbers, account numbers and secrets
+ * redacted wherever they are likely to appear. Structured fields are redacted by name (see
+ * {@link REDACT_PATHS}); free text (the message, error messages and stacks) goes through
+ * {@link redactText}. Callers still pass numbers as fields, never inside other strings, where
+ * they can.
+ */
+import { parsePhoneNumberFromString } from 'libphonenumber-js';
+import { pino } from 'pino';
+import type { DestinationStream, Logger as PinoLogger, LoggerOptions, SerializedError } from 'pino';
+import { asciiDigits } from '../core/text/normalize.js';
+
+export type Logger = PinoLogger;
+
+/** What a redacted field is replaced with. */
+export const REDACTED = '[redacted]';
+
+/** Field names that hold a phone number, an account or wallet number, or a secret. */
+const SENSITIVE_KEYS = [
+  'phone',
+  'phoneNumber',
+  'from',
+  'to',
+  'address',
+  'payerAddress',
+  'account',
+  'accountNumber',
+  'walletNumber',
+  'token',
+  'authToken',
+  'adminToken',
+  'secret',
+  'webhookSecret',
+  'password',
+  'authorization',
+  'cookie',
+] as const;
+
+const SENSITIVE_HEADERS = [
+  'authorization',
+  'cookie',
+  'x-twilio-signature',
+  'x-tasdeed-signature',
+  'x-telegram-bot-api-secret-token',
+  'x-signature',
+] as const;
+
+/**
+ * pino redact paths: each sensitive key at the top level and two levels down (`*.phone`,
+ * `*.*.phone`, which also covers arrays of objects), and the signature headers of requests.
+ */
+export const REDACT_PATHS: readonly string[] = [
+  ...SENSITIVE_KEYS.flatMap((key) => [key, `*.${key}`, `*.*.${key}`]),
+  ...SENSITIVE_HEADERS.flatMap((header) => [
+    `req.headers["${header}"]`,
+    `res.headers["${header}"]`,
+  ]),
+];
+
+// Digits of any script: feature-phone users type Arabic-Indic digits as often as ASCII ones.
+const PHONE = /\+\p{Nd}{8,15}(?!\p{Nd})/gu;
+const DIGIT_RUN = /(?<![\p{Nd}A-Za-z_])\p{Nd}{6,}(?![\p{Nd}A-Za-z_])/gu;
+
+function mask(digits: string[], keepStart: number, keepEnd: number): string {
+  return digits.map((d, i) => (i < keepStart || i >= digits.length - keepEnd ? d : '*')).join('');
+}
+
+/**
+ * Masks personal numbers in free text (error messages, user text quoted in a log): an
+ * E.164-looking phone number (`+` and 8-15 digits) keeps its country code and last 3 digits
+ * (`+963944123456` → `+963******456`); any other run of 6 or more digits (account numbers,
+ * local phone numbers) keeps its last 2 (`1234567` → `*****67`). Digits of any script are
+ * recognised and kept in the script they were written in.
+ */
+export function redactText(s: string): string {
+  return s
+    .replace(PHONE, (match) => {
+      const digits = [...match.slice(1)];
+      const countryCode =
+        parsePhoneNumberFromString(`+${asciiDigits(digits.join(''))}`)?.countryCallingCode ?? '';
+      return `+${mask(digits, countryCode.length, 3)}`;
+    })
+    .replace(DIGIT_RUN, (match) => mask([...match], 0, 2));
+}
+
+function serializeError(error: unknown): unknown {
+  if (!(error instanceof Error)) return error;
+  const serialized: SerializedError = pino.stdSerializers.err(error);
+  return {
+    ...serialized,
+    message: redactText(serialized.message),
+    stack: redactText(serialized.stack),
+  };
+}
+
+export interface CreateLoggerOptions {
+  /** A pino level or `silent`. */
+  level: string;
+  /** Where lines go; stdout by default. Tests pass a stream and parse the lines. */
+  destination?: DestinationStream;
+}
+
+/** A pino logger with Tasdeed's redaction rules. */
+export function createLogger(opts: CreateLoggerOptions): Logger {
+  const options: LoggerOptions = {
+    level: opts.level,
+    redact: { paths: [...REDACT_PATHS], censor: REDACTED },
+    serializers: { err: serializeError, error: serializeError },
+    hooks: {
+      logMethod(args, method) {
+        const redacted = args.map((arg: unknown) =>
+          typeof arg === 'string' ? redactText(arg) : arg,
+        ) as typeof args;
+        method.apply(this, redacted);
+      },
+    },
+  };
+  return opts.destination === undefined ? pino(options) : pino(options, opts.destination);
+}

@@ -1,0 +1,164 @@
+/**
+ * The newcomer's path: the embedded defaults (SQLite, simulated biller and payment channel)
+ * driven through the sandbox HTTP channel.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { SandboxUser, startTasdeed, waitFor, type Running } from '../support/harness.js';
+
+describe('sandbox on the simulated adapters', () => {
+  let t: Running;
+  before(async () => {
+    t = await startTasdeed();
+  });
+  after(async () => {
+    await t.close();
+  });
+
+  it('answers a bill inquiry written with Arabic-Indic digits, in Arabic', async () => {
+    const user = new SandboxUser(t.url, 'sms', '+963944100001');
+    const r = await user.say('فاتورة كهرباء ١٠٠٠١٠١');
+    assert.equal(r.replies.length, 1);
+    assert.match(r.replies[0]!, /^الكهرباء 1000101: \d+ ل\.س، دورة [\d-]+، تستحق \d\d\/\d\d/);
+    assert.deepEqual(
+      r.choices.map((c) => c.payload),
+      ['PAY electricity 1000101', 'ADD electricity 1000101'],
+    );
+    // SMS shows the choices as numbered options.
+    assert.match(r.replies[0]!, /\n1\) ادفع 2\) تابع$/);
+  });
+
+  it('answers in English to a sender whose first message is in Latin script', async () => {
+    const user = new SandboxUser(t.url, 'telegram', 'latin-user');
+    const r = await user.say('BILL water 2000301');
+    assert.match(r.replies[0]!, /^Water 2000301: [\d,]+ SYP, period \S+, due \d\d\/\d\d\/\d{4}$/);
+  });
+
+  it('pays a bill end to end: payment confirmed by the signed webhook, receipt produced once', async () => {
+    const user = new SandboxUser(t.url, 'sms', '+963944100002');
+    const bill = await user.say('فاتورة كهرباء 1000201');
+    const pay = bill.choices.find((c) => c.payload.startsWith('PAY'));
+    assert.ok(pay);
+    const started = await user.say('1');
+    assert.match(started.replies[0]!, /^دفعة P-[0-9A-Z]{10}: \d+ ل\.س\. وافق في محفظتك\.$/);
+    const ref = /P-[0-9A-Z]{10}/.exec(started.replies[0]!)![0];
+
+    const inbox = await user.waitForInbox(1);
+    assert.match(
+      inbox[0]!.text,
+      new RegExp(`^إيصال: دُفع \\d+ ل\\.س لـ الكهرباء 1000201 عبر .+ المرجع ${ref}$`),
+    );
+
+    const payment = await waitFor('settlement', async () => {
+      const p = await t.tasdeed.store.getPayment(ref);
+      return p?.settlementStatus === 'acknowledged' ? p : null;
+    });
+    assert.equal(payment.status, 'succeeded');
+    const after = await user.say('فاتورة كهرباء 1000201');
+    assert.match(after.replies[0]!, /لا فواتير مستحقة/);
+    assert.equal((await user.inbox()).length, 1, 'one receipt, no more');
+  });
+
+  it('asks a Telegram user for the wallet number once, then pays', async () => {
+    const user = new SandboxUser(t.url, 'telegram', 'tg-wallet');
+    const ask = await user.say('ادفع مياه 2000101');
+    assert.match(ask.replies[0]!, /رقم المحفظة/);
+    const wrong = await user.say('not a number');
+    assert.match(wrong.replies[0]!, /ليس رقم هاتف/);
+    const paid = await user.say('٠٩٤٤١٢٣٤٥٦');
+    assert.match(paid.replies[0]!, /^الدفعة P-[0-9A-Z]{10}: /);
+    await user.waitForInbox(1);
+    const sub = await t.tasdeed.store.findIdentity('sandbox-telegram', 'tg-wallet');
+    assert.equal(
+      (await t.tasdeed.store.getSubscriber(sub!.subscriberId))?.walletNumber,
+      '+963944123456',
+    );
+    // The next payment does not ask again.
+    const next = await user.say('PAY telecom 3000101');
+    assert.match(next.replies[0]!, /P-[0-9A-Z]{10}/);
+  });
+
+  it('says clearly when the account is unknown', async () => {
+    const user = new SandboxUser(t.url, 'sms', '+963944100003');
+    const r = await user.say('فاتورة كهرباء 1234567890');
+    assert.equal(r.replies[0], 'لا يوجد حساب 1234567890 لدى الكهرباء. تحقق من الرقم.');
+  });
+
+  it('says "try later" when the biller is down and nothing is cached, and offers to notify', async () => {
+    const user = new SandboxUser(t.url, 'sms', '+963944100004');
+    const r = await user.say('فاتورة كهرباء 1009901');
+    assert.match(r.replies[0]!, /لا تستجيب الآن\. حاول لاحقاً/);
+    assert.deepEqual(
+      r.choices.map((c) => c.payload),
+      ['NOTIFY electricity'],
+    );
+    const notify = await user.say('1');
+    assert.match(notify.replies[0]!, /سنخبرك عندما تعود الكهرباء/);
+  });
+
+  it('points to the alternative in a governorate without e-payment, and still answers the inquiry', async () => {
+    const user = new SandboxUser(t.url, 'sms', '+963944100005');
+    const inquiry = await user.say('فاتورة كهرباء 1000801');
+    assert.match(inquiry.replies[0]!, /^الكهرباء 1000801: /);
+    const pay = await user.say('ادفع كهرباء 1000801');
+    assert.match(pay.replies[0]!, /الدفع الإلكتروني غير متاح في إدلب/);
+    assert.equal(
+      (await t.tasdeed.store.listPayments({})).filter((p) => p.account === '1000801').length,
+      0,
+    );
+  });
+
+  it('follows and lists accounts, and turns settings on and off', async () => {
+    const user = new SandboxUser(t.url, 'sms', '+963944100006');
+    const add = await user.say('اشترك كهرباء 1000301');
+    assert.match(add.replies[0]!, /^تمت متابعة الكهرباء 1000301 \(\S\*\*\*/);
+    assert.match((await user.say('حساباتي')).replies.join('\n'), /الكهرباء 1000301/);
+    assert.match((await user.say('فاتورة')).replies[0]!, /^الكهرباء 1000301: /);
+    assert.equal((await user.say('تذكير إيقاف')).replies[0], 'التذكيرات متوقفة.');
+    assert.match((await user.say('محافظة حلب')).replies[0]!, /حلب/);
+    assert.match((await user.say('قديم')).replies[0]!, /القديمة/);
+    assert.match((await user.say('فاتورة كهرباء 1000301')).replies[0]!, /\(\d+ قديمة\)/);
+    assert.equal((await user.say('ENGLISH')).replies[0], 'Messages will be in English.');
+    assert.match(
+      (await user.say('REMOVE elec 1000301')).replies[0]!,
+      /^Stopped following Electricity 1000301/,
+    );
+    assert.equal((await user.say('CANCEL')).replies[0], 'Nothing to cancel.');
+  });
+
+  it('answers garbage and oversized text with the short help, never an error', async () => {
+    const user = new SandboxUser(t.url, 'sms', '+963944100007');
+    for (const text of ['🙂🙂🙂', '\u202e\u0000ab', 'x'.repeat(1500), '']) {
+      const r = await user.say(text);
+      assert.equal(r.replies.length, 1);
+      assert.match(r.replies[0]!, /لم أفهم/);
+    }
+  });
+
+  it('stops and restarts on STOP / START, winning over an open question', async () => {
+    const user = new SandboxUser(t.url, 'telegram', 'tg-stop');
+    await user.say('ادفع مياه 2000101'); // leaves a question open (wallet number)
+    assert.match((await user.say('إيقاف')).replies[0]!, /تم إيقاف/);
+    assert.deepEqual((await user.say('فاتورة مياه 2000101')).replies, []);
+    assert.deepEqual((await user.say('إيقاف')).replies, []);
+    assert.match((await user.say('بدء')).replies[0]!, /أهلاً/);
+    assert.match((await user.say('مساعدة')).replies[0]!, /فاتورة/);
+  });
+
+  it('refuses malformed sandbox requests with 400 and changes nothing', async () => {
+    for (const body of [
+      '{',
+      '{"channel":"fax","from":"x","text":"hi"}',
+      '{"channel":"sms","text":"hi"}',
+      '{"channel":"sms","from":"x","text":"a","payload":"b"}',
+    ]) {
+      const res = await fetch(`${t.url}/sandbox/messages`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body,
+      });
+      assert.equal(res.status, 400, body);
+    }
+    assert.equal(await t.tasdeed.store.findIdentity('sandbox-sms', 'x'), null);
+  });
+});
