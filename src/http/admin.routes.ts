@@ -67,12 +67,10 @@ export function adminRouter({ config, payments, store, wake }: HttpDeps): Router
   router.post('/payments/:id/resolve', express.json({ limit: '8kb' }), async (req, res) => {
     const parsed = resolveSchema.safeParse(req.body);
     if (!parsed.success) {
-      res
-        .status(400)
-        .json({
-          error: 'bad_request',
-          reason: 'expected { "status": "succeeded"|"failed", "note": "…" }',
-        });
+      res.status(400).json({
+        error: 'bad_request',
+        reason: 'expected { "status": "succeeded"|"failed", "note": "…" }',
+      });
       return;
     }
     const id = req.params.id ?? '';

@@ -85,11 +85,9 @@ export function createHttpApp(deps: HttpDeps): express.Express {
     const status = httpStatusOf(error);
     if (status >= 500) req.log.error({ err: error }, 'request failed');
     if (res.headersSent) return;
-    res
-      .status(status)
-      .json({
-        error: status === 413 ? 'too_large' : status === 400 ? 'bad_request' : 'internal_error',
-      });
+    res.status(status).json({
+      error: status === 413 ? 'too_large' : status === 400 ? 'bad_request' : 'internal_error',
+    });
   });
   return app;
 }

@@ -53,12 +53,10 @@ export function paymentWebhookRouter({
     const parsed = eventSchema.safeParse(body);
     if (!parsed.success) {
       count('malformed');
-      res
-        .status(400)
-        .json({
-          error: 'malformed_body',
-          reason: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '),
-        });
+      res.status(400).json({
+        error: 'malformed_body',
+        reason: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '),
+      });
       return;
     }
     const e = parsed.data;
