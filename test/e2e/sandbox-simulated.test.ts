@@ -78,6 +78,17 @@ describe('sandbox on the simulated adapters', () => {
     assert.match(next.replies[0]!, /P-[0-9A-Z]{10}/);
   });
 
+  it('shows the old-pound equivalent for a bill issued before 2026', async () => {
+    const user = new SandboxUser(t.url, 'sms', '+963944100010');
+    const r = await user.say('فاتورة كهرباء 1009902');
+    assert.match(
+      r.replies[0]!,
+      /^الكهرباء 1009902: (\d+) ل\.س \((\d+) قديمة\)، دورة 11-12، تستحق 28\/12/,
+    );
+    const [, now, old] = /(\d+) ل\.س \((\d+) قديمة\)/.exec(r.replies[0]!)!;
+    assert.equal(Number(old), Number(now) * 100);
+  });
+
   it('says clearly when the account is unknown', async () => {
     const user = new SandboxUser(t.url, 'sms', '+963944100003');
     const r = await user.say('فاتورة كهرباء 1234567890');

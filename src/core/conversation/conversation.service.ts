@@ -23,6 +23,9 @@ import { Grammar, type Command } from './grammar.js';
 /** A question left open expires after this long; an old "1" must not pay a bill. */
 export const PENDING_TTL_MS = 30 * 60_000;
 
+/** 1 January 2026: 100 old pounds became 1 new pound. */
+const REDENOMINATION_DATE = '2026-01-01';
+
 type Pending = { kind: 'choices'; payloads: string[] } | { kind: 'wallet'; payload: string };
 
 export interface InboundMessage {
@@ -249,7 +252,8 @@ export class ConversationService {
     return reply('bill-line', {
       biller: { biller: bill.billerId },
       account: bill.account,
-      amount: { money: bill.amountMinor },
+      // People still think in old pounds for bills issued before the 2026 redenomination.
+      amount: { money: bill.amountMinor, old: bill.dueDate < REDENOMINATION_DATE },
       period: bill.period,
       due: { date: bill.dueDate },
     });

@@ -7,7 +7,7 @@
 export type ReplyArg =
   | string
   | number
-  | { money: number } // qirsh
+  | { money: number; old?: boolean } // qirsh; old: always show the old-pound equivalent
   | { date: string } // YYYY-MM-DD
   | { biller: string } // biller id
   | { channel: string } // payment channel id

@@ -97,7 +97,7 @@ export class Translator {
     if ('money' in value) {
       const amount = qirsh(value.money);
       const main = formatMoney(amount, lang);
-      if (!ctx.showOldPounds) return main;
+      if (!ctx.showOldPounds && !value.old) return main;
       const old = oldPoundsText(amount, lang);
       return lang === 'ar' ? `${main} (${old} قديمة)` : `${main} (${old} old)`;
     }
