@@ -117,7 +117,17 @@ async function send(url: string, line: string): Promise<void> {
     print(choices.map((c, i) => `  [${i + 1}] ${c.label}`));
 }
 
-async function poll(url: string): Promise<void> {
+let polling: Promise<void> | null = null;
+
+/** One poll at a time: two overlapping polls would both read from the same `after`. */
+function poll(url: string): Promise<void> {
+  polling ??= pollOnce(url).finally(() => {
+    polling = null;
+  });
+  return polling;
+}
+
+async function pollOnce(url: string): Promise<void> {
   try {
     const res = await fetch(
       `${url}/sandbox/messages?channel=${channel}&from=${encodeURIComponent(from)}&after=${lastSeen}`,
