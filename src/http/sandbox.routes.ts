@@ -40,13 +40,7 @@ function sandboxChannel(m: 'sms' | 'telegram'): IdentityChannel {
   return m === 'sms' ? 'sandbox-sms' : 'sandbox-telegram';
 }
 
-export function sandboxRouter({
-  conversation,
-  translator,
-  store,
-  metrics,
-  wake,
-}: HttpDeps): Router {
+export function sandboxRouter({ conversation, translator, store, metrics }: HttpDeps): Router {
   const router = Router();
   router.post('/messages', express.json({ limit: '32kb' }), async (req, res) => {
     const parsed = inboundSchema.safeParse(req.body);
@@ -67,7 +61,6 @@ export function sandboxRouter({
         ? { payload: parsed.data.payload }
         : { text: parsed.data.text ?? '' }),
     });
-    wake();
     if (!outcome.deliver) {
       res.json({ replies: [], choices: [] });
       return;
