@@ -23,6 +23,7 @@ import {
 import type { AddressInfo } from 'node:net';
 import { signWebhook } from '../../src/core/payments/webhook-signature.js';
 import type { ProviderPaymentStatus } from '../../src/core/ports/payment.port.js';
+import { readBody, send, tryJson } from './http-util.js';
 
 export interface FakePaymentOptions {
   webhookSecret: string;
@@ -108,34 +109,6 @@ const CONTRACT_FIELDS = [
   'payer',
   'callbackUrl',
 ];
-
-function send(res: ServerResponse, status: number, body: unknown): void {
-  if (res.destroyed || res.writableEnded) return;
-  const text = typeof body === 'string' ? body : JSON.stringify(body);
-  res.writeHead(status, {
-    'Content-Type': 'application/json',
-    'Content-Length': Buffer.byteLength(text),
-  });
-  res.end(text);
-}
-
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
-}
-
-function tryJson(text: string): unknown {
-  if (!text) return undefined;
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    return undefined;
-  }
-}
 
 const isRecord = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
