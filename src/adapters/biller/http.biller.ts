@@ -17,6 +17,7 @@ import {
   type SettlementRequest,
   type SettlementResult,
 } from '../../core/ports/biller.port.js';
+import { exchange as httpExchange, ExchangeError, snippet } from '../http-exchange.js';
 
 export interface HttpBillerOptions {
   billerId: string;
@@ -64,14 +65,6 @@ function normaliseGovernorate(value: string): string {
   return found ? found.code : v;
 }
 
-function describe(err: unknown): string {
-  if (err instanceof Error) {
-    const cause = err.cause instanceof Error ? `: ${err.cause.message}` : '';
-    return `${err.message}${cause}`;
-  }
-  return String(err);
-}
-
 /** A complete answer (status and body text) or a BillerUnavailableError saying why there is none. */
 async function exchange(
   billerId: string,
@@ -81,31 +74,13 @@ async function exchange(
   callerSignal: AbortSignal | undefined,
   what: string,
 ): Promise<{ status: number; text: string }> {
-  const timeout = AbortSignal.timeout(timeoutMs);
-  const signal = callerSignal ? AbortSignal.any([timeout, callerSignal]) : timeout;
   try {
-    const res = await fetch(url, { ...init, signal, redirect: 'error' });
-    // The body is read under the same deadline: a biller that stalls mid-body is not answering.
-    const text = await res.text();
-    return { status: res.status, text };
+    return await httpExchange(url, init, timeoutMs, callerSignal, what);
   } catch (err) {
-    if (timeout.aborted) {
-      throw new BillerUnavailableError(billerId, `${what} timed out after ${timeoutMs} ms`, {
-        cause: err,
-      });
-    }
-    if (callerSignal?.aborted) {
-      throw new BillerUnavailableError(billerId, `${what} aborted by the caller`, {
-        cause: callerSignal.reason ?? err,
-      });
-    }
-    throw new BillerUnavailableError(billerId, `${what} failed: ${describe(err)}`, { cause: err });
+    if (err instanceof ExchangeError)
+      throw new BillerUnavailableError(billerId, err.message, { cause: err.cause });
+    throw err;
   }
-}
-
-function snippet(text: string): string {
-  const flat = text.replace(/\s+/g, ' ').trim();
-  return flat.length > 200 ? `${flat.slice(0, 200)}…` : flat;
 }
 
 export class HttpBiller implements BillerPort {

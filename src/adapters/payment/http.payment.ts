@@ -17,6 +17,7 @@ import {
   type PaymentPort,
   type PaymentStatusResult,
 } from '../../core/ports/payment.port.js';
+import { exchange, ExchangeError, snippet } from '../http-exchange.js';
 
 export interface HttpPaymentChannelOptions {
   channelId: string;
@@ -39,19 +40,6 @@ const statusResultSchema = z.object({
   status: statusSchema,
   amountMinor: z.int().nonnegative().max(Number.MAX_SAFE_INTEGER).nullish(),
 });
-
-function describe(err: unknown): string {
-  if (err instanceof Error) {
-    const cause = err.cause instanceof Error ? `: ${err.cause.message}` : '';
-    return `${err.message}${cause}`;
-  }
-  return String(err);
-}
-
-function snippet(text: string): string {
-  const flat = text.replace(/\s+/g, ' ').trim();
-  return flat.length > 200 ? `${flat.slice(0, 200)}…` : flat;
-}
 
 export class HttpPaymentChannel implements PaymentPort {
   readonly channelId: string;
@@ -85,25 +73,19 @@ export class HttpPaymentChannel implements PaymentPort {
     const what = `${method} ${path}`;
     const headers: Record<string, string> = { Accept: 'application/json', ...extraHeaders };
     if (this.token) headers.Authorization = `Bearer ${this.token}`;
-    const timeout = AbortSignal.timeout(this.timeoutMs);
-    const signal = callerSignal ? AbortSignal.any([timeout, callerSignal]) : timeout;
     let status: number;
     let text: string;
     try {
-      const res = await fetch(`${this.baseUrl}${path}`, {
-        method,
-        headers,
-        body,
-        signal,
-        redirect: 'error',
-      });
-      status = res.status;
-      text = await res.text();
+      ({ status, text } = await exchange(
+        `${this.baseUrl}${path}`,
+        { method, headers, body },
+        this.timeoutMs,
+        callerSignal,
+        what,
+      ));
     } catch (err) {
-      if (timeout.aborted) this.fail(`${what} timed out after ${this.timeoutMs} ms`, err);
-      if (callerSignal?.aborted)
-        this.fail(`${what} aborted by the caller`, callerSignal.reason ?? err);
-      this.fail(`${what} failed: ${describe(err)}`, err);
+      if (err instanceof ExchangeError) this.fail(err.message, err.cause);
+      throw err;
     }
     if (status < 200 || status >= 300) {
       this.fail(`${what} answered ${status}${text ? `: ${snippet(text)}` : ''}`, {
