@@ -103,3 +103,36 @@ choice-notify = أخبرني عند العودة
 choice-watch = أخبرني عند الاكتمال
 choice-bill = { $biller } { $account }
 choice-biller = { $biller }
+
+## Telegram (buttons, commands and staff tools; never sent by SMS)
+
+tg-choose-language = اختر اللغة:
+choice-language-ar = العربية
+choice-language-en = English
+tg-choose-gov = في أي محافظة تسكن؟ (تحدد توفر الدفع الإلكتروني)
+choice-gov = { $gov }
+tg-tour = جولة سريعة: /follow لمتابعة حساب وتلقي التذكير، /bills لفواتيرك، /accounts لحساباتك، /reminders للتذكير، /language للغة، /help للمساعدة، /stop لإيقاف الرسائل. ويمكنك الكتابة أيضاً: فاتورة كهرباء 1234567
+tg-help = الأوامر: /follow متابعة حساب، /bills الفواتير، /accounts الحسابات، /reminders التذكير، /language اللغة، /stop إيقاف الرسائل.
+tg-reminders-on = التذكير بالفواتير مفعّل.
+tg-reminders-off = التذكير بالفواتير متوقف.
+choice-remind-on = تشغيل التذكير
+choice-remind-off = إيقاف التذكير
+choice-unfollow = إلغاء متابعة { $biller } { $account }
+choice-share-contact = مشاركة رقمي
+tg-contact-not-own = أرسل رقمك أنت، أو اكتب رقم المحفظة.
+tg-button-stale = هذا الزر قديم. أرسل /help للبدء من جديد.
+tg-button-done = تم.
+tg-coverage-pick = تغطية الدفع الإلكتروني. اختر الخدمة:
+tg-coverage-of = { $biller }: ✅ متاح، ❌ غير متاح. اضغط للتبديل.
+choice-coverage = { $mark } { $gov }
+tg-coverage-set = { $biller } في { $gov }: { $state }
+coverage-on = متاح
+coverage-off = غير متاح
+tg-cmd-start = البدء واختيار اللغة
+tg-cmd-follow = متابعة حساب
+tg-cmd-bills = فواتيري
+tg-cmd-accounts = حساباتي
+tg-cmd-reminders = التذكير
+tg-cmd-language = اللغة
+tg-cmd-help = المساعدة
+tg-cmd-stop = إيقاف الرسائل

@@ -87,3 +87,36 @@ choice-notify = Tell me when back
 choice-watch = Tell me when done
 choice-bill = { $biller } { $account }
 choice-biller = { $biller }
+
+## Telegram (buttons, commands and staff tools; never sent by SMS)
+
+tg-choose-language = Choose your language:
+choice-language-ar = العربية
+choice-language-en = English
+tg-choose-gov = Which governorate do you live in? (It decides where e-payment is available.)
+choice-gov = { $gov }
+tg-tour = A short tour: /follow to follow an account and get reminders, /bills for your bills, /accounts for your accounts, /reminders, /language, /help, /stop to end messages. You can also type: BILL electricity 1234567
+tg-help = Commands: /follow an account, /bills, /accounts, /reminders, /language, /stop messages.
+tg-reminders-on = Bill reminders are on.
+tg-reminders-off = Bill reminders are off.
+choice-remind-on = Reminders on
+choice-remind-off = Reminders off
+choice-unfollow = Stop following { $biller } { $account }
+choice-share-contact = Share my number
+tg-contact-not-own = Send your own number, or type the wallet number.
+tg-button-stale = This button is out of date. Send /help to start again.
+tg-button-done = Done.
+tg-coverage-pick = E-payment coverage. Choose a service:
+tg-coverage-of = { $biller }: ✅ available, ❌ not available. Press to switch.
+choice-coverage = { $mark } { $gov }
+tg-coverage-set = { $biller } in { $gov }: { $state }
+coverage-on = available
+coverage-off = not available
+tg-cmd-start = Start and choose a language
+tg-cmd-follow = Follow an account
+tg-cmd-bills = My bills
+tg-cmd-accounts = My accounts
+tg-cmd-reminders = Reminders
+tg-cmd-language = Language
+tg-cmd-help = Help
+tg-cmd-stop = Stop messages

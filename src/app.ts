@@ -9,6 +9,7 @@ import {
   createPaymentChannel,
   type PaymentChannelAdapter,
 } from './adapters/factory.js';
+import { createTelegramBot, type TelegramBot } from './bot/bot.js';
 import type { AppConfig } from './config/env.js';
 import { BillService } from './core/bills/bill.service.js';
 import type { Catalogue } from './core/catalogue.js';
@@ -47,6 +48,8 @@ export interface Tasdeed {
   readonly translator: Translator;
   readonly metrics: Metrics;
   readonly webhookSecrets: ReadonlyMap<string, string>;
+  /** The Telegram bot; null while TELEGRAM_BOT_TOKEN is unset. */
+  readonly telegram: TelegramBot | null;
   /** The HTTP server once listening. */
   server: Server | null;
   /** Starts the HTTP server, the dispatcher and the jobs. Resolves with the bound port. */
@@ -148,6 +151,22 @@ export async function createTasdeed(options: TasdeedOptions): Promise<Tasdeed> {
   const messages = new MessageHandler(store, translator, clock);
   messages.setSender('sandbox-sms', sandboxSender).setSender('sandbox-telegram', sandboxSender);
   dispatcher.register('message', messages.handle);
+
+  const telegram = config.telegram
+    ? createTelegramBot({
+        config: config.telegram,
+        publicUrl: config.publicUrl,
+        store,
+        conversation,
+        translator,
+        catalogue,
+        clock,
+        logger: logger.child({ component: 'telegram' }),
+        staffIds: config.telegram.staffIds,
+        wake,
+      })
+    : null;
+  if (telegram) messages.setSender('telegram', telegram.sender);
   dispatcher.register(
     'settlement',
     new SettlementHandler(store, billers, clock, {
@@ -166,6 +185,13 @@ export async function createTasdeed(options: TasdeedOptions): Promise<Tasdeed> {
     translator,
     webhookSecrets,
     wake,
+    telegramWebhook:
+      telegram && config.telegram?.mode === 'webhook'
+        ? {
+            secret: config.telegram.webhookSecret,
+            record: (update) => telegram.inbox.record(update),
+          }
+        : null,
   });
 
   let reconcileTimer: NodeJS.Timeout | null = null;
@@ -194,6 +220,7 @@ export async function createTasdeed(options: TasdeedOptions): Promise<Tasdeed> {
     translator,
     metrics,
     webhookSecrets,
+    telegram,
     server: null,
     async start() {
       const server = app.listen(config.port, config.host);
@@ -203,6 +230,7 @@ export async function createTasdeed(options: TasdeedOptions): Promise<Tasdeed> {
       });
       tasdeed.server = server;
       dispatcher.start();
+      await telegram?.start();
       reconcileTimer = setInterval(() => void reconcile(), options.reconcileEveryMs ?? 30_000);
       reconcileTimer.unref();
       void reconcile();
@@ -218,6 +246,7 @@ export async function createTasdeed(options: TasdeedOptions): Promise<Tasdeed> {
           server.closeIdleConnections();
         });
       }
+      await telegram?.stop();
       await dispatcher.stop();
       for (const channel of channels.values()) channel.close?.();
       await database.close();

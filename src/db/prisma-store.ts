@@ -46,6 +46,7 @@ import type {
   SettlementStatus,
   Store,
   SubscriberRecord,
+  TelegramUpdateRecord,
   WatchKind,
   WatchRecord,
 } from '../core/ports/store.port.js';
@@ -748,6 +749,37 @@ export class PrismaStore implements Store {
       if (isUniqueViolation(error)) return false;
       throw error;
     }
+  }
+
+  async recordTelegramUpdate(updateId: number, payload: string): Promise<boolean> {
+    try {
+      await this.run((db) => db.telegramUpdate.create({ data: { updateId, payload } }));
+      return true;
+    } catch (error) {
+      if (isUniqueViolation(error)) return false;
+      throw error;
+    }
+  }
+
+  async unprocessedTelegramUpdates(limit: number): Promise<TelegramUpdateRecord[]> {
+    return this.run((db) =>
+      db.telegramUpdate.findMany({
+        where: { processedAt: null },
+        orderBy: { updateId: 'asc' },
+        take: limit,
+        select: { updateId: true, payload: true, receivedAt: true },
+      }),
+    );
+  }
+
+  async markTelegramUpdateProcessed(
+    updateId: number,
+    at: Date,
+    error: string | null = null,
+  ): Promise<void> {
+    await this.run((db) =>
+      db.telegramUpdate.update({ where: { updateId }, data: { processedAt: at, error } }),
+    );
   }
 
   async takeWatches(kind: WatchKind, target: string): Promise<WatchRecord[]> {

@@ -15,6 +15,7 @@ import type { Metrics } from '../observability/metrics.js';
 import { adminRouter } from './admin.routes.js';
 import { paymentWebhookRouter } from './payment-webhook.routes.js';
 import { sandboxRouter } from './sandbox.routes.js';
+import { telegramWebhookRouter, type TelegramWebhookDeps } from './telegram-webhook.routes.js';
 
 export interface HttpDeps {
   config: AppConfig;
@@ -27,6 +28,8 @@ export interface HttpDeps {
   webhookSecrets: ReadonlyMap<string, string>;
   /** Tells the dispatcher that new outbox rows are waiting. */
   wake: () => void;
+  /** Telegram in webhook mode; null otherwise (the route then answers 404). */
+  telegramWebhook?: TelegramWebhookDeps | null;
 }
 
 export function createHttpApp(deps: HttpDeps): express.Express {
@@ -75,6 +78,7 @@ export function createHttpApp(deps: HttpDeps): express.Express {
   });
 
   app.use('/payments/webhook', paymentWebhookRouter(deps));
+  if (deps.telegramWebhook) app.use('/telegram', telegramWebhookRouter(deps.telegramWebhook));
   if (config.sandbox) app.use('/sandbox', sandboxRouter(deps));
   app.use('/admin', adminRouter(deps));
 

@@ -26,7 +26,20 @@ export const PENDING_TTL_MS = 30 * 60_000;
 /** 1 January 2026: 100 old pounds became 1 new pound. */
 const REDENOMINATION_DATE = '2026-01-01';
 
-type Pending = { kind: 'choices'; payloads: string[] } | { kind: 'wallet'; payload: string };
+type AccountIntent = 'bill' | 'pay' | 'add' | 'remove';
+
+const VERBS: Record<AccountIntent, string> = {
+  bill: 'BILL',
+  pay: 'PAY',
+  add: 'ADD',
+  remove: 'REMOVE',
+};
+
+type Pending =
+  | { kind: 'choices'; payloads: string[] }
+  | { kind: 'wallet'; payload: string }
+  /** The biller is known and the account number is awaited ("ADD electricity", then "1000101"). */
+  | { kind: 'account'; intent: AccountIntent; billerId: string };
 
 export interface InboundMessage {
   channel: IdentityChannel;
@@ -95,6 +108,16 @@ export class ConversationService {
       turn.subscriber = await this.store.updateSubscriber(subscriber.id, { walletNumber: wallet });
       command = this.grammar.parse(pending.payload, { fromPayload: true });
       turn.pending = null;
+    } else if (
+      pending?.kind === 'account' &&
+      message.payload === undefined &&
+      /^[\d\s-]+$/.test(asciiDigits(raw).trim())
+    ) {
+      // Digits answer the open question; anything else is read as a new message.
+      const account = asciiDigits(raw).replace(/[\s-]/g, '');
+      command = this.grammar.parse(`${VERBS[pending.intent]} ${pending.billerId} ${account}`, {
+        fromPayload: true,
+      });
     } else if (command.type === 'choice') {
       const payload = pending?.kind === 'choices' ? pending.payloads[command.index - 1] : undefined;
       if (!payload) {
@@ -330,9 +353,18 @@ export class ConversationService {
   }
 
   private incomplete(turn: Turn, command: Extract<Command, { type: 'incomplete' }>): Reply[] {
-    const verb = { bill: 'BILL', pay: 'PAY', add: 'ADD', remove: 'REMOVE' }[command.intent];
+    const verb = VERBS[command.intent];
     if (command.problem === 'biller') {
-      if (command.account) {
+      if (!command.account) {
+        // "ADD" alone: which service? Then the account number is asked for.
+        for (const b of this.catalogue.billers) {
+          turn.choices.push({
+            key: 'choice-biller',
+            args: { biller: { biller: b.id } },
+            payload: `${verb} ${b.id}`,
+          });
+        }
+      } else {
         for (const b of this.catalogue.billers) {
           if (new RegExp(b.accountPattern).test(command.account)) {
             turn.choices.push({
@@ -344,6 +376,10 @@ export class ConversationService {
         }
       }
       return [reply('need-biller')];
+    }
+    if (command.billerId) {
+      // Keep asking for the account number: the next digits answer this question.
+      turn.pending = { kind: 'account', intent: command.intent, billerId: command.billerId };
     }
     if (command.account && command.billerId) {
       return [reply('account-invalid', this.accountArgs(command.billerId, command.account))];
@@ -443,7 +479,9 @@ export class ConversationService {
     if (this.clock.now().getTime() - subscriber.pendingAt.getTime() > PENDING_TTL_MS) return null;
     try {
       const value = JSON.parse(subscriber.pending) as Pending;
-      return value.kind === 'choices' || value.kind === 'wallet' ? value : null;
+      return value.kind === 'choices' || value.kind === 'wallet' || value.kind === 'account'
+        ? value
+        : null;
     } catch {
       return null;
     }

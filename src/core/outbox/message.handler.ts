@@ -3,7 +3,7 @@
  * send time, skips opted-out addresses, and hands the text to the channel's sender.
  */
 import { mediumOf, type IdentityChannel } from '../domain.js';
-import type { Reply } from '../i18n/reply.js';
+import type { Choice, Reply } from '../i18n/reply.js';
 import { stripIsolation, type Translator } from '../i18n/translator.js';
 import type { Clock } from '../ports/clock.port.js';
 import type {
@@ -22,12 +22,28 @@ export type SendResult =
   /** The address refuses messages (blocked the bot, unsubscribed): stop all messages to it. */
   | { status: 'opted-out'; error: string };
 
+/**
+ * What a message item carries: a reply (message key and arguments, rendered at send time in
+ * the recipient's language), optionally followed by more replies sent as the same message
+ * (`also`: a Telegram turn leaves as one message, so its lines cannot arrive out of order),
+ * and the choices the message offers (`choices`: Telegram's inline keyboard). Keys, not
+ * rendered text, are stored, so a message that waits renders in the language of the moment.
+ */
+export interface MessagePayload extends Reply {
+  also?: Reply[];
+  choices?: Choice[];
+  /** The one confirmation of a STOP, sent although the address has just opted out. */
+  evenIfOptedOut?: boolean;
+}
+
 /** A channel's way out: Telegram, an SMS gateway, the sandbox. */
 export interface MessageSender {
   send(message: {
     identity: IdentityRecord;
     subscriber: SubscriberRecord;
     text: string;
+    /** Rendered choices the message offers (buttons); absent when it offers none. */
+    choices?: Array<{ label: string; payload: string }>;
     item: OutboxItemRecord;
   }): Promise<SendResult>;
 }
@@ -38,6 +54,22 @@ export function isReply(value: unknown): value is Reply {
     value !== null &&
     typeof (value as { key?: unknown }).key === 'string'
   );
+}
+
+/** A reply, with well-formed `also` and `choices` when present. */
+export function isMessagePayload(value: unknown): value is MessagePayload {
+  if (!isReply(value)) return false;
+  const { also, choices } = value as { also?: unknown; choices?: unknown };
+  if (also !== undefined && !(Array.isArray(also) && also.every(isReply))) return false;
+  if (choices === undefined) return true;
+  return (
+    Array.isArray(choices) &&
+    choices.every((c) => isReply(c) && typeof (c as { payload?: unknown }).payload === 'string')
+  );
+}
+
+function isStopConfirmation(payload: unknown): boolean {
+  return isMessagePayload(payload) && payload.evenIfOptedOut === true;
 }
 
 export class MessageHandler {
@@ -58,7 +90,9 @@ export class MessageHandler {
     if (!item.identityId) return { status: 'failed', error: 'message without a recipient' };
     const identity = await this.store.getIdentity(item.identityId);
     if (!identity) return { status: 'failed', error: 'recipient no longer exists' };
-    if (identity.optedOut) return { status: 'skipped', error: 'recipient opted out' };
+    if (identity.optedOut && !isStopConfirmation(item.payload)) {
+      return { status: 'skipped', error: 'recipient opted out' };
+    }
     const subscriber = await this.store.getSubscriber(identity.subscriberId);
     if (!subscriber) return { status: 'failed', error: 'subscriber no longer exists' };
     const sender = this.senders.get(identity.channel);
@@ -73,15 +107,32 @@ export class MessageHandler {
           }
         : { status: 'failed', error: `channel ${identity.channel} is not configured` };
     }
-    if (!isReply(item.payload)) return { status: 'failed', error: 'malformed message payload' };
+    if (!isMessagePayload(item.payload)) {
+      return { status: 'failed', error: 'malformed message payload' };
+    }
+    const payload = item.payload;
     const medium = mediumOf(identity.channel);
-    let text = this.translator.render(item.payload, {
+    const ctx = {
       language: subscriber.language,
       medium,
       showOldPounds: subscriber.showOldPounds,
+    };
+    const plain = medium === 'sms' || identity.channel.startsWith('sandbox-');
+    const clean = (t: string) => (plain ? stripIsolation(t) : t);
+    const text = [payload, ...(payload.also ?? [])]
+      .map((r) => clean(this.translator.render(r, ctx)))
+      .join('\n');
+    const choices = payload.choices?.map((c) => ({
+      label: clean(this.translator.render(c, ctx)),
+      payload: c.payload,
+    }));
+    const result = await sender.send({
+      identity,
+      subscriber,
+      text,
+      ...(choices && choices.length > 0 ? { choices } : {}),
+      item,
     });
-    if (medium === 'sms' || identity.channel.startsWith('sandbox-')) text = stripIsolation(text);
-    const result = await sender.send({ identity, subscriber, text, item });
     switch (result.status) {
       case 'sent':
         return { status: 'sent', text, providerMessageId: result.providerMessageId ?? null };

@@ -208,6 +208,13 @@ export type OutboxOutcome =
 
 export type WatchKind = 'biller' | 'payment';
 
+/** A Telegram update recorded before it is acted on; `payload` is the update's JSON text. */
+export interface TelegramUpdateRecord {
+  updateId: number;
+  payload: string;
+  receivedAt: Date;
+}
+
 export interface WatchRecord {
   id: string;
   kind: WatchKind;
@@ -307,4 +314,11 @@ export interface Store {
   /** Deletes and returns the watches for a target (each is served once). */
   takeWatches(kind: WatchKind, target: string): Promise<WatchRecord[]>;
   hasWatches(kind: WatchKind, target: string): Promise<boolean>;
+
+  // Telegram updates (durable inbound record; redelivery dedupe by update_id)
+  /** Records an update; false when that update_id was recorded before (a redelivery). */
+  recordTelegramUpdate(updateId: number, payload: string): Promise<boolean>;
+  /** Recorded updates not processed yet, in update_id order. */
+  unprocessedTelegramUpdates(limit: number): Promise<TelegramUpdateRecord[]>;
+  markTelegramUpdateProcessed(updateId: number, at: Date, error?: string | null): Promise<void>;
 }

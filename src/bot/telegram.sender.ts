@@ -1,0 +1,70 @@
+/**
+ * The outbox's way out to Telegram: one sendMessage per outbox item, choices as an inline
+ * keyboard. It uses its own Api without the auto-retry plugin, because retrying is the
+ * outbox's job (a 429 becomes a later attempt at now + retry_after, recorded on the row).
+ */
+import { GrammyError, HttpError, type Api } from 'grammy';
+import type { InlineKeyboardButton, KeyboardButton, ReplyKeyboardMarkup } from 'grammy/types';
+import type { InlineKeyboardMarkup } from 'grammy/types';
+import type { MessageSender, SendResult } from '../core/outbox/message.handler.js';
+import { fitsCallbackData, SHARE_CONTACT } from './turn.js';
+
+/** Labels this short sit two to a row; longer ones get a row each. */
+const SHORT_LABEL = 16;
+
+export function keyboardFor(
+  choices: Array<{ label: string; payload: string }>,
+): InlineKeyboardMarkup | ReplyKeyboardMarkup | null {
+  const contact = choices.find((c) => c.payload === SHARE_CONTACT);
+  if (contact) {
+    const button: KeyboardButton = { text: contact.label, request_contact: true };
+    return { keyboard: [[button]], one_time_keyboard: true, resize_keyboard: true };
+  }
+  const buttons: InlineKeyboardButton[] = choices
+    .filter((c) => fitsCallbackData(c.payload))
+    .map((c) => ({ text: c.label, callback_data: c.payload }));
+  if (buttons.length === 0) return null;
+  const perRow = buttons.every((b) => [...b.text].length <= SHORT_LABEL) ? 2 : 1;
+  const rows: InlineKeyboardButton[][] = [];
+  for (let i = 0; i < buttons.length; i += perRow) rows.push(buttons.slice(i, i + perRow));
+  return { inline_keyboard: rows };
+}
+
+/** Maps a Bot API failure to what the outbox does next (DESIGN §8). */
+export function classifyTelegramError(error: unknown): SendResult {
+  if (error instanceof GrammyError) {
+    const what = `telegram ${error.error_code}: ${error.description}`;
+    // "bot was blocked by the user", "user is deactivated": stop every message to that chat.
+    if (error.error_code === 403) return { status: 'opted-out', error: what };
+    if (error.error_code === 429) {
+      const seconds = error.parameters.retry_after ?? 5;
+      return { status: 'temporary', error: what, retryAfterMs: seconds * 1000 };
+    }
+    if (error.error_code >= 500) return { status: 'temporary', error: what };
+    // 400 "chat not found" and other refusals of this one message.
+    return { status: 'permanent', error: what };
+  }
+  if (error instanceof HttpError)
+    return { status: 'temporary', error: `telegram: ${error.message}` };
+  return {
+    status: 'temporary',
+    error: `telegram: ${error instanceof Error ? error.message : String(error)}`,
+  };
+}
+
+export function telegramSender(api: Api): MessageSender {
+  return {
+    async send({ identity, text, choices }) {
+      const markup = choices ? keyboardFor(choices) : null;
+      try {
+        const sent = await api.sendMessage(identity.address, text, {
+          ...(markup ? { reply_markup: markup } : {}),
+          link_preview_options: { is_disabled: true },
+        });
+        return { status: 'sent', providerMessageId: String(sent.message_id) };
+      } catch (error) {
+        return classifyTelegramError(error);
+      }
+    },
+  };
+}

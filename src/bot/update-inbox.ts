@@ -1,0 +1,141 @@
+/**
+ * Telegram updates are recorded before they are acted on (DESIGN §3): the webhook answers 200
+ * once the row is written, polling confirms an offset only after its updates are written, and
+ * a worker processes recorded rows in update_id order, also those left by a process that died.
+ * The update_id is the row's key, so an update Telegram delivers twice acts once.
+ */
+import { z } from 'zod';
+import type { Clock } from '../core/ports/clock.port.js';
+import type { Store } from '../core/ports/store.port.js';
+import type { Logger } from '../observability/logger.js';
+
+/** The part of an update Tasdeed relies on before grammY reads the rest. */
+export const updateSchema = z.looseObject({ update_id: z.number().int().nonnegative() });
+export type RawUpdate = z.infer<typeof updateSchema>;
+
+export type RecordOutcome = 'recorded' | 'duplicate';
+
+export class TelegramUpdateInbox {
+  private running = false;
+  private loop: Promise<void> | null = null;
+  private wakeUp: (() => void) | null = null;
+  private kicked = false;
+
+  constructor(
+    private readonly store: Store,
+    private readonly process: (update: RawUpdate) => Promise<void>,
+    private readonly clock: Clock,
+    private readonly logger: Logger,
+    private readonly idleMs = 1_000,
+  ) {}
+
+  /** Durably records an update and wakes the worker; processing is not awaited. */
+  async record(update: RawUpdate): Promise<RecordOutcome> {
+    const fresh = await this.store.recordTelegramUpdate(update.update_id, JSON.stringify(update));
+    if (fresh) this.wake();
+    return fresh ? 'recorded' : 'duplicate';
+  }
+
+  wake(): void {
+    this.kicked = true;
+    this.wakeUp?.();
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.loop = this.run();
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    this.wake();
+    await this.loop;
+  }
+
+  /** Processes everything recorded now, then returns (tests, tools). */
+  async drain(): Promise<number> {
+    let n = 0;
+    for (;;) {
+      const done = await this.processBatch();
+      if (done === 0) return n;
+      n += done;
+    }
+  }
+
+  private async run(): Promise<void> {
+    while (this.running) {
+      this.kicked = false;
+      let done = 0;
+      try {
+        done = await this.processBatch();
+      } catch (error) {
+        this.logger.error({ err: error }, 'telegram update worker failed');
+      }
+      if (done > 0 || this.kicked) continue;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, this.idleMs);
+        this.wakeUp = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      this.wakeUp = null;
+    }
+  }
+
+  /**
+   * One batch: chats are served in parallel, each chat's updates in order (a person's second
+   * message must not overtake the first).
+   */
+  private async processBatch(): Promise<number> {
+    const rows = await this.store.unprocessedTelegramUpdates(50);
+    const byChat = new Map<string, Array<{ updateId: number; update: RawUpdate | null }>>();
+    for (const row of rows) {
+      let update: RawUpdate | null = null;
+      try {
+        update = updateSchema.parse(JSON.parse(row.payload));
+      } catch {
+        update = null;
+      }
+      const key = update ? chatKey(update) : `bad:${row.updateId}`;
+      const list = byChat.get(key) ?? [];
+      list.push({ updateId: row.updateId, update });
+      byChat.set(key, list);
+    }
+    await Promise.all(
+      [...byChat.values()].map(async (list) => {
+        for (const { updateId, update } of list) {
+          let error: string | null = update ? null : 'unreadable update';
+          if (update) {
+            try {
+              await this.process(update);
+            } catch (e) {
+              // Recorded as processed with its error: a poisonous update must not block its chat.
+              error = e instanceof Error ? e.message : String(e);
+              this.logger.error({ err: e, updateId }, 'telegram update failed');
+            }
+          }
+          await this.store.markTelegramUpdateProcessed(updateId, this.clock.now(), error);
+        }
+      }),
+    );
+    return rows.length;
+  }
+}
+
+/** The chat (or user) an update concerns, to keep one person's updates in order. */
+function chatKey(update: RawUpdate): string {
+  for (const value of Object.values(update)) {
+    if (typeof value !== 'object' || value === null) continue;
+    const v = value as {
+      chat?: { id?: number };
+      from?: { id?: number };
+      message?: { chat?: { id?: number } };
+    };
+    const id = v.chat?.id ?? v.message?.chat?.id;
+    if (typeof id === 'number') return `chat:${id}`;
+    if (typeof v.from?.id === 'number') return `user:${v.from.id}`;
+  }
+  return `update:${update.update_id}`;
+}

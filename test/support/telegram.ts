@@ -1,0 +1,158 @@
+/**
+ * Tasdeed with Telegram on, against the fake Bot API server: a chat is driven through the
+ * webhook (or the fake's getUpdates queue in polling mode) and its replies read from the
+ * sendMessage calls the fake recorded.
+ */
+import type { Catalogue } from '../../src/core/catalogue.js';
+import {
+  callbackUpdate,
+  contactUpdate,
+  FakeTelegram,
+  textUpdate,
+  type TgUpdate,
+} from './fake-telegram.server.js';
+import { startTasdeed, type Running } from './harness.js';
+
+export const WEBHOOK_SECRET = 'test-webhook-secret_0123456789';
+
+export interface TelegramRig {
+  t: Running;
+  fake: FakeTelegram;
+  mode: 'webhook' | 'polling';
+  /** Ids of the callback queries sent to the bot (each must be answered). */
+  callbacks: Set<string>;
+  close(): Promise<void>;
+}
+
+export async function startTelegram(
+  options: {
+    mode?: 'webhook' | 'polling';
+    staffIds?: number[];
+    catalogue?: Catalogue;
+    env?: Record<string, string>;
+  } = {},
+): Promise<TelegramRig> {
+  const fake = await new FakeTelegram().start();
+  const mode = options.mode ?? 'webhook';
+  const t = await startTasdeed({
+    ...(options.catalogue ? { catalogue: options.catalogue } : {}),
+    env: {
+      TELEGRAM_BOT_TOKEN: fake.token,
+      TELEGRAM_API_ROOT: fake.apiRoot,
+      TELEGRAM_MODE: mode,
+      ...(mode === 'webhook' ? { TELEGRAM_WEBHOOK_SECRET: WEBHOOK_SECRET } : {}),
+      ...(options.staffIds ? { TELEGRAM_STAFF_IDS: options.staffIds.join(',') } : {}),
+      ...options.env,
+    },
+  });
+  return {
+    t,
+    fake,
+    mode,
+    callbacks: new Set(),
+    async close() {
+      await t.close();
+      await fake.close();
+    },
+  };
+}
+
+/** Posts an update to the webhook as Telegram does; returns the HTTP status. */
+export async function postUpdate(
+  rig: TelegramRig,
+  update: TgUpdate,
+  secret: string | null = WEBHOOK_SECRET,
+): Promise<number> {
+  const res = await fetch(`${rig.t.url}/telegram/webhook`, {
+    method: 'POST',
+    headers: {
+      'Content-Type': 'application/json',
+      ...(secret !== null ? { 'X-Telegram-Bot-Api-Secret-Token': secret } : {}),
+    },
+    body: JSON.stringify(update),
+  });
+  await res.arrayBuffer();
+  return res.status;
+}
+
+export type Sent = Record<string, unknown> & { text: string };
+
+/** One person in a private chat with the bot. */
+export class TelegramUser {
+  private seen = 0;
+
+  constructor(
+    readonly rig: TelegramRig,
+    readonly chatId: number,
+  ) {}
+
+  /** Sends a message and waits for the bot's next message to this chat. */
+  async say(text: string): Promise<Sent> {
+    return this.deliver({ ...textUpdate(this.chatId, text), update_id: this.rig.fake.updateId() });
+  }
+
+  /** Presses a button (its callback data) and waits for the reply message. */
+  async press(data: string, messageAgeS = 5): Promise<Sent> {
+    return this.deliver({
+      ...callbackUpdate(this.chatId, data, { messageAgeS }),
+      update_id: this.rig.fake.updateId(),
+    });
+  }
+
+  async shareContact(phone: string, userId = this.chatId): Promise<Sent> {
+    return this.deliver({
+      ...contactUpdate(this.chatId, phone, userId),
+      update_id: this.rig.fake.updateId(),
+    });
+  }
+
+  /** Sends an update without waiting for a reply. */
+  async send(update: TgUpdate): Promise<void> {
+    const query = update.callback_query as { id?: string } | undefined;
+    if (query?.id) this.rig.callbacks.add(query.id);
+    if (this.rig.mode === 'polling') {
+      this.rig.fake.push(update);
+      return;
+    }
+    const status = await postUpdate(this.rig, update);
+    if (status !== 200) throw new Error(`webhook answered ${status}`);
+  }
+
+  /** Waits for the next message to this chat (after those already read). */
+  async next(timeoutMs = 10_000): Promise<Sent> {
+    const sent = await this.rig.fake.waitForSent(this.chatId, this.seen + 1, timeoutMs);
+    const message = sent[this.seen];
+    this.seen += 1;
+    if (!message) throw new Error('no message');
+    return message;
+  }
+
+  /** Marks everything delivered so far as read. */
+  skipAll(): void {
+    this.seen = this.rig.fake.delivered(this.chatId).length;
+  }
+
+  private async deliver(update: TgUpdate): Promise<Sent> {
+    await this.send(update);
+    return this.next();
+  }
+}
+
+/** The callback data of a message's inline buttons, in order. */
+export function buttons(message: Sent): string[] {
+  const markup = message.reply_markup as
+    { inline_keyboard?: Array<Array<{ callback_data?: string }>> } | undefined;
+  return (markup?.inline_keyboard ?? []).flat().map((b) => b.callback_data ?? '');
+}
+
+/** The labels of a message's inline buttons, in order. */
+export function labels(message: Sent): string[] {
+  const markup = message.reply_markup as
+    { inline_keyboard?: Array<Array<{ text: string }>> } | undefined;
+  return (markup?.inline_keyboard ?? []).flat().map((b) => b.text);
+}
+
+/** Removes Fluent's isolation marks, to compare text in assertions. */
+export function plain(text: string): string {
+  return text.replace(/[\u2068\u2069]/g, '');
+}
