@@ -65,6 +65,9 @@ describe('sandbox on the simulated adapters', () => {
     assert.match(ask.replies[0]!, /رقم المحفظة/);
     const wrong = await user.say('not a number');
     assert.match(wrong.replies[0]!, /ليس رقم هاتف/);
+    // A command instead of a number is acted on, and the question is dropped.
+    assert.match((await user.say('فاتورة مياه 2000101')).replies[0]!, /^المياه 2000101: /);
+    assert.match((await user.say('ادفع مياه 2000101')).replies[0]!, /رقم المحفظة/);
     const paid = await user.say('٠٩٤٤١٢٣٤٥٦');
     assert.match(paid.replies[0]!, /^الدفعة P-[0-9A-Z]{10}: /);
     await user.waitForInbox(1);

@@ -99,7 +99,13 @@ export class ConversationService {
     if (command.type === 'help') return this.finish(turn, [reply('help')]);
 
     const pending = this.openPending(subscriber);
-    if (pending?.kind === 'wallet' && command.type !== 'cancel' && message.payload === undefined) {
+    // A question about the wallet is answered by a phone number; a recognised command instead
+    // (the person changed their mind) drops the question and is acted on.
+    if (
+      pending?.kind === 'wallet' &&
+      message.payload === undefined &&
+      (command.type === 'unknown' || command.type === 'choice')
+    ) {
       const wallet = toE164(raw);
       if (!wallet) {
         turn.pending = pending;
