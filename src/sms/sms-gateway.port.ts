@@ -1,0 +1,94 @@
+/**
+ * The SMS gateway port (DESIGN §2, §8): one interface in front of every way out to the phone
+ * network (Twilio's REST API, an Android phone with a local SIM, …). Adapters live in one folder
+ * per vendor (`twilio/`, `android/`); webhook bodies reach the pure parsers only after the
+ * adapter's signature check passed.
+ */
+import type { SmsGatewayName } from '../config/env.js';
+import type { E164 } from './phone.js';
+
+export type { SmsGatewayName } from '../config/env.js';
+
+export interface SmsSendOptions {
+  /** Where the provider reports delivery (Twilio's `StatusCallback`); ignored by gateways that push events. */
+  statusCallbackUrl?: string;
+  /**
+   * A stable id of this logical message (the outbox item id). Gateways that accept a
+   * client-chosen id (the Android gateway's `id`) send it, so that a retried request after a
+   * timeout is recognised by the gateway; others ignore it.
+   */
+  clientMessageId?: string;
+}
+
+/** Why a send failed, as a value with the provider's own code kept for logs and metrics. */
+interface SmsFailure {
+  /** A short human explanation; never contains credentials. */
+  error: string;
+  /** The provider's code: a Twilio error code (`"21610"`), `"HTTP_429"`, `"NETWORK"`, … */
+  code: string;
+}
+
+/**
+ * The outcome of one send. Assignable to the outbox's `SendResult`:
+ * - `sent`: the provider accepted it (delivery is reported later);
+ * - `temporary`: try again later (rate limit, provider down, network);
+ * - `permanent`: this message can never go (invalid number, region, configuration);
+ * - `opted-out`: the number unsubscribed at the provider; stop every message to it.
+ */
+export type SmsSendResult =
+  | { status: 'sent'; providerMessageId: string }
+  | ({ status: 'temporary'; retryAfterMs?: number } & SmsFailure)
+  | ({ status: 'permanent' } & SmsFailure)
+  | ({ status: 'opted-out' } & SmsFailure);
+
+export type SmsFailureResult = Exclude<SmsSendResult, { status: 'sent' }>;
+
+/** A message a person sent to one of our numbers. */
+export interface InboundSms {
+  gateway: SmsGatewayName;
+  /**
+   * The key to deduplicate on: Twilio's `MessageSid`; for the Android gateway the webhook
+   * event's own `id` (its message ids are derived from content and are not unique).
+   */
+  dedupeKey: string;
+  /** The provider's id of the message, when it has one (not unique for the Android gateway). */
+  providerMessageId: string | null;
+  /** The sender as the network gave it: E.164 when it parses, else the raw text (an alphanumeric sender). */
+  from: string;
+  /** Our number or sender the message was sent to, when known. */
+  to: string | null;
+  text: string;
+  /** When the provider says it was received (ISO 8601), when it says so. */
+  receivedAt: string | null;
+}
+
+/** Delivery states, the provider's vocabulary mapped to ours in one place per adapter. */
+export type SmsDeliveryState = 'queued' | 'sent' | 'delivered' | 'failed';
+
+/** A delivery receipt for a message we sent. */
+export interface SmsDeliveryStatus {
+  gateway: SmsGatewayName;
+  /** Twilio's `MessageSid` + status, or the Android webhook event id. */
+  dedupeKey: string;
+  /** The id `send` returned for the message. */
+  providerMessageId: string;
+  state: SmsDeliveryState;
+  /** The provider's error code or reason when the state is `failed` (or a warning otherwise). */
+  errorCode: string | null;
+  /** How the failure is classified, when the state is `failed`. */
+  failure: SmsFailureResult | null;
+  at: string | null;
+}
+
+/** The result of parsing a webhook body that passed its signature check. */
+export type ParseResult<T> = { ok: true; value: T } | { ok: false; error: string };
+
+export interface SmsGatewayPort {
+  readonly name: SmsGatewayName;
+  /** Sends one text to one number. Never throws for provider or network failures: they are results. */
+  send(to: E164, text: string, opts?: SmsSendOptions): Promise<SmsSendResult>;
+  /** Parses an inbound-message webhook body (already verified). Pure. */
+  parseInbound(body: unknown): ParseResult<InboundSms>;
+  /** Parses a delivery-status webhook body (already verified). Pure. */
+  parseDeliveryStatus(body: unknown): ParseResult<SmsDeliveryStatus>;
+}

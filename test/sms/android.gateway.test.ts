@@ -1,0 +1,121 @@
+import assert from 'node:assert/strict';
+import { after, before, beforeEach, describe, it } from 'node:test';
+import type { AndroidSmsConfig } from '../../src/config/env.js';
+import { AndroidGateway } from '../../src/sms/android/android.gateway.js';
+import type { E164 } from '../../src/sms/phone.js';
+import type { SmsSendResult } from '../../src/sms/sms-gateway.port.js';
+
+const codeOf = (r: SmsSendResult) => (r.status === 'sent' ? null : r.code);
+const errorOf = (r: SmsSendResult) => (r.status === 'sent' ? '' : r.error);
+import { startFakeAndroidSms, type FakeAndroidSms } from '../support/fake-android-sms.server.js';
+
+const TO = '+963944123456' as E164;
+
+describe('AndroidGateway', () => {
+  let fake: FakeAndroidSms;
+  let config: AndroidSmsConfig;
+
+  before(async () => {
+    fake = await startFakeAndroidSms();
+  });
+  after(async () => {
+    await fake.close();
+  });
+  beforeEach(() => {
+    fake.messages.length = 0;
+    fake.requests.length = 0;
+    config = {
+      url: fake.url,
+      user: fake.user,
+      password: fake.password,
+      webhookSecret: fake.webhookSecret,
+    };
+  });
+
+  it('POSTs { textMessage: { text }, phoneNumbers } to /message with basic auth and returns the gateway id', async () => {
+    const result = await new AndroidGateway(config).send(TO, 'الكهرباء 1234567: 18750 ل.س');
+    assert.equal(result.status, 'sent');
+    assert.equal(fake.messages.length, 1);
+    const message = fake.messages[0]!;
+    assert.deepEqual(result, { status: 'sent', providerMessageId: message.id });
+    assert.equal(message.path, '/message');
+    assert.deepEqual(message.body, {
+      textMessage: { text: 'الكهرباء 1234567: 18750 ل.س' },
+      phoneNumbers: [TO],
+      withDeliveryReport: true,
+    });
+    assert.equal(
+      message.headers.authorization,
+      `Basic ${Buffer.from(`${fake.user}:${fake.password}`).toString('base64')}`,
+    );
+    assert.equal(message.headers['content-type'], 'application/json');
+  });
+
+  it('works with a cloud-style base URL (/3rdparty/v1)', async () => {
+    const result = await new AndroidGateway({ ...config, url: `${fake.url}/3rdparty/v1/` }).send(
+      TO,
+      'hello',
+    );
+    assert.equal(result.status, 'sent');
+    assert.equal(fake.messages[0]!.path, '/3rdparty/v1/message');
+  });
+
+  it('sends our message id as the gateway message id when asked to', async () => {
+    const result = await new AndroidGateway(config, { sendClientIds: true }).send(TO, 'hello', {
+      clientMessageId: 'outbox-42',
+    });
+    assert.deepEqual(result, { status: 'sent', providerMessageId: 'outbox-42' });
+    assert.equal(fake.messages[0]!.body.id, 'outbox-42');
+  });
+
+  it('fails permanently on wrong credentials (401), without the password in the error', async () => {
+    const result = await new AndroidGateway({ ...config, password: 'wrong-password' }).send(
+      TO,
+      'x',
+    );
+    assert.equal(result.status, 'permanent');
+    assert.equal(codeOf(result), 'HTTP_401');
+    assert.doesNotMatch(JSON.stringify(result), /wrong-password|fake-android-password/);
+  });
+
+  it('fails permanently when the gateway refuses the message (400)', async () => {
+    const result = await new AndroidGateway(config).send('+12' as E164, 'x');
+    assert.equal(result.status, 'permanent');
+    assert.equal(fake.messages.length, 0);
+  });
+
+  it('retries 429 (with Retry-After), 500 and an unreachable phone', async () => {
+    fake.failNext(429).failNext(500);
+    const gateway = new AndroidGateway(config);
+    assert.equal((await gateway.send(TO, 'one')).status, 'temporary');
+    assert.equal((await gateway.send(TO, 'two')).status, 'temporary');
+    const down = await new AndroidGateway({ ...config, url: 'http://127.0.0.1:9' }).send(TO, 'x');
+    assert.equal(down.status, 'temporary');
+    assert.equal(codeOf(down), 'NETWORK');
+  });
+
+  it('reads Retry-After on 429', async () => {
+    const fetch429: typeof fetch = () =>
+      Promise.resolve(new Response('{}', { status: 429, headers: { 'Retry-After': '7' } }));
+    const result = await new AndroidGateway(config, { fetch: fetch429 }).send(TO, 'x');
+    assert.deepEqual(result.status === 'temporary' && result.retryAfterMs, 7000);
+  });
+
+  it('treats an accepted answer without a message id as temporary (delivery could not be matched)', async () => {
+    const odd: typeof fetch = () => Promise.resolve(new Response('{"ok":true}', { status: 202 }));
+    assert.equal(
+      (await new AndroidGateway(config, { fetch: odd }).send(TO, 'x')).status,
+      'temporary',
+    );
+  });
+
+  it('times out as a temporary failure', async () => {
+    const hang: typeof fetch = (_url, init) =>
+      new Promise((_resolve, reject) => {
+        init?.signal?.addEventListener('abort', () => reject(init.signal?.reason as Error));
+      });
+    const result = await new AndroidGateway(config, { fetch: hang, timeoutMs: 20 }).send(TO, 'x');
+    assert.equal(result.status, 'temporary');
+    assert.match(errorOf(result), /timed out/);
+  });
+});

@@ -1,0 +1,263 @@
+/**
+ * A local stand-in for the "SMS Gateway for Android" API (capcom6/android-sms-gateway), for
+ * tests (`ANDROID_SMS_URL` points here):
+ *
+ *   POST /message (also /messages, and both under /3rdparty/v1 as the cloud server serves them)
+ *        HTTP basic auth; JSON `{ textMessage: { text } | message | dataMessage, phoneNumbers,
+ *        id?, simNumber?, ttl?, withDeliveryReport?, priority? }` → 202 with the message state
+ *        `{ id, deviceId, state: "Pending", isHashed, isEncrypted, recipients, states }`;
+ *        401 for wrong credentials; 400 for a body the gateway refuses.
+ *
+ * Knobs: `failNext(status, body?)`. The phone's side of webhooks: `sendWebhook(url, event)`
+ * signs (`X-Signature` = hex HMAC-SHA256(key, body + X-Timestamp)) and POSTs an event like the
+ * app, and `deliverWithRetries` re-sends the same event id until it gets a 2xx, as the app
+ * does for days.
+ */
+import { randomBytes } from 'node:crypto';
+import {
+  createServer,
+  type IncomingHttpHeaders,
+  type IncomingMessage,
+  type ServerResponse,
+} from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { signAndroidWebhook } from '../../src/sms/android/android.webhook.js';
+
+export interface FakeAndroidMessage {
+  id: string;
+  body: Record<string, unknown>;
+  headers: IncomingHttpHeaders;
+  path: string;
+  at: Date;
+}
+
+export interface AndroidWebhookEvent {
+  event: string;
+  payload: Record<string, unknown>;
+  /** The event id (the dedupe key); default a new random one. */
+  id?: string;
+  deviceId?: string;
+  webhookId?: string;
+}
+
+export interface SendAndroidWebhookOptions {
+  /** Sign with this key instead of the fake's. */
+  secret?: string;
+  /** Unix seconds for `X-Timestamp` (default now): an old one makes a stale signature. */
+  timestamp?: number;
+  /** Send this `X-Signature` instead of the computed one; null sends none. */
+  signature?: string | null;
+  /** Send this raw body instead of the event's JSON (still signed unless `signature` is given). */
+  rawBody?: string;
+  /** Change the bytes after signing. */
+  tamper?: (rawBody: string) => string;
+}
+
+export interface AndroidWebhookResponse {
+  status: number;
+  body: string;
+  /** The event id sent. */
+  id: string;
+  sentBody: string;
+}
+
+function send(res: ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, { 'Content-Type': 'application/json' });
+  res.end(JSON.stringify(body));
+}
+
+async function readBody(req: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+const SEND_PATHS = new Set([
+  '/message',
+  '/messages',
+  '/3rdparty/v1/message',
+  '/3rdparty/v1/messages',
+]);
+
+function newId(): string {
+  return randomBytes(15).toString('base64url').slice(0, 21);
+}
+
+const isRecord = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** Why the gateway would refuse this body (400), or null. */
+function bodyProblem(body: unknown): string | null {
+  if (!isRecord(body)) return 'body must be a JSON object';
+  const kinds = ['textMessage', 'dataMessage', 'message'].filter((k) => body[k] !== undefined);
+  if (kinds.length !== 1) return 'exactly one of textMessage, dataMessage, message is required';
+  if (body.textMessage !== undefined) {
+    const tm = body.textMessage;
+    if (!isRecord(tm) || typeof tm.text !== 'string' || tm.text === '')
+      return 'textMessage.text is required';
+  }
+  const numbers = body.phoneNumbers;
+  if (!Array.isArray(numbers) || numbers.length === 0) return 'phoneNumbers is required';
+  for (const n of numbers) {
+    if (typeof n !== 'string' || !/^\+[1-9]\d{6,14}$/.test(n))
+      return `invalid phone number: ${String(n)}`;
+  }
+  return null;
+}
+
+export class FakeAndroidSms {
+  url = '';
+  readonly deviceId = 'ffffffffceb0b1db0000018e937c815b';
+  /** Every accepted message, in order. */
+  readonly messages: FakeAndroidMessage[] = [];
+  readonly requests: Array<{
+    method: string;
+    path: string;
+    headers: IncomingHttpHeaders;
+    body: string;
+  }> = [];
+  private readonly failures: Array<{ status: number; body: unknown }> = [];
+  private readonly server = createServer((req, res) => {
+    this.handle(req, res).catch((err: unknown) => send(res, 500, { message: String(err) }));
+  });
+
+  constructor(
+    readonly user: string,
+    readonly password: string,
+    /** The signing key of the app's webhooks (Settings → Webhooks → Signing Key). */
+    readonly webhookSecret: string,
+  ) {}
+
+  /** @internal */
+  async listen(): Promise<void> {
+    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
+    const { port } = this.server.address() as AddressInfo;
+    this.url = `http://127.0.0.1:${port}`;
+  }
+
+  /** Answers the next send with this status and body (queued in order). */
+  failNext(status: number, body: unknown = { message: `fake failure ${status}` }): this {
+    this.failures.push({ status, body });
+    return this;
+  }
+
+  async close(): Promise<void> {
+    this.server.closeAllConnections();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  /** POSTs one signed event to `url`, as the app does. */
+  async sendWebhook(
+    url: string,
+    event: AndroidWebhookEvent,
+    options: SendAndroidWebhookOptions = {},
+  ): Promise<AndroidWebhookResponse> {
+    const id = event.id ?? newId();
+    const raw =
+      options.rawBody ??
+      JSON.stringify({
+        deviceId: event.deviceId ?? this.deviceId,
+        event: event.event,
+        id,
+        payload: event.payload,
+        webhookId: event.webhookId ?? 'fake-webhook',
+      });
+    const timestamp = String(options.timestamp ?? Math.floor(Date.now() / 1000));
+    const signature =
+      options.signature === undefined
+        ? signAndroidWebhook(options.secret ?? this.webhookSecret, raw, timestamp)
+        : options.signature;
+    const sentBody = options.tamper ? options.tamper(raw) : raw;
+    const res = await fetch(url, {
+      method: 'POST',
+      headers: {
+        'Content-Type': 'application/json',
+        'X-Timestamp': timestamp,
+        ...(signature === null ? {} : { 'X-Signature': signature }),
+      },
+      body: sentBody,
+    });
+    return { status: res.status, body: await res.text(), id, sentBody };
+  }
+
+  /**
+   * Sends the same event (same id) until a 2xx answer or `attempts` tries, each freshly
+   * timestamped and signed, like the app's retry queue (without its 10 s, 20 s, 40 s… waits).
+   */
+  async deliverWithRetries(
+    url: string,
+    event: AndroidWebhookEvent,
+    attempts = 3,
+  ): Promise<AndroidWebhookResponse[]> {
+    const id = event.id ?? newId();
+    const responses: AndroidWebhookResponse[] = [];
+    for (let i = 0; i < attempts; i++) {
+      const r = await this.sendWebhook(url, { ...event, id });
+      responses.push(r);
+      if (r.status >= 200 && r.status < 300) break;
+    }
+    return responses;
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const raw = await readBody(req);
+    const path = new URL(req.url ?? '/', 'http://x').pathname;
+    this.requests.push({ method: req.method ?? '', path, headers: req.headers, body: raw });
+    if (req.method !== 'POST' || !SEND_PATHS.has(path)) {
+      send(res, 404, { message: 'Not Found' });
+      return;
+    }
+    const expected = `Basic ${Buffer.from(`${this.user}:${this.password}`).toString('base64')}`;
+    if (req.headers.authorization !== expected) {
+      res.writeHead(401, { 'WWW-Authenticate': 'Basic realm="Access to SMS Gateway"' });
+      res.end();
+      return;
+    }
+    const failure = this.failures.shift();
+    if (failure) {
+      send(res, failure.status, failure.body);
+      return;
+    }
+    let body: unknown;
+    try {
+      body = JSON.parse(raw);
+    } catch {
+      send(res, 400, { message: 'body is not JSON' });
+      return;
+    }
+    const problem = bodyProblem(body);
+    if (problem || !isRecord(body)) {
+      send(res, 400, { message: problem ?? 'bad request' });
+      return;
+    }
+    const id = typeof body.id === 'string' && body.id !== '' ? body.id : newId();
+    const now = new Date();
+    this.messages.push({ id, body, headers: req.headers, path, at: now });
+    send(res, 202, {
+      id,
+      deviceId: this.deviceId,
+      state: 'Pending',
+      isHashed: false,
+      isEncrypted: false,
+      recipients: (body.phoneNumbers as string[]).map((phoneNumber) => ({
+        phoneNumber,
+        state: 'Pending',
+        error: null,
+      })),
+      states: { Pending: now.toISOString() },
+    });
+  }
+}
+
+/** Starts a fake Android SMS gateway on a free local port. */
+export async function startFakeAndroidSms(
+  options: { user?: string; password?: string; webhookSecret?: string } = {},
+): Promise<FakeAndroidSms> {
+  const fake = new FakeAndroidSms(
+    options.user ?? 'sms',
+    options.password ?? 'fake-android-password',
+    options.webhookSecret ?? 'fake-android-signing-key',
+  );
+  await fake.listen();
+  return fake;
+}
