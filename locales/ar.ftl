@@ -74,6 +74,7 @@ watch-set = سنخبرك عندما تكتمل عملية الدفع.
 
 ## Payments
 
+choose-channel = ادفع { $amount } لـ { $biller } { $account } عبر:
 ask-wallet = أرسل رقم المحفظة التي ستدفع منها، مثال: 0944123456
 wallet-invalid = هذا ليس رقم هاتف. أرسل مثلاً 0944123456 أو: الغاء
 pay-started = الدفعة { $ref }: { $amount } لـ { $biller } { $account } عبر { $channel }. وافق عليها في محفظتك وسيصلك إيصال.
@@ -103,6 +104,7 @@ choice-notify = أخبرني عند العودة
 choice-watch = أخبرني عند الاكتمال
 choice-bill = { $biller } { $account }
 choice-biller = { $biller }
+choice-channel = { $channel }
 
 ## Telegram (buttons, commands and staff tools; never sent by SMS)
 

@@ -63,6 +63,7 @@ watch-set = We will tell you when the payment completes.
 
 ## Payments
 
+choose-channel = Pay { $amount } for { $biller } { $account } with:
 ask-wallet = Send the wallet phone number to pay from, e.g. 0944123456
 wallet-invalid = That is not a phone number. Send e.g. 0944123456, or CANCEL.
 pay-started = Payment { $ref }: { $amount } for { $biller } { $account } via { $channel }. Approve it in your wallet; a receipt will follow.
@@ -87,6 +88,7 @@ choice-notify = Tell me when back
 choice-watch = Tell me when done
 choice-bill = { $biller } { $account }
 choice-biller = { $biller }
+choice-channel = { $channel }
 
 ## Telegram (buttons, commands and staff tools; never sent by SMS)
 

@@ -21,7 +21,7 @@ import {
 } from '../support/telegram.js';
 
 /** start → follow → bill → pay (wallet from the shared contact); returns the payment reference. */
-async function startToPay(u: TelegramUser, account: string): Promise<string> {
+async function startToPay(u: TelegramUser, account: string, channelId?: string): Promise<string> {
   const welcome = await u.say('/start');
   assert.deepEqual(buttons(welcome), ['عربي', 'ENGLISH']);
   await u.press('عربي');
@@ -35,7 +35,16 @@ async function startToPay(u: TelegramUser, account: string): Promise<string> {
   assert.match(plain(bills.text), new RegExp(`^الكهرباء ${account}: .+ ل\\.س`));
   const bill = await u.say(`فاتورة كهرباء ${account}`);
   assert.ok(buttons(bill).includes(`PAY electricity ${account}`));
-  const ask = await u.press(`PAY electricity ${account}`);
+  let ask = await u.press(`PAY electricity ${account}`);
+  if (channelId) {
+    // Several channels: their buttons come first, the usual one leading.
+    assert.match(plain(ask.text), new RegExp(`^ادفع .+ ل\\.س لـ الكهرباء ${account} عبر:$`));
+    assert.ok(
+      buttons(ask).includes(`PAY electricity ${account} ${channelId}`),
+      JSON.stringify(buttons(ask)),
+    );
+    ask = await u.press(`PAY electricity ${account} ${channelId}`);
+  }
   assert.match(plain(ask.text), /رقم/);
   const keyboard = ask.reply_markup as { keyboard?: Array<Array<{ request_contact?: boolean }>> };
   assert.equal(keyboard.keyboard?.[0]?.[0]?.request_contact, true);
@@ -67,7 +76,7 @@ describe('scripted Telegram conversation, simulated adapters, polling mode', () 
 
   it('start → follow → bill → pay → confirmation → receipt', async () => {
     const u = new TelegramUser(rig, 900_001);
-    const ref = await startToPay(u, '1000101');
+    const ref = await startToPay(u, '1000101', 'mtn-cash');
     const receipt = await u.next();
     assert.match(plain(receipt.text), new RegExp(`^إيصال: دُفع .+ لـ الكهرباء 1000101 .+ ${ref}$`));
     const payment = await rig.t.tasdeed.store.getPayment(ref);

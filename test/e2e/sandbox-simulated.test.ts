@@ -61,13 +61,19 @@ describe('sandbox on the simulated adapters', () => {
 
   it('asks a Telegram user for the wallet number once, then pays', async () => {
     const user = new SandboxUser(t.url, 'telegram', 'tg-wallet');
-    const ask = await user.say('ادفع مياه 2000101');
+    const channels = await user.say('ادفع مياه 2000101');
+    assert.match(channels.replies[0]!, /^ادفع \d+ ل\.س لـ المياه 2000101 عبر:$/);
+    assert.deepEqual(
+      channels.choices.map((c) => c.payload),
+      ['PAY water 2000101 syriatel-cash', 'PAY water 2000101 mtn-cash', 'PAY water 2000101 bank'],
+    );
+    const ask = await user.press('PAY water 2000101 bank');
     assert.match(ask.replies[0]!, /رقم المحفظة/);
     const wrong = await user.say('not a number');
     assert.match(wrong.replies[0]!, /ليس رقم هاتف/);
     // A command instead of a number is acted on, and the question is dropped.
     assert.match((await user.say('فاتورة مياه 2000101')).replies[0]!, /^المياه 2000101: /);
-    assert.match((await user.say('ادفع مياه 2000101')).replies[0]!, /رقم المحفظة/);
+    assert.match((await user.say('ادفع مياه 2000101 بنك')).replies[0]!, /رقم المحفظة/);
     const paid = await user.say('٠٩٤٤١٢٣٤٥٦');
     assert.match(paid.replies[0]!, /^الدفعة P-[0-9A-Z]{10}: /);
     await user.waitForInbox(1);
@@ -76,8 +82,10 @@ describe('sandbox on the simulated adapters', () => {
       (await t.tasdeed.store.getSubscriber(sub!.subscriberId))?.walletNumber,
       '+963944123456',
     );
-    // The next payment does not ask again.
-    const next = await user.say('PAY telecom 3000101');
+    // The next payment does not ask again, and the bank leads the channel buttons now.
+    const offered = await user.say('PAY telecom 3000101');
+    assert.equal(offered.choices[0]?.payload, 'PAY telecom 3000101 bank');
+    const next = await user.press(offered.choices[0].payload);
     assert.match(next.replies[0]!, /P-[0-9A-Z]{10}/);
   });
 

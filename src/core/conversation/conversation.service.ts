@@ -431,6 +431,20 @@ export class ConversationService {
         : this.payments.channelIds()[0]);
     if (!channel) return [reply('pay-channel-unavailable-now')];
 
+    // Telegram shows the channels as buttons (the usual one first); SMS keeps one short
+    // command and uses the last channel, else the first (DESIGN §4).
+    const channels = this.payments.channelIds();
+    if (!channelId && mediumOf(turn.identity.channel) === 'telegram' && channels.length > 1) {
+      for (const id of [channel, ...channels.filter((c) => c !== channel)]) {
+        turn.choices.push({
+          key: 'choice-channel',
+          args: { channel: { channel: id } },
+          payload: `PAY ${billerId} ${account} ${id}`,
+        });
+      }
+      return [reply('choose-channel', { ...args, amount: { money: bill.amountMinor } })];
+    }
+
     const payer = this.payerAddress(turn);
     if (!payer) {
       turn.pending = { kind: 'wallet', payload: `PAY ${billerId} ${account} ${channel}` };
