@@ -43,6 +43,7 @@ need-account = Send the account number. Example: BILL { $biller } 1234567
 
 no-follows = You follow no accounts. Send: ADD electricity 1234567
 followed = Following { $biller } { $account } ({ $holder }). You will get bill reminders.
+    .sms = Following { $biller } { $account } ({ $holder }).
 already-followed = You already follow { $biller } { $account } ({ $holder }).
 unfollowed = Stopped following { $biller } { $account }.
 not-followed = You do not follow { $biller } { $account }.

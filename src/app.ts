@@ -24,6 +24,7 @@ import type { BillerPort } from './core/ports/biller.port.js';
 import { systemClock, type Clock } from './core/ports/clock.port.js';
 import type { Store } from './core/ports/store.port.js';
 import { announceRecovery } from './core/watches.js';
+import { createSmsFront, type SmsFront } from './sms-front/sms-front.js';
 import { openDatabase, type Database } from './db/database.js';
 import { createHttpApp } from './http/http.app.js';
 import type { Logger } from './observability/logger.js';
@@ -50,6 +51,8 @@ export interface Tasdeed {
   readonly webhookSecrets: ReadonlyMap<string, string>;
   /** The Telegram bot; null while TELEGRAM_BOT_TOKEN is unset. */
   readonly telegram: TelegramBot | null;
+  /** The SMS front; null while SMS_GATEWAY lists no gateway. */
+  readonly sms: SmsFront | null;
   /** The HTTP server once listening. */
   server: Server | null;
   /** Starts the HTTP server, the dispatcher and the jobs. Resolves with the bound port. */
@@ -167,6 +170,16 @@ export async function createTasdeed(options: TasdeedOptions): Promise<Tasdeed> {
       })
     : null;
   if (telegram) messages.setSender('telegram', telegram.sender);
+
+  const sms = createSmsFront({
+    config,
+    store,
+    conversation,
+    clock,
+    logger: logger.child({ component: 'sms' }),
+    wake,
+  });
+  if (sms) messages.setSender('sms', sms.sender);
   dispatcher.register(
     'settlement',
     new SettlementHandler(store, billers, clock, {
@@ -192,6 +205,7 @@ export async function createTasdeed(options: TasdeedOptions): Promise<Tasdeed> {
             record: (update) => telegram.inbox.record(update),
           }
         : null,
+    smsWebhooks: sms?.webhooks ?? null,
   });
 
   let reconcileTimer: NodeJS.Timeout | null = null;
@@ -221,6 +235,7 @@ export async function createTasdeed(options: TasdeedOptions): Promise<Tasdeed> {
     metrics,
     webhookSecrets,
     telegram,
+    sms,
     server: null,
     async start() {
       const server = app.listen(config.port, config.host);
@@ -231,6 +246,7 @@ export async function createTasdeed(options: TasdeedOptions): Promise<Tasdeed> {
       tasdeed.server = server;
       dispatcher.start();
       await telegram?.start();
+      sms?.start();
       reconcileTimer = setInterval(() => void reconcile(), options.reconcileEveryMs ?? 30_000);
       reconcileTimer.unref();
       void reconcile();
@@ -247,6 +263,7 @@ export async function createTasdeed(options: TasdeedOptions): Promise<Tasdeed> {
         });
       }
       await telegram?.stop();
+      await sms?.stop();
       await dispatcher.stop();
       for (const channel of channels.values()) channel.close?.();
       await database.close();

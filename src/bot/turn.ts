@@ -8,7 +8,7 @@ import type { Context } from 'grammy';
 import type { ConversationOutcome } from '../core/conversation/conversation.service.js';
 import type { Language } from '../core/domain.js';
 import type { Choice, Reply } from '../core/i18n/reply.js';
-import type { MessagePayload } from '../core/outbox/message.handler.js';
+import { turnMessagePayload } from '../core/outbox/turn-message.js';
 import type { IdentityRecord } from '../core/ports/store.port.js';
 import type { BotDeps } from './deps.js';
 
@@ -54,19 +54,13 @@ export async function enqueueReplies(
   choices: Choice[] = [],
   options: { evenIfOptedOut?: boolean } = {},
 ): Promise<void> {
-  const [first, ...also] = replies;
-  if (!first) return;
   const valid = choices.filter((c) => {
     if (fitsCallbackData(c.payload)) return true;
     deps.logger.warn({ payload: c.payload }, 'choice dropped: callback data over 64 bytes');
     return false;
   });
-  const payload: MessagePayload = {
-    ...first,
-    ...(also.length > 0 ? { also } : {}),
-    ...(valid.length > 0 ? { choices: valid } : {}),
-    ...(options.evenIfOptedOut ? { evenIfOptedOut: true } : {}),
-  };
+  const payload = turnMessagePayload(replies, valid, options);
+  if (!payload) return;
   await deps.store.enqueue({
     kind: 'message',
     lane: 'reply',

@@ -47,6 +47,9 @@ import type {
   Store,
   SubscriberRecord,
   TelegramUpdateRecord,
+  NewSmsInbound,
+  SmsInboundRecord,
+  SmsStatusEventRecord,
   WatchKind,
   WatchRecord,
 } from '../core/ports/store.port.js';
@@ -780,6 +783,66 @@ export class PrismaStore implements Store {
     await this.run((db) =>
       db.telegramUpdate.update({ where: { updateId }, data: { processedAt: at, error } }),
     );
+  }
+
+  async recordSmsInbound(message: NewSmsInbound): Promise<boolean> {
+    try {
+      await this.run((db) => db.smsInbound.create({ data: message }));
+      return true;
+    } catch (error) {
+      if (isUniqueViolation(error)) return false;
+      throw error;
+    }
+  }
+
+  async unprocessedSmsInbound(limit: number): Promise<SmsInboundRecord[]> {
+    return this.run((db) =>
+      db.smsInbound.findMany({
+        where: { processedAt: null },
+        orderBy: { id: 'asc' },
+        take: limit,
+        select: {
+          id: true,
+          gateway: true,
+          dedupeKey: true,
+          fromAddress: true,
+          toAddress: true,
+          text: true,
+          receivedAt: true,
+          recordedAt: true,
+        },
+      }),
+    );
+  }
+
+  async markSmsInboundProcessed(id: number, at: Date, error: string | null = null): Promise<void> {
+    await this.run((db) =>
+      db.smsInbound.update({ where: { id }, data: { processedAt: at, error } }),
+    );
+  }
+
+  async recordSmsStatus(
+    event: SmsStatusEventRecord,
+  ): Promise<{ fresh: boolean; item: OutboxItemRecord | null }> {
+    return this.withTx(async (db) => {
+      const seen = await db.smsStatusEvent.findUnique({ where: { dedupeKey: event.dedupeKey } });
+      if (seen) return { fresh: false, item: null };
+      await db.smsStatusEvent.create({ data: event });
+      const row = await db.outboxItem.findFirst({
+        where: { providerMessageId: event.providerMessageId },
+        orderBy: { id: 'desc' },
+      });
+      if (!row) return { fresh: true, item: null };
+      // A late "sent" never overwrites "delivered" or "failed".
+      const final = row.deliveryStatus === 'delivered' || row.deliveryStatus === 'failed';
+      if (final && (event.state === 'sent' || event.state === 'queued'))
+        return { fresh: true, item: toOutbox(row) };
+      const updated = await db.outboxItem.update({
+        where: { id: row.id },
+        data: { deliveryStatus: event.state },
+      });
+      return { fresh: true, item: toOutbox(updated) };
+    });
   }
 
   async takeWatches(kind: WatchKind, target: string): Promise<WatchRecord[]> {

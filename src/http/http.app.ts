@@ -15,6 +15,7 @@ import type { Metrics } from '../observability/metrics.js';
 import { adminRouter } from './admin.routes.js';
 import { paymentWebhookRouter } from './payment-webhook.routes.js';
 import { sandboxRouter } from './sandbox.routes.js';
+import { smsWebhookRouter, type SmsWebhookDeps } from './sms.routes.js';
 import { telegramWebhookRouter, type TelegramWebhookDeps } from './telegram-webhook.routes.js';
 
 export interface HttpDeps {
@@ -30,6 +31,8 @@ export interface HttpDeps {
   wake: () => void;
   /** Telegram in webhook mode; null otherwise (the route then answers 404). */
   telegramWebhook?: TelegramWebhookDeps | null;
+  /** SMS webhooks of the configured gateways; null while SMS is off (the routes then 404). */
+  smsWebhooks?: SmsWebhookDeps | null;
 }
 
 export function createHttpApp(deps: HttpDeps): express.Express {
@@ -79,6 +82,7 @@ export function createHttpApp(deps: HttpDeps): express.Express {
 
   app.use('/payments/webhook', paymentWebhookRouter(deps));
   if (deps.telegramWebhook) app.use('/telegram', telegramWebhookRouter(deps.telegramWebhook));
+  if (deps.smsWebhooks) app.use('/sms', smsWebhookRouter(deps.smsWebhooks));
   if (config.sandbox) app.use('/sandbox', sandboxRouter(deps));
   app.use('/admin', adminRouter(deps));
 

@@ -162,38 +162,38 @@ void describe('migrateSqlite', () => {
 
   void test('a failing migration rolls back its own transaction; earlier ones stay', async () => {
     writeFileSync(
-      join(migrations, '0002_good.sql'),
+      join(migrations, '9002_good.sql'),
       'CREATE TABLE "Good" ("id" TEXT PRIMARY KEY);',
     );
     writeFileSync(
-      join(migrations, '0003_bad.sql'),
+      join(migrations, '9003_bad.sql'),
       'CREATE TABLE "Partial" ("id" TEXT PRIMARY KEY);\nINSERT INTO "Partial" VALUES (\'x\');\nTHIS IS NOT SQL;\n',
     );
     writeFileSync(
-      join(migrations, '0004_after.sql'),
+      join(migrations, '9004_after.sql'),
       'CREATE TABLE "After" ("id" TEXT PRIMARY KEY);',
     );
 
     await assert.rejects(migrateSqlite(file, migrations), (error: unknown) => {
       assert.ok(error instanceof MigrationError);
       assert.equal(error.code, 'MIGRATION.FAILED');
-      assert.equal(error.migration, '0003_bad.sql');
-      assert.match(error.message, /0003_bad\.sql/);
+      assert.equal(error.migration, '9003_bad.sql');
+      assert.match(error.message, /9003_bad\.sql/);
       return true;
     });
     const names = recorded(file).map((row) => row.name);
-    assert.deepEqual(names, [...shippedFiles, '0002_good.sql'].sort());
+    assert.deepEqual(names, [...shippedFiles, '9002_good.sql'].sort());
     assert.ok(tableExists(file, 'Good'));
     assert.equal(tableExists(file, 'Partial'), false);
     assert.equal(tableExists(file, 'After'), false);
 
     // Fixed, the run continues where it stopped.
     writeFileSync(
-      join(migrations, '0003_bad.sql'),
+      join(migrations, '9003_bad.sql'),
       'CREATE TABLE "Partial" ("id" TEXT PRIMARY KEY);',
     );
     const result = await migrateSqlite(file, migrations);
-    assert.deepEqual(result.applied, ['0003_bad.sql', '0004_after.sql']);
+    assert.deepEqual(result.applied, ['9003_bad.sql', '9004_after.sql']);
   });
 
   void test('files other than *.sql are ignored and names are applied in order', async () => {

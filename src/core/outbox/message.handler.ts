@@ -34,6 +34,8 @@ export interface MessagePayload extends Reply {
   choices?: Choice[];
   /** The one confirmation of a STOP, sent although the address has just opted out. */
   evenIfOptedOut?: boolean;
+  /** SMS: the gateway the recipient wrote in on (a reply goes back the same way). */
+  gateway?: string;
 }
 
 /** A channel's way out: Telegram, an SMS gateway, the sandbox. */

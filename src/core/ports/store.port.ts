@@ -215,6 +215,29 @@ export interface TelegramUpdateRecord {
   receivedAt: Date;
 }
 
+/** An SMS recorded before it is acted on. */
+export interface SmsInboundRecord {
+  id: number;
+  gateway: string;
+  dedupeKey: string;
+  fromAddress: string;
+  toAddress: string | null;
+  text: string;
+  receivedAt: Date | null;
+  recordedAt: Date;
+}
+
+export type NewSmsInbound = Omit<SmsInboundRecord, 'id' | 'recordedAt'>;
+
+/** A delivery receipt for an SMS we sent. */
+export interface SmsStatusEventRecord {
+  dedupeKey: string;
+  gateway: string;
+  providerMessageId: string;
+  state: string;
+  errorCode: string | null;
+}
+
 export interface WatchRecord {
   id: string;
   kind: WatchKind;
@@ -321,4 +344,19 @@ export interface Store {
   /** Recorded updates not processed yet, in update_id order. */
   unprocessedTelegramUpdates(limit: number): Promise<TelegramUpdateRecord[]>;
   markTelegramUpdateProcessed(updateId: number, at: Date, error?: string | null): Promise<void>;
+
+  // SMS (durable inbound record; redelivery dedupe by the gateway's own key)
+  /** Records an inbound SMS; false when its dedupeKey was recorded before (a redelivery). */
+  recordSmsInbound(message: NewSmsInbound): Promise<boolean>;
+  /** Recorded SMS not processed yet, in the order they were recorded. */
+  unprocessedSmsInbound(limit: number): Promise<SmsInboundRecord[]>;
+  markSmsInboundProcessed(id: number, at: Date, error?: string | null): Promise<void>;
+  /**
+   * Records a delivery receipt once (false for a repeated event) and sets the deliveryStatus of
+   * the outbox item with that providerMessageId; returns that item, or null when none matched.
+   */
+  recordSmsStatus(event: SmsStatusEventRecord): Promise<{
+    fresh: boolean;
+    item: OutboxItemRecord | null;
+  }>;
 }

@@ -1,0 +1,94 @@
+/**
+ * The SMS front, put together from the configuration: the configured gateways, the inbound
+ * worker, the outbox sender for channel 'sms' and the webhooks' dependencies.
+ */
+import type { AppConfig, SmsGatewayName } from '../config/env.js';
+import type { ConversationService } from '../core/conversation/conversation.service.js';
+import type { MessageSender } from '../core/outbox/message.handler.js';
+import type { Clock } from '../core/ports/clock.port.js';
+import type { Store } from '../core/ports/store.port.js';
+import type { SmsWebhookDeps } from '../http/sms.routes.js';
+import type { Logger } from '../observability/logger.js';
+import { AndroidGateway } from '../sms/android/android.gateway.js';
+import { ReplyCap } from '../sms/limits.js';
+import type { SmsDeliveryStatus, SmsGatewayPort } from '../sms/sms-gateway.port.js';
+import { TwilioGateway } from '../sms/twilio/twilio.gateway.js';
+import { PartsLimiter } from './parts-limiter.js';
+import { SmsInbox } from './sms-inbox.js';
+import { smsSender } from './sms.sender.js';
+
+export interface SmsFront {
+  readonly inbox: SmsInbox;
+  readonly sender: MessageSender;
+  readonly webhooks: SmsWebhookDeps;
+  readonly gateways: ReadonlyMap<SmsGatewayName, SmsGatewayPort>;
+  start(): void;
+  stop(): Promise<void>;
+}
+
+export interface SmsFrontDeps {
+  config: AppConfig;
+  store: Store;
+  conversation: ConversationService;
+  clock: Clock;
+  logger: Logger;
+  wake: () => void;
+}
+
+/** The SMS front, or null while SMS_GATEWAY lists no gateway. */
+export function createSmsFront(deps: SmsFrontDeps): SmsFront | null {
+  const { config, store, clock, logger } = deps;
+  const gateways = new Map<SmsGatewayName, SmsGatewayPort>();
+  if (config.sms.twilio) gateways.set('twilio', new TwilioGateway(config.sms.twilio));
+  if (config.sms.android) gateways.set('android', new AndroidGateway(config.sms.android));
+  if (gateways.size === 0) return null;
+
+  const inbox = new SmsInbox({
+    store,
+    conversation: deps.conversation,
+    replyCap: new ReplyCap(config.limits.smsRepliesPerHour, clock),
+    clock,
+    logger,
+    wake: deps.wake,
+  });
+  const limiter = new PartsLimiter(
+    { twilio: config.limits.smsPerSecond, android: config.limits.smsPerSecondAndroid },
+    clock,
+  );
+  const sender = smsSender({ config: config.sms, gateways, limiter, publicUrl: config.publicUrl });
+
+  const onStatus = async (status: SmsDeliveryStatus): Promise<void> => {
+    const { fresh, item } = await store.recordSmsStatus({
+      dedupeKey: `${status.gateway}:${status.dedupeKey}`,
+      gateway: status.gateway,
+      providerMessageId: status.providerMessageId,
+      state: status.state,
+      errorCode: status.errorCode,
+    });
+    if (!fresh) return;
+    if (!item) {
+      logger.info({ gateway: status.gateway, state: status.state }, 'receipt for no known message');
+      return;
+    }
+    // The carrier says the number unsubscribed: stop every message to it.
+    if (status.failure?.status === 'opted-out' && item.identityId) {
+      await store.setOptedOut(item.identityId, true, clock.now());
+    }
+  };
+
+  return {
+    inbox,
+    sender,
+    gateways,
+    webhooks: {
+      publicUrl: config.publicUrl,
+      twilioAuthToken: config.sms.twilio?.authToken ?? null,
+      androidSecret: config.sms.android?.webhookSecret ?? null,
+      record: (message) => inbox.record(message),
+      onStatus,
+      now: () => clock.now().getTime(),
+    },
+    start: () => inbox.start(),
+    stop: () => inbox.stop(),
+  };
+}

@@ -1,0 +1,174 @@
+/**
+ * Inbound SMS are recorded before they are acted on (DESIGN §3): the webhooks answer once the
+ * row is written, and a worker processes recorded rows in order, also those left by a process
+ * that died. The gateway's own key (Twilio's MessageSid, the Android event id) is the row's
+ * unique key, so a message the gateway delivers twice acts once.
+ */
+import type { ConversationService } from '../core/conversation/conversation.service.js';
+import { turnMessagePayload } from '../core/outbox/turn-message.js';
+import type { Clock } from '../core/ports/clock.port.js';
+import type { SmsInboundRecord, Store } from '../core/ports/store.port.js';
+import type { Logger } from '../observability/logger.js';
+import type { ReplyCap } from '../sms/limits.js';
+import { isReplyableSender, parsePhone } from '../sms/phone.js';
+import type { InboundSms } from '../sms/sms-gateway.port.js';
+
+export type RecordOutcome = 'recorded' | 'duplicate';
+
+export interface SmsInboxDeps {
+  store: Store;
+  conversation: ConversationService;
+  replyCap: ReplyCap;
+  clock: Clock;
+  logger: Logger;
+  /** Tells the dispatcher that new outbox rows are waiting. */
+  wake: () => void;
+  idleMs?: number;
+}
+
+/** The key a message is recorded under: unique per gateway. */
+export function inboundKey(message: Pick<InboundSms, 'gateway' | 'dedupeKey'>): string {
+  return `${message.gateway}:${message.dedupeKey}`;
+}
+
+function dateOrNull(value: string | null): Date | null {
+  if (!value) return null;
+  const d = new Date(value);
+  return Number.isNaN(d.getTime()) ? null : d;
+}
+
+export class SmsInbox {
+  private running = false;
+  private loop: Promise<void> | null = null;
+  private wakeUp: (() => void) | null = null;
+  private kicked = false;
+  private draining: Promise<number> | null = null;
+
+  constructor(private readonly deps: SmsInboxDeps) {}
+
+  /** Durably records a message and wakes the worker; processing is not awaited. */
+  async record(message: InboundSms): Promise<RecordOutcome> {
+    const fresh = await this.deps.store.recordSmsInbound({
+      gateway: message.gateway,
+      dedupeKey: inboundKey(message),
+      fromAddress: message.from,
+      toAddress: message.to,
+      text: message.text,
+      receivedAt: dateOrNull(message.receivedAt),
+    });
+    if (fresh) this.wake();
+    return fresh ? 'recorded' : 'duplicate';
+  }
+
+  wake(): void {
+    this.kicked = true;
+    this.wakeUp?.();
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.loop = this.run();
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    this.wake();
+    await this.loop;
+  }
+
+  /** Processes everything recorded now, then returns (tests, tools). */
+  async drain(): Promise<number> {
+    let n = 0;
+    for (;;) {
+      const done = await this.batch();
+      if (done === 0) return n;
+      n += done;
+    }
+  }
+
+  private async run(): Promise<void> {
+    while (this.running) {
+      this.kicked = false;
+      let done = 0;
+      try {
+        done = await this.batch();
+      } catch (error) {
+        this.deps.logger.error({ err: error }, 'sms inbound worker failed');
+      }
+      if (done > 0 || this.kicked) continue;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, this.deps.idleMs ?? 1_000);
+        this.wakeUp = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      this.wakeUp = null;
+    }
+  }
+
+  /** One batch at a time (the worker and drain() never interleave), rows in recorded order. */
+  private async batch(): Promise<number> {
+    while (this.draining) await this.draining;
+    this.draining = this.processBatch();
+    try {
+      return await this.draining;
+    } finally {
+      this.draining = null;
+    }
+  }
+
+  private async processBatch(): Promise<number> {
+    const rows = await this.deps.store.unprocessedSmsInbound(50);
+    for (const row of rows) {
+      let error: string | null = null;
+      try {
+        await this.process(row);
+      } catch (e) {
+        // Recorded as processed with its error: a poisonous message must not block the rest.
+        error = e instanceof Error ? e.message : String(e);
+        this.deps.logger.error({ err: e, smsId: row.id }, 'sms inbound failed');
+      }
+      await this.deps.store.markSmsInboundProcessed(row.id, this.deps.clock.now(), error);
+    }
+    return rows.length;
+  }
+
+  private async process(row: SmsInboundRecord): Promise<void> {
+    const { logger } = this.deps;
+    // Carriers' and services' names: answering them costs money and reaches nobody.
+    const address = isReplyableSender(row.fromAddress) ? parsePhone(row.fromAddress) : null;
+    if (!address) {
+      logger.info({ smsId: row.id, gateway: row.gateway }, 'sms from a non-replyable sender');
+      return;
+    }
+    const outcome = await this.deps.conversation.handle({
+      channel: 'sms',
+      address,
+      text: row.text,
+    });
+    if (!outcome.deliver) return;
+    const stopping = outcome.identity.optedOut;
+    // The one confirmation of a STOP always goes; anything else counts against the cap.
+    if (!stopping && !this.deps.replyCap.tryReply(address).ok) {
+      logger.warn({ smsId: row.id }, 'sms reply cap reached: no reply');
+      return;
+    }
+    const payload = turnMessagePayload(outcome.replies, stopping ? [] : outcome.choices, {
+      evenIfOptedOut: stopping,
+      gateway: row.gateway,
+    });
+    if (!payload) return;
+    await this.deps.store.enqueue({
+      kind: 'message',
+      lane: 'reply',
+      identityId: outcome.identity.id,
+      channel: 'sms',
+      address,
+      payload,
+      dedupeKey: `sms:${row.dedupeKey}:${outcome.identity.id}`,
+    });
+    this.deps.wake();
+  }
+}

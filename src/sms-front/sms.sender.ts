@@ -1,0 +1,72 @@
+/**
+ * The outbox's way out by SMS (DESIGN §8): the rendered text is packed into SMS (numbered
+ * choices), routed (the gateway the person wrote in on, else the SMS_ROUTE_ prefixes, else the
+ * first listed), held to the gateway's parts-per-second limit, and sent. Provider failures come
+ * back as the outbox's results: temporary (retry), permanent (fail), opted-out.
+ */
+import type { SmsConfig, SmsGatewayName } from '../config/env.js';
+import type { MessageSender, SendResult } from '../core/outbox/message.handler.js';
+import { isMessagePayload } from '../core/outbox/message.handler.js';
+import { isE164 } from '../sms/phone.js';
+import { chooseGateway } from '../sms/routing.js';
+import { TWO_PART_KEYS } from '../sms/sms-budget.js';
+import type { SmsGatewayPort } from '../sms/sms-gateway.port.js';
+import { cleanSmsText, packSms } from '../sms/sms-renderer.js';
+import type { PartsLimiter } from './parts-limiter.js';
+
+export interface SmsSenderDeps {
+  config: Pick<SmsConfig, 'gateways' | 'routes'>;
+  gateways: ReadonlyMap<SmsGatewayName, SmsGatewayPort>;
+  limiter: PartsLimiter;
+  /** PUBLIC_URL, for Twilio's StatusCallback. */
+  publicUrl: string;
+}
+
+function isGatewayName(value: unknown): value is SmsGatewayName {
+  return value === 'twilio' || value === 'android';
+}
+
+export function smsSender(deps: SmsSenderDeps): MessageSender {
+  return {
+    async send({ identity, text, choices, item }): Promise<SendResult> {
+      const to = identity.address;
+      if (!isE164(to)) return { status: 'permanent', error: `not an E.164 number: ${to}` };
+      const payload = isMessagePayload(item.payload) ? item.payload : null;
+      const inbound = isGatewayName(payload?.gateway) ? payload.gateway : null;
+      const route = chooseGateway(deps.config, { to, inboundGateway: inbound });
+      const gateway = route ? deps.gateways.get(route.gateway) : undefined;
+      if (!route || !gateway) return { status: 'permanent', error: 'no SMS gateway configured' };
+      const maxParts = payload && payload.key in TWO_PART_KEYS ? 2 : 1;
+      const messages = packSms(
+        [cleanSmsText(text)],
+        (choices ?? []).map((c) => cleanSmsText(c.label)),
+        maxParts,
+      );
+      const parts = messages.reduce((n, m) => n + Math.max(1, m.parts), 0);
+      const admission = deps.limiter.tryAcquire(route.gateway, parts);
+      if (!admission.ok) {
+        return {
+          status: 'temporary',
+          error: `${route.gateway}: parts-per-second limit`,
+          retryAfterMs: admission.retryAfterMs,
+        };
+      }
+      let first: string | null = null;
+      try {
+        for (const [i, message] of messages.entries()) {
+          const result = await gateway.send(to, message.text, {
+            ...(route.gateway === 'twilio'
+              ? { statusCallbackUrl: `${deps.publicUrl.replace(/\/+$/, '')}/sms/twilio/status` }
+              : {}),
+            clientMessageId: messages.length > 1 ? `${item.id}-${i}` : String(item.id),
+          });
+          if (result.status !== 'sent') return result;
+          first ??= result.providerMessageId;
+        }
+      } finally {
+        admission.sent();
+      }
+      return { status: 'sent', providerMessageId: first };
+    },
+  };
+}

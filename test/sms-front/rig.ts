@@ -1,0 +1,120 @@
+/**
+ * Tasdeed with both SMS gateways on, against the fake Twilio and fake Android gateway servers:
+ * people write in through signed webhooks and their replies are read from what the fakes got.
+ */
+import { randomBytes } from 'node:crypto';
+import { startFakeAndroidSms, type FakeAndroidSms } from '../support/fake-android-sms.server.js';
+import { startFakeTwilio, type FakeTwilio } from '../support/fake-twilio.server.js';
+import { startTasdeed, waitFor, type Running } from '../support/harness.js';
+
+export const TWILIO_FROM = '+15005550006';
+
+export interface SmsRig {
+  t: Running;
+  twilio: FakeTwilio;
+  android: FakeAndroidSms;
+  close(): Promise<void>;
+}
+
+export async function startSms(env: Record<string, string> = {}): Promise<SmsRig> {
+  const twilio = await startFakeTwilio();
+  const android = await startFakeAndroidSms();
+  const t = await startTasdeed({
+    env: {
+      SMS_GATEWAY: 'twilio,android',
+      TWILIO_ACCOUNT_SID: twilio.accountSid,
+      TWILIO_AUTH_TOKEN: twilio.authToken,
+      TWILIO_FROM,
+      TWILIO_API_ROOT: twilio.url,
+      ANDROID_SMS_URL: android.url,
+      ANDROID_SMS_USER: android.user,
+      ANDROID_SMS_PASSWORD: android.password,
+      ANDROID_SMS_WEBHOOK_SECRET: android.webhookSecret,
+      SMS_MAX_PER_SECOND_ANDROID: '10',
+      ...env,
+    },
+  });
+  return {
+    t,
+    twilio,
+    android,
+    async close() {
+      await t.close();
+      await twilio.close();
+      await android.close();
+    },
+  };
+}
+
+export function newSid(): string {
+  return `SM${randomBytes(16).toString('hex')}`;
+}
+
+/** Posts a signed inbound SMS as Twilio does; returns the HTTP answer. */
+export function twilioInbound(
+  rig: SmsRig,
+  from: string,
+  body: string,
+  sid = newSid(),
+  options: Parameters<FakeTwilio['sendSignedWebhook']>[2] = {},
+): Promise<{ status: number; body: string }> {
+  return rig.twilio.sendSignedWebhook(
+    `${rig.t.url}/sms/twilio/inbound`,
+    { MessageSid: sid, AccountSid: rig.twilio.accountSid, From: from, To: TWILIO_FROM, Body: body },
+    options,
+  );
+}
+
+/** Posts a signed sms:received event as the Android gateway does. */
+export async function androidInbound(
+  rig: SmsRig,
+  from: string,
+  text: string,
+  id?: string,
+): Promise<number> {
+  const r = await rig.android.sendWebhook(`${rig.t.url}/sms/android/webhook`, {
+    event: 'sms:received',
+    ...(id ? { id } : {}),
+    payload: {
+      messageId: 'abc',
+      message: text,
+      sender: from,
+      receivedAt: new Date().toISOString(),
+    },
+  });
+  return r.status;
+}
+
+/** Texts the fake Twilio sent to a number. */
+export function twilioTo(rig: SmsRig, to: string): string[] {
+  return rig.twilio.messages.filter((m) => m.form.To === to).map((m) => m.form.Body ?? '');
+}
+
+/** Texts the fake Android gateway sent to a number. */
+export function androidTo(rig: SmsRig, to: string): string[] {
+  return rig.android.messages
+    .filter((m) => (m.body.phoneNumbers as string[] | undefined)?.includes(to))
+    .map((m) => {
+      const b = m.body as { textMessage?: { text?: string }; message?: string };
+      return b.textMessage?.text ?? b.message ?? '';
+    });
+}
+
+/** Waits for the n-th (1-based) text to a number through one gateway. */
+export async function nth(
+  rig: SmsRig,
+  to: string,
+  n: number,
+  via: 'twilio' | 'android' = 'twilio',
+): Promise<string> {
+  return waitFor(`message ${n} to ${to} via ${via}`, () => {
+    const texts = via === 'twilio' ? twilioTo(rig, to) : androidTo(rig, to);
+    return texts.length >= n ? texts[n - 1]! : null;
+  });
+}
+
+/** Everything recorded is processed and everything due is dispatched. */
+export async function settle(rig: SmsRig): Promise<void> {
+  await rig.t.tasdeed.sms!.inbox.drain();
+  await rig.t.tasdeed.dispatcher.drain();
+}

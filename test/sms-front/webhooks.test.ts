@@ -1,0 +1,183 @@
+/**
+ * The SMS webhooks: signatures checked before anything is recorded, the message recorded and
+ * answered with empty TwiML at once, redeliveries acting once, receipts recorded.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { waitFor } from '../support/harness.js';
+import {
+  androidInbound,
+  newSid,
+  nth,
+  settle,
+  startSms,
+  twilioInbound,
+  twilioTo,
+  androidTo,
+  type SmsRig,
+} from './rig.js';
+
+describe('SMS webhooks', () => {
+  let rig: SmsRig;
+  before(async () => {
+    rig = await startSms();
+  });
+  after(async () => {
+    await rig.close();
+  });
+
+  const recorded = async () => (await rig.t.tasdeed.store.unprocessedSmsInbound(1000)).length;
+
+  it('refuses forged and missing Twilio signatures: nothing recorded, nothing sent', async () => {
+    const from = '+963944200001';
+    const forged = await twilioInbound(rig, from, 'HELP', newSid(), { authToken: 'wrong-token' });
+    assert.equal(forged.status, 403);
+    const missing = await twilioInbound(rig, from, 'HELP', newSid(), { signature: null });
+    assert.equal(missing.status, 400);
+    const otherUrl = await twilioInbound(rig, from, 'HELP', newSid(), {
+      signedUrl: 'http://evil.example/sms/twilio/inbound',
+    });
+    assert.equal(otherUrl.status, 403);
+    assert.equal(await recorded(), 0);
+    await settle(rig);
+    assert.equal(twilioTo(rig, from).length, 0);
+    const status = await rig.twilio.sendSignedWebhook(
+      `${rig.t.url}/sms/twilio/status`,
+      { MessageSid: newSid(), MessageStatus: 'delivered' },
+      { authToken: 'wrong-token' },
+    );
+    assert.equal(status.status, 403);
+  });
+
+  it('refuses unsigned, forged and stale Android events', async () => {
+    const url = `${rig.t.url}/sms/android/webhook`;
+    const event = {
+      event: 'sms:received',
+      payload: { messageId: 'x', message: 'HELP', sender: '+963944200002' },
+    };
+    assert.equal((await rig.android.sendWebhook(url, event, { signature: null })).status, 401);
+    assert.equal((await rig.android.sendWebhook(url, event, { secret: 'nope' })).status, 401);
+    const stale = Math.floor(Date.now() / 1000) - 3600;
+    assert.equal((await rig.android.sendWebhook(url, event, { timestamp: stale })).status, 401);
+    const tampered = await rig.android.sendWebhook(url, event, {
+      tamper: (raw) => raw.replace('HELP', 'STOP'),
+    });
+    assert.equal(tampered.status, 401);
+    assert.equal(await recorded(), 0);
+    await settle(rig);
+    assert.equal(androidTo(rig, '+963944200002').length, 0);
+  });
+
+  it('answers empty TwiML at once and replies through the REST API with a StatusCallback', async () => {
+    const from = '+963944200003';
+    const res = await twilioInbound(rig, from, 'HELP');
+    assert.equal(res.status, 200);
+    assert.match(res.body, /<Response\/>/);
+    await nth(rig, from, 1);
+    const sent = rig.twilio.messages.find((m) => m.form.To === from)!;
+    assert.equal(sent.form.StatusCallback, `${rig.t.url}/sms/twilio/status`);
+  });
+
+  it('acts once on a redelivered Twilio message and a redelivered Android event', async () => {
+    const from = '+963944200004';
+    const sid = newSid();
+    assert.equal((await twilioInbound(rig, from, 'HELP', sid)).status, 200);
+    assert.equal((await twilioInbound(rig, from, 'HELP', sid)).status, 200);
+    await nth(rig, from, 1);
+    const other = '+963944200005';
+    assert.equal(await androidInbound(rig, other, 'HELP', 'event-1'), 200);
+    assert.equal(await androidInbound(rig, other, 'HELP', 'event-1'), 200);
+    await nth(rig, other, 1, 'android');
+    await settle(rig);
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(twilioTo(rig, from).length, 1);
+    assert.equal(androidTo(rig, other).length, 1);
+  });
+
+  it('never replies to an alphanumeric sender', async () => {
+    assert.equal((await twilioInbound(rig, 'SyriaTel', 'Your balance is low')).status, 200);
+    assert.equal(await androidInbound(rig, 'MTN', 'Offer!'), 200);
+    await settle(rig);
+    assert.equal(await recorded(), 0, 'processed');
+    assert.equal(
+      rig.twilio.messages.filter((m) => !/^\+/.test(m.form.To ?? '')).length +
+        rig.android.messages.filter(
+          (m) => !(m.body.phoneNumbers as string[]).every((n) => n.startsWith('+')),
+        ).length,
+      0,
+    );
+  });
+
+  it('records delivery receipts on the outbox item (Twilio status callback, Android events)', async () => {
+    const from = '+963944200006';
+    await twilioInbound(rig, from, 'HELP');
+    await nth(rig, from, 1);
+    const sid = rig.twilio.messages.find((m) => m.form.To === from)!.sid;
+    const ok = await rig.twilio.sendSignedWebhook(`${rig.t.url}/sms/twilio/status`, {
+      MessageSid: sid,
+      MessageStatus: 'delivered',
+    });
+    assert.equal(ok.status, 200);
+    const identity = await rig.t.tasdeed.store.findIdentity('sms', from);
+    const item = await waitFor('receipt', async () => {
+      const [row] = await rig.t.tasdeed.store.sentMessages(identity!.id, 0, 10);
+      return row?.deliveryStatus === 'delivered' ? row : null;
+    });
+    assert.equal(item.providerMessageId, sid);
+    // A late "sent" does not undo "delivered".
+    await rig.twilio.sendSignedWebhook(`${rig.t.url}/sms/twilio/status`, {
+      MessageSid: sid,
+      MessageStatus: 'sent',
+    });
+    const again = await rig.t.tasdeed.store.getOutboxItem(item.id);
+    assert.equal(again?.deliveryStatus, 'delivered');
+
+    const other = '+963944200007';
+    await androidInbound(rig, other, 'HELP');
+    await nth(rig, other, 1, 'android');
+    const otherId = await rig.t.tasdeed.store.findIdentity('sms', other);
+    const [row] = await rig.t.tasdeed.store.sentMessages(otherId!.id, 0, 10);
+    assert.ok(row?.providerMessageId);
+    const res = await rig.android.sendWebhook(`${rig.t.url}/sms/android/webhook`, {
+      event: 'sms:failed',
+      payload: {
+        messageId: row.providerMessageId,
+        phoneNumber: other,
+        reason: 'RESULT_ERROR_GENERIC_FAILURE',
+      },
+    });
+    assert.equal(res.status, 200);
+    assert.equal((await rig.t.tasdeed.store.getOutboxItem(row.id))?.deliveryStatus, 'failed');
+  });
+
+  it('processes a message recorded by a process that died before acting on it', async () => {
+    const from = '+963944200008';
+    // As left by a crash: recorded (the webhook answered), never processed.
+    const fresh = await rig.t.tasdeed.store.recordSmsInbound({
+      gateway: 'twilio',
+      dedupeKey: `twilio:${newSid()}`,
+      fromAddress: from,
+      toAddress: null,
+      text: 'HELP',
+      receivedAt: null,
+    });
+    assert.equal(fresh, true);
+    rig.t.tasdeed.sms!.inbox.wake();
+    await nth(rig, from, 1);
+    assert.equal(await recorded(), 0);
+  });
+
+  it('opts the number out when a receipt says it unsubscribed (21610)', async () => {
+    const from = '+963944200009';
+    await twilioInbound(rig, from, 'HELP');
+    await nth(rig, from, 1);
+    const sid = rig.twilio.messages.find((m) => m.form.To === from)!.sid;
+    const res = await rig.twilio.sendSignedWebhook(`${rig.t.url}/sms/twilio/status`, {
+      MessageSid: sid,
+      MessageStatus: 'undelivered',
+      ErrorCode: '21610',
+    });
+    assert.equal(res.status, 200);
+    assert.equal((await rig.t.tasdeed.store.findIdentity('sms', from))?.optedOut, true);
+  });
+});
