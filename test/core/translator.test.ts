@@ -54,7 +54,7 @@ describe('Translator', () => {
         { language: 'ar', medium: 'sms' },
       ),
     );
-    assert.equal(text, 'الكهرباء 1234567: 18750 ل.س، دورة 9-10، تستحق 28/11');
+    assert.equal(text, 'الكهرباء 1234567: 18750 ل.س، 9-10، حتى 28/11');
     assert.ok(text.length <= 70);
   });
 
