@@ -5,6 +5,7 @@
  * The update_id is the row's key, so an update Telegram delivers twice acts once.
  */
 import { z } from 'zod';
+import { BatchWorker } from '../core/batch-worker.js';
 import type { Clock } from '../core/ports/clock.port.js';
 import type { Store } from '../core/ports/store.port.js';
 import type { Logger } from '../observability/logger.js';
@@ -15,19 +16,16 @@ export type RawUpdate = z.infer<typeof updateSchema>;
 
 export type RecordOutcome = 'recorded' | 'duplicate';
 
-export class TelegramUpdateInbox {
-  private running = false;
-  private loop: Promise<void> | null = null;
-  private wakeUp: (() => void) | null = null;
-  private kicked = false;
-
+export class TelegramUpdateInbox extends BatchWorker {
   constructor(
     private readonly store: Store,
     private readonly process: (update: RawUpdate) => Promise<void>,
     private readonly clock: Clock,
     private readonly logger: Logger,
-    private readonly idleMs = 1_000,
-  ) {}
+    idleMs = 1_000,
+  ) {
+    super(idleMs);
+  }
 
   /** Durably records an update and wakes the worker; processing is not awaited. */
   async record(update: RawUpdate): Promise<RecordOutcome> {
@@ -36,59 +34,15 @@ export class TelegramUpdateInbox {
     return fresh ? 'recorded' : 'duplicate';
   }
 
-  wake(): void {
-    this.kicked = true;
-    this.wakeUp?.();
-  }
-
-  start(): void {
-    if (this.running) return;
-    this.running = true;
-    this.loop = this.run();
-  }
-
-  async stop(): Promise<void> {
-    this.running = false;
-    this.wake();
-    await this.loop;
-  }
-
-  /** Processes everything recorded now, then returns (tests, tools). */
-  async drain(): Promise<number> {
-    let n = 0;
-    for (;;) {
-      const done = await this.processBatch();
-      if (done === 0) return n;
-      n += done;
-    }
-  }
-
-  private async run(): Promise<void> {
-    while (this.running) {
-      this.kicked = false;
-      let done = 0;
-      try {
-        done = await this.processBatch();
-      } catch (error) {
-        this.logger.error({ err: error }, 'telegram update worker failed');
-      }
-      if (done > 0 || this.kicked) continue;
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, this.idleMs);
-        this.wakeUp = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
-      this.wakeUp = null;
-    }
+  protected onError(error: unknown): void {
+    this.logger.error({ err: error }, 'telegram update worker failed');
   }
 
   /**
    * One batch: chats are served in parallel, each chat's updates in order (a person's second
    * message must not overtake the first).
    */
-  private async processBatch(): Promise<number> {
+  protected async processBatch(): Promise<number> {
     const rows = await this.store.unprocessedTelegramUpdates(50);
     const byChat = new Map<string, Array<{ updateId: number; update: RawUpdate | null }>>();
     for (const row of rows) {

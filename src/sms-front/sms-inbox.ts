@@ -4,6 +4,7 @@
  * that died. The gateway's own key (Twilio's MessageSid, the Android event id) is the row's
  * unique key, so a message the gateway delivers twice acts once.
  */
+import { BatchWorker } from '../core/batch-worker.js';
 import type { ConversationService } from '../core/conversation/conversation.service.js';
 import { turnMessagePayload } from '../core/outbox/turn-message.js';
 import type { Clock } from '../core/ports/clock.port.js';
@@ -37,14 +38,10 @@ function dateOrNull(value: string | null): Date | null {
   return Number.isNaN(d.getTime()) ? null : d;
 }
 
-export class SmsInbox {
-  private running = false;
-  private loop: Promise<void> | null = null;
-  private wakeUp: (() => void) | null = null;
-  private kicked = false;
-  private draining: Promise<number> | null = null;
-
-  constructor(private readonly deps: SmsInboxDeps) {}
+export class SmsInbox extends BatchWorker {
+  constructor(private readonly deps: SmsInboxDeps) {
+    super(deps.idleMs ?? 1_000);
+  }
 
   /** Durably records a message and wakes the worker; processing is not awaited. */
   async record(message: InboundSms): Promise<RecordOutcome> {
@@ -60,66 +57,11 @@ export class SmsInbox {
     return fresh ? 'recorded' : 'duplicate';
   }
 
-  wake(): void {
-    this.kicked = true;
-    this.wakeUp?.();
+  protected onError(error: unknown): void {
+    this.deps.logger.error({ err: error }, 'sms inbound worker failed');
   }
 
-  start(): void {
-    if (this.running) return;
-    this.running = true;
-    this.loop = this.run();
-  }
-
-  async stop(): Promise<void> {
-    this.running = false;
-    this.wake();
-    await this.loop;
-  }
-
-  /** Processes everything recorded now, then returns (tests, tools). */
-  async drain(): Promise<number> {
-    let n = 0;
-    for (;;) {
-      const done = await this.batch();
-      if (done === 0) return n;
-      n += done;
-    }
-  }
-
-  private async run(): Promise<void> {
-    while (this.running) {
-      this.kicked = false;
-      let done = 0;
-      try {
-        done = await this.batch();
-      } catch (error) {
-        this.deps.logger.error({ err: error }, 'sms inbound worker failed');
-      }
-      if (done > 0 || this.kicked) continue;
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, this.deps.idleMs ?? 1_000);
-        this.wakeUp = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
-      this.wakeUp = null;
-    }
-  }
-
-  /** One batch at a time (the worker and drain() never interleave), rows in recorded order. */
-  private async batch(): Promise<number> {
-    while (this.draining) await this.draining;
-    this.draining = this.processBatch();
-    try {
-      return await this.draining;
-    } finally {
-      this.draining = null;
-    }
-  }
-
-  private async processBatch(): Promise<number> {
+  protected async processBatch(): Promise<number> {
     const rows = await this.deps.store.unprocessedSmsInbound(50);
     for (const row of rows) {
       let error: string | null = null;
