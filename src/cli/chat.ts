@@ -7,13 +7,13 @@
  *   npm run chat -- --telegram         # as a Telegram user (numbered buttons)
  *   npm run chat -- --from +963944123456 --url http://localhost:3000
  */
-import { createServer } from 'node:net';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { createTasdeed, type Tasdeed } from '../app.js';
 import { loadCatalogue } from '../config/catalogue.js';
 import { parseEnv } from '../config/env.js';
 import { createLogger } from '../observability/logger.js';
+import { freePort } from './free-port.js';
 
 const { values } = parseArgs({
   options: {
@@ -29,18 +29,6 @@ const channel = values.telegram ? 'telegram' : 'sms';
 const from = values.from ?? (channel === 'sms' ? '+963944000111' : 'terminal-user');
 let choices: Array<{ label: string; payload: string }> = [];
 let lastSeen = 0;
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const address = srv.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 async function answers(url: string): Promise<boolean> {
   try {

@@ -5,7 +5,6 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createTasdeed, type Tasdeed } from '../../src/app.js';
@@ -14,18 +13,9 @@ import { parseEnv } from '../../src/config/env.js';
 import type { Catalogue } from '../../src/core/catalogue.js';
 import type { Clock } from '../../src/core/ports/clock.port.js';
 import { createLogger } from '../../src/observability/logger.js';
+import { freePort } from '../../src/cli/free-port.js';
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const address = srv.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
-}
+export { freePort };
 
 /** The demo catalogue, with the simulated channels confirming fast. */
 export function demoCatalogue(confirmAfterMs = 150): Catalogue {
