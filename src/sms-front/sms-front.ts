@@ -10,10 +10,9 @@ import type { Store } from '../core/ports/store.port.js';
 import type { SmsWebhookDeps } from '../http/sms.routes.js';
 import type { Logger } from '../observability/logger.js';
 import { AndroidGateway } from '../sms/android/android.gateway.js';
-import { ReplyCap } from '../sms/limits.js';
 import type { SmsDeliveryStatus, SmsGatewayPort } from '../sms/sms-gateway.port.js';
 import { TwilioGateway } from '../sms/twilio/twilio.gateway.js';
-import { PartsLimiter } from './parts-limiter.js';
+import { PartsLimiter, ReplyCap } from '../sms/limits.js';
 import { SmsInbox } from './sms-inbox.js';
 import { smsSender } from './sms.sender.js';
 

@@ -12,7 +12,7 @@ import { chooseGateway } from '../sms/routing.js';
 import { TWO_PART_KEYS } from '../sms/sms-budget.js';
 import type { SmsGatewayPort } from '../sms/sms-gateway.port.js';
 import { cleanSmsText, packSms } from '../sms/sms-renderer.js';
-import type { PartsLimiter } from './parts-limiter.js';
+import type { PartsLimiter } from '../sms/limits.js';
 
 export interface SmsSenderDeps {
   config: Pick<SmsConfig, 'gateways' | 'routes'>;

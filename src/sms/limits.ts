@@ -1,84 +1,60 @@
 /**
  * SMS cost guards (DESIGN §8), pure and clock-injected so that the outbox dispatcher can take
  * them over as they are:
- * - {@link TokenBucket} / {@link SmsRateLimiter}: parts per second per gateway
- *   (`SMS_MAX_PER_SECOND`, `SMS_MAX_PER_SECOND_ANDROID` for the one SIM of the Android gateway);
+ * - {@link PartsLimiter}: parts per second per gateway (`SMS_MAX_PER_SECOND`,
+ *   `SMS_MAX_PER_SECOND_ANDROID` for the one SIM of the Android gateway);
  * - {@link ReplyCap}: most replies to one sender per hour (`SMS_REPLIES_PER_HOUR`): an
  *   auto-responder answering our replies would otherwise loop, and every loop costs money.
  */
-import type { RateLimits, SmsGatewayName } from '../config/env.js';
+import type { SmsGatewayName } from '../config/env.js';
 import type { Clock } from '../core/ports/clock.port.js';
 
 export type Admission = { ok: true } | { ok: false; retryAfterMs: number };
 
+/** Admitted: call `sent()` once the provider has answered, so the window counts from then. */
+export type PartsAdmission = { ok: true; sent: () => void } | { ok: false; retryAfterMs: number };
+
+const WINDOW_MS = 1_000;
+
 /**
- * A token bucket: `ratePerSecond` tokens a second, holding at most `capacity` (the burst). A
- * request for more tokens than the capacity (a 3-part message through a 1-per-second SIM) is
- * admitted when the bucket is full and leaves it in debt, so that the average rate holds.
+ * SMS parts per second, per gateway, held strictly: at most `rate` parts in any one-second
+ * window (a sliding log, so a burst at the end of one second and another at the start of the
+ * next cannot add up to twice the rate). An entry counts from when the provider answered.
  */
-export class TokenBucket {
-  private tokens: number;
-  private updatedAt: number;
+export class PartsLimiter {
+  private readonly sent = new Map<SmsGatewayName, Array<{ at: number; parts: number }>>();
 
   constructor(
-    private readonly ratePerSecond: number,
-    private readonly capacity: number,
+    private readonly rates: Record<SmsGatewayName, number>,
     private readonly clock: Clock,
-  ) {
-    if (!(ratePerSecond > 0) || !(capacity > 0))
-      throw new RangeError('rate and capacity must be > 0');
-    this.tokens = capacity;
-    this.updatedAt = clock.now().getTime();
-  }
+  ) {}
 
-  private refill(now: number): void {
-    if (now > this.updatedAt) {
-      this.tokens = Math.min(
-        this.capacity,
-        this.tokens + ((now - this.updatedAt) / 1000) * this.ratePerSecond,
-      );
-    }
-    this.updatedAt = Math.max(this.updatedAt, now);
-  }
-
-  /** Takes `n` tokens if allowed now; otherwise says how long to wait. */
-  tryTake(n = 1): Admission {
+  /** Admits `parts` parts through `gateway` now, or says how long to wait. */
+  tryAcquire(gateway: SmsGatewayName, parts: number): PartsAdmission {
     const now = this.clock.now().getTime();
-    this.refill(now);
-    const needed = Math.min(n, this.capacity);
-    if (this.tokens >= needed) {
-      this.tokens -= n;
-      return { ok: true };
+    // Below 1 part a second (e.g. 0.5), one part is allowed per 1/rate seconds.
+    const rate = this.rates[gateway];
+    const window = rate >= 1 ? WINDOW_MS : WINDOW_MS / rate;
+    const cap = Math.max(1, Math.floor(rate));
+    const log = (this.sent.get(gateway) ?? []).filter((e) => e.at > now - window);
+    const used = log.reduce((n, e) => n + e.parts, 0);
+    // A message longer than the cap goes alone, once the window is empty.
+    if (used > 0 && used + parts > cap) {
+      let freed = used;
+      let wait = window;
+      for (const e of log) {
+        freed -= e.parts;
+        wait = e.at + window - now;
+        if (freed + parts <= cap || freed === 0) break;
+      }
+      this.sent.set(gateway, log);
+      return { ok: false, retryAfterMs: Math.max(1, Math.ceil(wait)) + 20 };
     }
-    return {
-      ok: false,
-      retryAfterMs: Math.ceil(((needed - this.tokens) / this.ratePerSecond) * 1000),
-    };
-  }
-
-  /** Tokens available now (negative while in debt). */
-  available(): number {
-    this.refill(this.clock.now().getTime());
-    return this.tokens;
-  }
-}
-
-/** One bucket per gateway, counting SMS parts. */
-export class SmsRateLimiter {
-  private readonly buckets: Record<SmsGatewayName, TokenBucket>;
-
-  constructor(limits: Pick<RateLimits, 'smsPerSecond' | 'smsPerSecondAndroid'>, clock: Clock) {
-    // A burst of one second's worth (at least one part): a reply of 2 parts goes out at once.
-    const bucket = (rate: number) => new TokenBucket(rate, Math.max(1, rate), clock);
-    this.buckets = {
-      twilio: bucket(limits.smsPerSecond),
-      android: bucket(limits.smsPerSecondAndroid),
-    };
-  }
-
-  /** Admits a message of `parts` parts through `gateway`, or says when to try again. */
-  tryAcquire(gateway: SmsGatewayName, parts: number): Admission {
-    return this.buckets[gateway].tryTake(Math.max(1, parts));
+    const entry = { at: now, parts };
+    log.push(entry);
+    this.sent.set(gateway, log);
+    // The provider may see the request later than we admitted it: count from the later time.
+    return { ok: true, sent: () => (entry.at = Math.max(entry.at, this.clock.now().getTime())) };
   }
 }
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ReplyCap, SmsRateLimiter, TokenBucket } from '../../src/sms/limits.js';
+import { PartsLimiter, ReplyCap } from '../../src/sms/limits.js';
 
 function fakeClock(start = 0) {
   let t = start;
@@ -12,58 +12,45 @@ function fakeClock(start = 0) {
   };
 }
 
-describe('TokenBucket', () => {
-  it('admits a burst up to its capacity, then asks to wait', () => {
-    const clock = fakeClock();
-    const bucket = new TokenBucket(10, 10, clock);
-    for (let i = 0; i < 10; i++) assert.deepEqual(bucket.tryTake(), { ok: true });
-    assert.deepEqual(bucket.tryTake(), { ok: false, retryAfterMs: 100 });
-    clock.advance(100);
-    assert.deepEqual(bucket.tryTake(), { ok: true });
-  });
-
-  it('holds the average rate over time', () => {
-    const clock = fakeClock();
-    const bucket = new TokenBucket(10, 10, clock);
-    let sent = 0;
-    for (let ms = 0; ms < 10_000; ms += 10) {
-      while (bucket.tryTake().ok) sent++;
-      clock.advance(10);
-    }
-    assert.ok(sent <= 10 + 100, `sent ${sent} in 10 s at 10/s`);
-    assert.ok(sent >= 100, `sent ${sent}`);
-  });
-
-  it('admits a message larger than the capacity when full, and then owes the time', () => {
-    const clock = fakeClock();
-    const bucket = new TokenBucket(1, 1, clock);
-    assert.deepEqual(bucket.tryTake(3), { ok: true });
-    assert.equal(bucket.available(), -2);
-    assert.deepEqual(bucket.tryTake(1), { ok: false, retryAfterMs: 3000 });
-    clock.advance(3000);
-    assert.deepEqual(bucket.tryTake(1), { ok: true });
-  });
-
-  it('does not refill when the clock goes backwards', () => {
+describe('PartsLimiter', () => {
+  it('admits at most `rate` parts in any one-second window, per gateway', () => {
     const clock = fakeClock(10_000);
-    const bucket = new TokenBucket(1, 1, clock);
-    assert.equal(bucket.tryTake().ok, true);
-    clock.advance(-5000);
-    assert.equal(bucket.tryTake().ok, false);
+    const limiter = new PartsLimiter({ twilio: 2, android: 1 }, clock);
+    assert.equal(limiter.tryAcquire('twilio', 1).ok, true);
+    clock.advance(900);
+    assert.equal(limiter.tryAcquire('twilio', 1).ok, true);
+    // A third part at 950 ms would make 3 in one window.
+    clock.advance(50);
+    const refused = limiter.tryAcquire('twilio', 1);
+    assert.equal(refused.ok, false);
+    assert.ok(!refused.ok && refused.retryAfterMs > 0 && refused.retryAfterMs <= 1_000);
+    // The Android SIM has its own, slower window.
+    assert.equal(limiter.tryAcquire('android', 1).ok, true);
+    assert.equal(limiter.tryAcquire('android', 1).ok, false);
+    clock.advance(1_000);
+    assert.equal(limiter.tryAcquire('twilio', 1).ok, true);
   });
-});
 
-describe('SmsRateLimiter', () => {
-  it('keeps one bucket per gateway, in parts: Android at one SIM’s rate', () => {
-    const clock = fakeClock();
-    const limiter = new SmsRateLimiter({ smsPerSecond: 10, smsPerSecondAndroid: 1 }, clock);
+  it('sends a message longer than the rate alone, once the window is empty', () => {
+    const clock = fakeClock(0);
+    const limiter = new PartsLimiter({ twilio: 2, android: 1 }, clock);
+    assert.equal(limiter.tryAcquire('android', 3).ok, true);
+    assert.equal(limiter.tryAcquire('android', 1).ok, false);
+    clock.advance(1_001);
     assert.equal(limiter.tryAcquire('android', 1).ok, true);
-    const held = limiter.tryAcquire('android', 1);
-    assert.deepEqual(held, { ok: false, retryAfterMs: 1000 });
-    for (let i = 0; i < 5; i++) assert.equal(limiter.tryAcquire('twilio', 2).ok, true);
+  });
+
+  it('counts a window from when the provider answered', () => {
+    const clock = fakeClock(0);
+    const limiter = new PartsLimiter({ twilio: 1, android: 1 }, clock);
+    const first = limiter.tryAcquire('twilio', 1);
+    assert.ok(first.ok);
+    clock.advance(800);
+    first.sent();
+    clock.advance(500);
     assert.equal(limiter.tryAcquire('twilio', 1).ok, false);
-    clock.advance(1000);
-    assert.equal(limiter.tryAcquire('android', 1).ok, true);
+    clock.advance(600);
+    assert.equal(limiter.tryAcquire('twilio', 1).ok, true);
   });
 });
 
