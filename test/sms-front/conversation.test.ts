@@ -53,8 +53,10 @@ describe('SMS conversations', () => {
   ] as const) {
     it(`STOP / START / HELP (${lang}) win over an open conversation; opted out gets nothing`, async () => {
       const from = lang === 'ar' ? '+963944300003' : '+963944300004';
-      // An open question: which channel or which biller.
-      await say(from, lang === 'ar' ? 'ادفع مياه 2000101' : 'PAY water 2000101');
+      // An open question: the numbered choices under a bill (answering "1" would pay). A PAY
+      // here would start a payment whose receipt races the replies below.
+      const asked = await say(from, lang === 'ar' ? 'فاتورة مياه 2000101' : 'BILL water 2000101');
+      assert.match(asked, /1\) ?(ادفع|Pay)/i);
       const helped = await say(from, help);
       assert.equal(measureSms(helped).parts, 1, helped);
       assert.match(helped, lang === 'ar' ? /فاتورة/ : /BILL/);
