@@ -73,6 +73,15 @@ notify-up = { $name } تعمل الآن.
 back-online = عادت { $name } للعمل. يمكنك المحاولة الآن.
 watch-set = سنخبرك عندما تكتمل عملية الدفع.
 
+## Reminders (sent before and after a bill's due date; $days is whole days from today)
+
+reminder-before = تذكير: فاتورة { $biller } { $account } بقيمة { $amount } تستحق في { $due }.
+    .sms = تذكير: { $biller } { $account }: { $amount } تستحق { $due }
+reminder-today = تذكير: فاتورة { $biller } { $account } بقيمة { $amount } تستحق اليوم.
+    .sms = تذكير: { $biller } { $account }: { $amount } تستحق اليوم
+reminder-overdue = فاتورة { $biller } { $account } بقيمة { $amount } تأخرت عن موعدها في { $due }.
+    .sms = متأخرة: { $biller } { $account }: { $amount } منذ { $due }
+
 ## Payments
 
 choose-channel = ادفع { $amount } لـ { $biller } { $account } عبر:

@@ -62,6 +62,15 @@ notify-up = { $name } is working now.
 back-online = { $name } is back. You can try again now.
 watch-set = We will tell you when the payment completes.
 
+## Reminders (sent before and after a bill's due date; $days is whole days from today)
+
+reminder-before = Reminder: your { $biller } { $account } bill of { $amount } is due on { $due }.
+    .sms = Reminder: { $biller } { $account }: { $amount } due { $due }
+reminder-today = Reminder: your { $biller } { $account } bill of { $amount } is due today.
+    .sms = Reminder: { $biller } { $account }: { $amount } due today
+reminder-overdue = Your { $biller } { $account } bill of { $amount } was due on { $due } and is unpaid.
+    .sms = Overdue: { $biller } { $account }: { $amount } since { $due }
+
 ## Payments
 
 choose-channel = Pay { $amount } for { $biller } { $account } with:

@@ -23,7 +23,12 @@ import { SettlementHandler } from './core/payments/settlement.handler.js';
 import type { BillerPort } from './core/ports/biller.port.js';
 import { systemClock, type Clock } from './core/ports/clock.port.js';
 import type { Store } from './core/ports/store.port.js';
-import { announceRecovery } from './core/watches.js';
+import { announceRecovery, probeWatched } from './core/watches.js';
+import { BroadcastService } from './core/broadcasts/broadcast.service.js';
+import { ReminderService } from './core/reminders/reminder.service.js';
+import { quietUntil } from './core/schedule/local-time.js';
+import { startScheduler, type Scheduler } from './jobs/scheduler.js';
+import { measureSms } from './sms/sms-renderer.js';
 import { createSmsFront, type SmsFront } from './sms-front/sms-front.js';
 import { openDatabase, type Database } from './db/database.js';
 import { createHttpApp } from './http/http.app.js';
@@ -37,6 +42,10 @@ export interface TasdeedOptions {
   clock?: Clock;
   /** How often the reconciliation job looks for overdue payments. */
   reconcileEveryMs?: number;
+  /** Run the cron jobs (reminders hourly and at start, the recovery probe); default true. */
+  scheduler?: boolean;
+  /** The dispatcher's bulk pool in-flight limit (default 16). */
+  bulkInFlight?: number;
 }
 
 export interface Tasdeed {
@@ -46,6 +55,10 @@ export interface Tasdeed {
   readonly payments: PaymentService;
   readonly bills: BillService;
   readonly dispatcher: OutboxDispatcher;
+  readonly reminders: ReminderService;
+  readonly broadcasts: BroadcastService;
+  /** The cron jobs once started; null before start or when disabled. */
+  scheduler: Scheduler | null;
   readonly translator: Translator;
   readonly metrics: Metrics;
   readonly webhookSecrets: ReadonlyMap<string, string>;
@@ -80,8 +93,16 @@ export async function createTasdeed(options: TasdeedOptions): Promise<Tasdeed> {
   );
 
   const translator = new Translator(catalogue);
+  const owner = `tasdeed-${process.pid}-${randomUUID().slice(0, 8)}`;
+  // Quiet hours hold bulk messages (reminders, broadcasts) back, urgent broadcasts excepted.
+  const quiet = (now: Date) => quietUntil(now, config.quietHours, config.timezone);
   const dispatcher = new OutboxDispatcher(store, clock, {
-    owner: `tasdeed-${process.pid}-${randomUUID().slice(0, 8)}`,
+    owner,
+    pools: [
+      { name: 'replies', lanes: ['reply', 'work'], inFlight: 16 },
+      { name: 'bulk', lanes: ['bulk'], inFlight: options.bulkInFlight ?? 16 },
+    ],
+    quietUntil: quiet,
     onOutcome: (item, outcome, seconds) => {
       metrics.outboxItemsTotal.inc({ kind: item.kind, lane: item.lane, outcome: outcome.status });
       metrics.outboxDispatchSeconds.observe({ kind: item.kind }, seconds);
@@ -151,14 +172,41 @@ export async function createTasdeed(options: TasdeedOptions): Promise<Tasdeed> {
   });
   const conversation = new ConversationService(store, bills, payments, catalogue, clock);
 
-  const messages = new MessageHandler(store, translator, clock);
+  const messages = new MessageHandler(store, translator, clock, { quietUntil: quiet });
   messages.setSender('sandbox-sms', sandboxSender).setSender('sandbox-telegram', sandboxSender);
   dispatcher.register('message', messages.handle);
+
+  const reminders = new ReminderService(
+    store,
+    bills,
+    clock,
+    {
+      offsets: config.reminders.offsets,
+      sendHour: config.reminders.sendHour,
+      timezone: config.timezone,
+      owner,
+    },
+    {
+      onPlanned: (n) => {
+        metrics.remindersPlannedTotal.inc(n);
+        wake();
+      },
+    },
+  );
+  dispatcher.register('reminder', messages.handlerFor(reminders.compose));
+  const broadcasts = new BroadcastService(store, clock, {
+    smsParts: (text) => Math.max(1, measureSms(text).parts),
+    onQueued: wake,
+    onError: (error, id) =>
+      logger.error({ err: error, broadcastId: id }, 'broadcast planning failed'),
+  });
+  dispatcher.register('broadcast', messages.handlerFor(broadcasts.compose));
 
   const telegram = config.telegram
     ? createTelegramBot({
         config: config.telegram,
         publicUrl: config.publicUrl,
+        bulkPerSecond: config.limits.telegramBulkPerSecond,
         store,
         conversation,
         translator,
@@ -195,6 +243,8 @@ export async function createTasdeed(options: TasdeedOptions): Promise<Tasdeed> {
     store,
     conversation,
     payments,
+    broadcasts,
+    catalogue,
     translator,
     webhookSecrets,
     wake,
@@ -231,6 +281,9 @@ export async function createTasdeed(options: TasdeedOptions): Promise<Tasdeed> {
     payments,
     bills,
     dispatcher,
+    reminders,
+    broadcasts,
+    scheduler: null,
     translator,
     metrics,
     webhookSecrets,
@@ -250,11 +303,34 @@ export async function createTasdeed(options: TasdeedOptions): Promise<Tasdeed> {
       reconcileTimer = setInterval(() => void reconcile(), options.reconcileEveryMs ?? 30_000);
       reconcileTimer.unref();
       void reconcile();
+      await broadcasts.resume();
+      if (options.scheduler ?? true) {
+        tasdeed.scheduler = startScheduler({
+          timezone: config.timezone,
+          logger: logger.child({ component: 'jobs' }),
+          jobs: [
+            { name: 'reminders', cron: '0 * * * *', runAtStart: true, run: () => reminders.tick() },
+            {
+              name: 'recovery-probe',
+              cron: '* * * * *',
+              run: async () => {
+                const result = await probeWatched(store, (kind, id) =>
+                  kind === 'biller' ? bills.probe(id) : payments.probeChannel(id),
+                );
+                if (result.announced > 0) wake();
+                return result;
+              },
+            },
+          ],
+        });
+      }
       const address = server.address();
       return typeof address === 'object' && address ? address.port : config.port;
     },
     async stop() {
       if (reconcileTimer) clearInterval(reconcileTimer);
+      await tasdeed.scheduler?.stop();
+      await broadcasts.stop();
       const server = tasdeed.server;
       if (server) {
         await new Promise<void>((resolve) => {

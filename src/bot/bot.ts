@@ -18,7 +18,7 @@ import { languageFeature } from './features/language.feature.js';
 import { remindersFeature } from './features/reminders.feature.js';
 import { startFeature } from './features/start.feature.js';
 import { unhandledFeature } from './features/unhandled.feature.js';
-import { telegramSender } from './telegram.sender.js';
+import { telegramGates, telegramSender } from './telegram.sender.js';
 import { identityOf } from './turn.js';
 import { TelegramUpdateInbox, type RawUpdate } from './update-inbox.js';
 
@@ -39,6 +39,8 @@ export interface TelegramBot {
 export interface TelegramBotOptions extends BotDeps {
   config: TelegramConfig;
   publicUrl: string;
+  /** TELEGRAM_BULK_PER_SECOND. */
+  bulkPerSecond: number;
 }
 
 /** Builds the bot: features in the order they are tried. */
@@ -67,7 +69,10 @@ export function createTelegramBot(options: TelegramBotOptions): TelegramBot {
   // messages go through the outbox's own Api, whose retries are recorded on the outbox row.
   bot.api.config.use(autoRetry({ maxRetryAttempts: 3, maxDelaySeconds: 60 }));
   composeBot(bot, options);
-  const sender = telegramSender(new Api(config.token, { apiRoot: config.apiRoot }));
+  const sender = telegramSender(
+    new Api(config.token, { apiRoot: config.apiRoot }),
+    telegramGates(options.bulkPerSecond),
+  );
   const inbox = new TelegramUpdateInbox(
     options.store,
     (update: RawUpdate) => bot.handleUpdate(update),

@@ -7,6 +7,7 @@ import { GrammyError, HttpError, type Api } from 'grammy';
 import type { InlineKeyboardButton, KeyboardButton, ReplyKeyboardMarkup } from 'grammy/types';
 import type { InlineKeyboardMarkup } from 'grammy/types';
 import type { MessageSender, SendResult } from '../core/outbox/message.handler.js';
+import { PerKeySpacing, RateGate } from '../core/outbox/rate-gate.js';
 import { fitsCallbackData, SHARE_CONTACT } from './turn.js';
 
 /** Labels this short sit two to a row; longer ones get a row each. */
@@ -52,10 +53,32 @@ export function classifyTelegramError(error: unknown): SendResult {
   };
 }
 
-export function telegramSender(api: Api): MessageSender {
+/**
+ * Telegram's limits (DESIGN §8): bulk (reminders, broadcasts) at `bulkPerSecond` overall and
+ * about one a second per chat; a person's replies are held to neither, only to Telegram's own
+ * 429s. A 429 pauses bulk for its retry_after as well, since the bot as a whole is over.
+ */
+export interface TelegramGates {
+  bulk: RateGate;
+  perChat: PerKeySpacing;
+}
+
+export function telegramGates(bulkPerSecond: number): TelegramGates {
   return {
-    async send({ identity, text, choices }) {
+    bulk: new RateGate({ ratePerSecond: bulkPerSecond }),
+    perChat: new PerKeySpacing(1_000),
+  };
+}
+
+export function telegramSender(api: Api, gates: TelegramGates): MessageSender {
+  return {
+    async send({ identity, text, choices, item }) {
       const markup = choices ? keyboardFor(choices) : null;
+      let release: (() => void) | undefined;
+      if (item.lane === 'bulk') {
+        await gates.perChat.wait(identity.address);
+        release = await gates.bulk.acquire(1, 2);
+      }
       try {
         const sent = await api.sendMessage(identity.address, text, {
           ...(markup ? { reply_markup: markup } : {}),
@@ -63,7 +86,12 @@ export function telegramSender(api: Api): MessageSender {
         });
         return { status: 'sent', providerMessageId: String(sent.message_id) };
       } catch (error) {
-        return classifyTelegramError(error);
+        const result = classifyTelegramError(error);
+        if (result.status === 'temporary' && result.retryAfterMs !== undefined)
+          gates.bulk.pause(result.retryAfterMs);
+        return result;
+      } finally {
+        release?.();
       }
     },
   };

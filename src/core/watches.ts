@@ -26,3 +26,22 @@ export async function announceRecovery(
     return watches.length;
   });
 }
+
+/**
+ * The recovery probe: asks every biller and payment channel somebody waits on whether it
+ * answers, and tells the waiting subscribers once it does. Watches live in the database, so
+ * this works after a restart too, when nothing in memory remembers what was down.
+ */
+export async function probeWatched(
+  store: Store,
+  probe: (kind: 'biller' | 'channel', id: string) => Promise<boolean>,
+): Promise<{ probed: number; announced: number }> {
+  const targets = await store.watchTargets('biller');
+  let announced = 0;
+  for (const target of targets) {
+    const [kind, id] = target.split(':', 2);
+    if ((kind !== 'biller' && kind !== 'channel') || !id) continue;
+    if (await probe(kind, id)) announced += await announceRecovery(store, kind, id);
+  }
+  return { probed: targets.length, announced };
+}

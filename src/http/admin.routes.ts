@@ -5,12 +5,46 @@
 import { timingSafeEqual, createHash } from 'node:crypto';
 import express, { Router, type NextFunction, type Request, type Response } from 'express';
 import { z } from 'zod';
+import { isEmptyAudience } from '../core/broadcasts/broadcast.service.js';
+import { GOVERNORATE_CODES } from '../core/domain.js';
 import type { HttpDeps } from './http.app.js';
 
 const resolveSchema = z.object({
   status: z.enum(['succeeded', 'failed']),
   note: z.string().trim().min(1).max(1000),
 });
+
+/** Longest broadcast text: ten SMS parts in Arabic (67 characters each) is already costly. */
+export const MAX_BROADCAST_TEXT = 670;
+
+const broadcastText = z.string().trim().min(1).max(MAX_BROADCAST_TEXT);
+
+function broadcastSchema(billerIds: string[]) {
+  return z.strictObject({
+    text: z.strictObject({ ar: broadcastText, en: broadcastText.nullish() }),
+    audience: z.union([
+      z.strictObject({ all: z.literal(true) }),
+      z.strictObject({
+        governorates: z.array(z.enum(GOVERNORATE_CODES)).max(GOVERNORATE_CODES.length).optional(),
+        billers: z
+          .array(z.string().refine((id) => billerIds.includes(id), 'unknown biller'))
+          .max(50)
+          .optional(),
+        languages: z
+          .array(z.enum(['ar', 'en']))
+          .max(2)
+          .optional(),
+      }),
+    ]),
+    channels: z
+      .array(z.enum(['sms', 'telegram']))
+      .min(1)
+      .max(2)
+      .optional(),
+    urgent: z.boolean().optional(),
+    dryRun: z.boolean().optional(),
+  });
+}
 
 const listSchema = z.object({
   status: z.enum(['created', 'pending', 'succeeded', 'failed', 'expired', 'held']).optional(),
@@ -23,7 +57,16 @@ export function sameSecret(given: string, expected: string): boolean {
   return timingSafeEqual(a, b);
 }
 
-export function adminRouter({ config, payments, store, wake }: HttpDeps): Router {
+export function adminRouter({
+  config,
+  payments,
+  broadcasts,
+  catalogue,
+  metrics,
+  store,
+  wake,
+}: HttpDeps): Router {
+  const newBroadcast = broadcastSchema(catalogue.billers.map((b) => b.id));
   const router = Router();
   const token = config.adminToken;
   router.use((req: Request, res: Response, next: NextFunction) => {
@@ -90,6 +133,90 @@ export function adminRouter({ config, payments, store, wake }: HttpDeps): Router
     }
     wake();
     res.json({ payment: resolved });
+  });
+
+  // Broadcasts (DESIGN §7).
+  router.post('/broadcasts', express.json({ limit: '16kb' }), async (req, res) => {
+    const parsed = newBroadcast.safeParse(req.body);
+    if (!parsed.success) {
+      res.status(400).json({
+        error: 'bad_request',
+        reason: z.prettifyError(parsed.error).replace(/\n/g, '; '),
+      });
+      return;
+    }
+    const { text, audience, channels, urgent, dryRun } = parsed.data;
+    if (isEmptyAudience(audience)) {
+      res.status(400).json({
+        error: 'audience_empty',
+        reason: 'name an audience: { "all": true } or governorates, billers or languages',
+      });
+      return;
+    }
+    const request = {
+      text: { ar: text.ar, en: text.en ?? null },
+      audience,
+      ...(channels ? { channels: [...new Set(channels)] } : {}),
+      urgent: urgent ?? false,
+    };
+    if (dryRun) {
+      res.json({ dryRun: true, ...(await broadcasts.preview(request)) });
+      return;
+    }
+    const created = await broadcasts.create({ ...request, createdBy: 'staff:api' });
+    metrics.broadcastsTotal.inc({ outcome: 'created' });
+    res.status(201).json({
+      id: created.id,
+      status: created.status === 'planning' ? 'sending' : created.status,
+      recipients: created.recipients,
+      smsPartsPerMessage: created.smsPartsPerMessage,
+      smsPartsTotal: created.smsPartsTotal,
+    });
+  });
+
+  router.get('/broadcasts', async (_req, res) => {
+    const list = await broadcasts.list(50);
+    res.json({
+      broadcasts: list.map((b) => ({
+        id: b.id,
+        status: b.status === 'planning' ? 'sending' : b.status,
+        text: b.text,
+        audience: b.audience,
+        channels: b.channels,
+        urgent: b.urgent,
+        recipients: b.recipients,
+        smsPartsPerMessage: b.smsPartsPerMessage,
+        smsPartsTotal: b.smsPartsTotal,
+        createdBy: b.createdBy,
+        createdAt: b.createdAt,
+      })),
+    });
+  });
+
+  router.get('/broadcasts/:id', async (req, res) => {
+    const progress = await broadcasts.progress(req.params.id ?? '');
+    if (!progress) {
+      res.status(404).json({ error: 'unknown_broadcast' });
+      return;
+    }
+    // "planning" (recipients still being written) is part of sending for the API.
+    res.json({ ...progress, status: progress.status === 'planning' ? 'sending' : progress.status });
+  });
+
+  router.post('/broadcasts/:id/cancel', async (req, res) => {
+    const id = req.params.id ?? '';
+    const outcome = await broadcasts.cancel(id);
+    if (outcome === 'unknown') {
+      res.status(404).json({ error: 'unknown_broadcast' });
+      return;
+    }
+    const progress = await broadcasts.progress(id);
+    if (outcome === 'finished') {
+      res.status(409).json({ error: 'already_finished', ...progress });
+      return;
+    }
+    metrics.broadcastsTotal.inc({ outcome: 'cancelled' });
+    res.json(progress);
   });
   return router;
 }

@@ -10,6 +10,8 @@ import type { ConversationService } from '../core/conversation/conversation.serv
 import type { Translator } from '../core/i18n/translator.js';
 import type { PaymentService } from '../core/payments/payment.service.js';
 import type { Store } from '../core/ports/store.port.js';
+import type { BroadcastService } from '../core/broadcasts/broadcast.service.js';
+import type { Catalogue } from '../core/catalogue.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import { adminRouter } from './admin.routes.js';
@@ -25,6 +27,8 @@ export interface HttpDeps {
   store: Store;
   conversation: ConversationService;
   payments: PaymentService;
+  broadcasts: BroadcastService;
+  catalogue: Catalogue;
   translator: Translator;
   webhookSecrets: ReadonlyMap<string, string>;
   /** Tells the dispatcher that new outbox rows are waiting. */

@@ -37,6 +37,10 @@ export interface Metrics {
   outboxDispatchSeconds: Histogram<'kind'>;
   /** `tasdeed_reconciliation_checks_total{outcome}` */
   reconciliationChecksTotal: Counter<'outcome'>;
+  /** `tasdeed_reminders_planned_total` */
+  remindersPlannedTotal: Counter;
+  /** `tasdeed_broadcasts_total{outcome}` (created, cancelled) */
+  broadcastsTotal: Counter<'outcome'>;
 }
 
 const HTTP_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
@@ -116,6 +120,17 @@ export function createMetrics(): Metrics {
     reconciliationChecksTotal: new Counter({
       name: 'tasdeed_reconciliation_checks_total',
       help: 'Status queries for pending payments by the reconciliation job, by outcome.',
+      labelNames: ['outcome'] as const,
+      registers,
+    }),
+    remindersPlannedTotal: new Counter({
+      name: 'tasdeed_reminders_planned_total',
+      help: 'Reminder rows written by the reminder job.',
+      registers,
+    }),
+    broadcastsTotal: new Counter({
+      name: 'tasdeed_broadcasts_total',
+      help: 'Staff broadcasts, by outcome (created, cancelled).',
       labelNames: ['outcome'] as const,
       registers,
     }),

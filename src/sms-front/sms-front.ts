@@ -12,7 +12,8 @@ import type { Logger } from '../observability/logger.js';
 import { AndroidGateway } from '../sms/android/android.gateway.js';
 import type { SmsDeliveryStatus, SmsGatewayPort } from '../sms/sms-gateway.port.js';
 import { TwilioGateway } from '../sms/twilio/twilio.gateway.js';
-import { PartsLimiter, ReplyCap } from '../sms/limits.js';
+import { ReplyCap } from '../sms/limits.js';
+import { RateGate } from '../core/outbox/rate-gate.js';
 import { SmsInbox } from './sms-inbox.js';
 import { smsSender } from './sms.sender.js';
 
@@ -50,11 +51,11 @@ export function createSmsFront(deps: SmsFrontDeps): SmsFront | null {
     logger,
     wake: deps.wake,
   });
-  const limiter = new PartsLimiter(
-    { twilio: config.limits.smsPerSecond, android: config.limits.smsPerSecondAndroid },
-    clock,
-  );
-  const sender = smsSender({ config: config.sms, gateways, limiter, publicUrl: config.publicUrl });
+  const gates = new Map<SmsGatewayName, RateGate>([
+    ['twilio', new RateGate({ ratePerSecond: config.limits.smsPerSecond })],
+    ['android', new RateGate({ ratePerSecond: config.limits.smsPerSecondAndroid })],
+  ]);
+  const sender = smsSender({ config: config.sms, gateways, gates, publicUrl: config.publicUrl });
 
   const onStatus = async (status: SmsDeliveryStatus): Promise<void> => {
     const { fresh, item } = await store.recordSmsStatus({

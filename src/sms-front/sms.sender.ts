@@ -12,12 +12,13 @@ import { chooseGateway } from '../sms/routing.js';
 import { TWO_PART_KEYS } from '../sms/sms-budget.js';
 import type { SmsGatewayPort } from '../sms/sms-gateway.port.js';
 import { cleanSmsText, packSms } from '../sms/sms-renderer.js';
-import type { PartsLimiter } from '../sms/limits.js';
+import { lanePriority, type RateGate } from '../core/outbox/rate-gate.js';
 
 export interface SmsSenderDeps {
   config: Pick<SmsConfig, 'gateways' | 'routes'>;
   gateways: ReadonlyMap<SmsGatewayName, SmsGatewayPort>;
-  limiter: PartsLimiter;
+  /** Parts per second, one gate per gateway (SMS_MAX_PER_SECOND, SMS_MAX_PER_SECOND_ANDROID). */
+  gates: ReadonlyMap<SmsGatewayName, RateGate>;
   /** PUBLIC_URL, for Twilio's StatusCallback. */
   publicUrl: string;
 }
@@ -42,29 +43,21 @@ export function smsSender(deps: SmsSenderDeps): MessageSender {
         (choices ?? []).map((c) => cleanSmsText(c.label)),
         maxParts,
       );
-      const parts = messages.reduce((n, m) => n + Math.max(1, m.parts), 0);
-      const admission = deps.limiter.tryAcquire(route.gateway, parts);
-      if (!admission.ok) {
-        return {
-          status: 'temporary',
-          error: `${route.gateway}: parts-per-second limit`,
-          retryAfterMs: admission.retryAfterMs,
-        };
-      }
       let first: string | null = null;
-      try {
-        for (const [i, message] of messages.entries()) {
-          const result = await gateway.send(to, message.text, {
+      const gate = deps.gates.get(route.gateway);
+      for (const [i, message] of messages.entries()) {
+        // Each message waits for its parts; replies are served before bulk.
+        const release = await gate?.acquire(Math.max(1, message.parts), lanePriority(item.lane));
+        const result = await gateway
+          .send(to, message.text, {
             ...(route.gateway === 'twilio'
               ? { statusCallbackUrl: `${deps.publicUrl.replace(/\/+$/, '')}/sms/twilio/status` }
               : {}),
             clientMessageId: messages.length > 1 ? `${item.id}-${i}` : String(item.id),
-          });
-          if (result.status !== 'sent') return result;
-          first ??= result.providerMessageId;
-        }
-      } finally {
-        admission.sent();
+          })
+          .finally(() => release?.());
+        if (result.status !== 'sent') return result;
+        first ??= result.providerMessageId;
       }
       return { status: 'sent', providerMessageId: first };
     },

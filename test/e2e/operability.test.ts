@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { createHttpApp } from '../../src/http/http.app.js';
 import { createLogger } from '../../src/observability/logger.js';
 import { createMetrics } from '../../src/observability/metrics.js';
-import { startTasdeed, type Running } from '../support/harness.js';
+import { demoCatalogue, startTasdeed, type Running } from '../support/harness.js';
 
 describe('operability routes', () => {
   let t: Running;
@@ -88,6 +88,8 @@ describe('without an admin token', () => {
       store,
       conversation: t.tasdeed.conversation,
       payments: t.tasdeed.payments,
+      broadcasts: t.tasdeed.broadcasts,
+      catalogue: demoCatalogue(),
       translator: t.tasdeed.translator,
       webhookSecrets: t.tasdeed.webhookSecrets,
       wake: () => undefined,

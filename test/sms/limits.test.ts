@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { PartsLimiter, ReplyCap } from '../../src/sms/limits.js';
+import { ReplyCap } from '../../src/sms/limits.js';
 
 function fakeClock(start = 0) {
   let t = start;
@@ -11,48 +11,6 @@ function fakeClock(start = 0) {
     },
   };
 }
-
-describe('PartsLimiter', () => {
-  it('admits at most `rate` parts in any one-second window, per gateway', () => {
-    const clock = fakeClock(10_000);
-    const limiter = new PartsLimiter({ twilio: 2, android: 1 }, clock);
-    assert.equal(limiter.tryAcquire('twilio', 1).ok, true);
-    clock.advance(900);
-    assert.equal(limiter.tryAcquire('twilio', 1).ok, true);
-    // A third part at 950 ms would make 3 in one window.
-    clock.advance(50);
-    const refused = limiter.tryAcquire('twilio', 1);
-    assert.equal(refused.ok, false);
-    assert.ok(!refused.ok && refused.retryAfterMs > 0 && refused.retryAfterMs <= 1_000);
-    // The Android SIM has its own, slower window.
-    assert.equal(limiter.tryAcquire('android', 1).ok, true);
-    assert.equal(limiter.tryAcquire('android', 1).ok, false);
-    clock.advance(1_000);
-    assert.equal(limiter.tryAcquire('twilio', 1).ok, true);
-  });
-
-  it('sends a message longer than the rate alone, once the window is empty', () => {
-    const clock = fakeClock(0);
-    const limiter = new PartsLimiter({ twilio: 2, android: 1 }, clock);
-    assert.equal(limiter.tryAcquire('android', 3).ok, true);
-    assert.equal(limiter.tryAcquire('android', 1).ok, false);
-    clock.advance(1_001);
-    assert.equal(limiter.tryAcquire('android', 1).ok, true);
-  });
-
-  it('counts a window from when the provider answered', () => {
-    const clock = fakeClock(0);
-    const limiter = new PartsLimiter({ twilio: 1, android: 1 }, clock);
-    const first = limiter.tryAcquire('twilio', 1);
-    assert.ok(first.ok);
-    clock.advance(800);
-    first.sent();
-    clock.advance(500);
-    assert.equal(limiter.tryAcquire('twilio', 1).ok, false);
-    clock.advance(600);
-    assert.equal(limiter.tryAcquire('twilio', 1).ok, true);
-  });
-});
 
 describe('ReplyCap', () => {
   it('allows at most N replies to one sender in a sliding hour', () => {

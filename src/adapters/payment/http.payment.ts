@@ -137,6 +137,32 @@ export class HttpPaymentChannel implements PaymentPort {
     return result;
   }
 
+  async ping(signal?: AbortSignal): Promise<void> {
+    // No health route in the protocol: asking for a payment that cannot exist proves the
+    // channel answers (404), while a 5xx, a timeout or no connection mean it does not.
+    const path = '/payments/tasdeed-probe';
+    try {
+      const { status } = await exchange(
+        `${this.baseUrl}${path}`,
+        {
+          method: 'GET',
+          headers: {
+            Accept: 'application/json',
+            ...(this.token ? { Authorization: `Bearer ${this.token}` } : {}),
+          },
+          body: undefined,
+        },
+        this.timeoutMs,
+        signal,
+        `GET ${path}`,
+      );
+      if (status >= 500) this.fail(`GET ${path} answered ${status}`);
+    } catch (err) {
+      if (err instanceof ExchangeError) this.fail(err.message, err.cause);
+      throw err;
+    }
+  }
+
   async status(providerRef: string, signal?: AbortSignal): Promise<PaymentStatusResult> {
     const path = `/payments/${encodeURIComponent(providerRef)}`;
     const json = await this.call('GET', path, {}, undefined, signal);

@@ -134,6 +134,11 @@ export class SimulatedPaymentChannel implements PaymentPort {
     return Promise.resolve({ providerRef, status: 'pending', instructions });
   }
 
+  /** The simulated channel always answers. */
+  ping(): Promise<void> {
+    return Promise.resolve();
+  }
+
   status(providerRef: string, signal?: AbortSignal): Promise<PaymentStatusResult> {
     if (signal?.aborted) {
       return Promise.reject(

@@ -3,9 +3,27 @@
  * the last known bill with its age. Never throws for the biller's sake.
  */
 import type { BillerDefinition, Catalogue } from '../catalogue.js';
+import type { ReplyArgs } from '../i18n/reply.js';
 import { BillerUnavailableError, type BillerPort } from '../ports/biller.port.js';
 import type { Clock } from '../ports/clock.port.js';
 import type { AccountSnapshot, BillRecord, Store } from '../ports/store.port.js';
+
+/** Bills due before the 2026 redenomination also show old pounds: people think in them. */
+export const REDENOMINATION_DATE = '2026-01-01';
+
+/** The arguments every bill message takes: biller, account, amount, period, due date. */
+export function billArgs(bill: BillRecord): ReplyArgs {
+  return {
+    biller: { biller: bill.billerId },
+    account: bill.account,
+    amount: { money: bill.amountMinor, old: bill.dueDate < REDENOMINATION_DATE },
+    period: bill.period,
+    due: { date: bill.dueDate },
+  };
+}
+
+/** The account a probe asks for: no biller issues account "0". */
+const PROBE_ACCOUNT = '0';
 
 export type InquiryResult =
   | { kind: 'fresh'; snapshot: AccountSnapshot }
@@ -83,6 +101,24 @@ export class BillService {
         snapshot: await this.withOurPayments(cached),
         ageMs: this.clock.now().getTime() - cached.fetchedAt.getTime(),
       };
+    }
+  }
+
+  /**
+   * Whether the biller answers at all: any answer to an account that cannot exist (a 404)
+   * proves it, so the probe needs no real account. Marks the biller up when it does.
+   */
+  async probe(billerId: string): Promise<boolean> {
+    const port = this.billers.get(billerId);
+    if (!port) return false;
+    try {
+      await port.getAccount(PROBE_ACCOUNT);
+      this.markUp(billerId);
+      return true;
+    } catch (error) {
+      if (!(error instanceof BillerUnavailableError)) throw error;
+      this.failing.add(billerId);
+      return false;
     }
   }
 

@@ -4,7 +4,7 @@
  * Whatever must survive a restart (a pending question, a choice list) is in the database.
  */
 import { parsePhoneNumberFromString } from 'libphonenumber-js/min';
-import { BillService, type InquiryResult } from '../bills/bill.service.js';
+import { billArgs, BillService, type InquiryResult } from '../bills/bill.service.js';
 import type { Catalogue } from '../catalogue.js';
 import { isGovernorateCode, mediumOf, type IdentityChannel, type Language } from '../domain.js';
 import { reply, type Choice, type ConversationResult, type Reply } from '../i18n/reply.js';
@@ -24,7 +24,6 @@ import { Grammar, type Command } from './grammar.js';
 export const PENDING_TTL_MS = 30 * 60_000;
 
 /** 1 January 2026: 100 old pounds became 1 new pound. */
-const REDENOMINATION_DATE = '2026-01-01';
 
 type AccountIntent = 'bill' | 'pay' | 'add' | 'remove';
 
@@ -278,14 +277,7 @@ export class ConversationService {
   }
 
   private billLine(bill: BillRecord): Reply {
-    return reply('bill-line', {
-      biller: { biller: bill.billerId },
-      account: bill.account,
-      // People still think in old pounds for bills issued before the 2026 redenomination.
-      amount: { money: bill.amountMinor, old: bill.dueDate < REDENOMINATION_DATE },
-      period: bill.period,
-      due: { date: bill.dueDate },
-    });
+    return reply('bill-line', billArgs(bill));
   }
 
   private async allBills(turn: Turn): Promise<Reply[]> {

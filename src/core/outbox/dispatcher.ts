@@ -1,33 +1,68 @@
 /**
  * The outbox dispatcher: claims due rows with a lease, hands each to the handler of its kind,
- * and records the outcome. A crash leaves leases that expire and are claimed again, so the
- * only work that can repeat is work that was in flight, at most `inFlight` items.
+ * and records the outcome.
+ *
+ * Work is claimed by pools, each with its own lanes and in-flight limit: by default one for a
+ * person's replies and deferred work, one for bulk (reminders, broadcasts). Bulk rows waiting
+ * for their rate gate therefore never hold the slots a reply needs.
+ *
+ * In quiet hours (`quiet`), bulk rows are not claimed at all unless urgent; the pool sleeps
+ * until the window ends.
+ *
+ * A crash leaves leases that expire (or, on SQLite, are released at start) and are claimed
+ * again, so the only work that can repeat is work that was in flight: at most the sum of the
+ * pools' in-flight limits, and for a broadcast at most the bulk pool's.
  */
 import type { Clock } from '../ports/clock.port.js';
-import type { OutboxItemRecord, OutboxKind, OutboxOutcome, Store } from '../ports/store.port.js';
+import type {
+  OutboxClaimFilter,
+  OutboxItemRecord,
+  OutboxKind,
+  OutboxLane,
+  OutboxOutcome,
+  Store,
+} from '../ports/store.port.js';
 
 export type OutboxHandler = (item: OutboxItemRecord) => Promise<OutboxOutcome>;
 
+export interface DispatchPool {
+  name: string;
+  lanes: readonly OutboxLane[];
+  /** Most items of this pool handled at once; also its bound on duplicates after a crash. */
+  inFlight: number;
+}
+
+/** Replies and work: 16 at once. Bulk: 16 at once (enough for 25/s at 600 ms a request). */
+export const DEFAULT_POOLS: readonly DispatchPool[] = [
+  { name: 'replies', lanes: ['reply', 'work'], inFlight: 16 },
+  { name: 'bulk', lanes: ['bulk'], inFlight: 16 },
+];
+
 export interface DispatcherOptions {
   owner: string;
-  /** Most items handled at once; also the bound on duplicates after a crash. */
-  inFlight?: number;
+  pools?: readonly DispatchPool[];
   leaseMs?: number;
   /** Longest sleep between looks at the table when nothing says to wake. */
   idleMs?: number;
+  /** When quiet hours hold bulk back: their end, or null when `now` is not quiet. */
+  quietUntil?: (now: Date) => Date | null;
   onOutcome?(item: OutboxItemRecord, outcome: OutboxOutcome, seconds: number): void;
   onError?(error: unknown, item?: OutboxItemRecord): void;
 }
 
+class PoolLoop {
+  active = 0;
+  wakeUp: (() => void) | null = null;
+  loop: Promise<void> | null = null;
+  constructor(readonly pool: DispatchPool) {}
+}
+
 export class OutboxDispatcher {
-  readonly inFlight: number;
+  readonly pools: readonly DispatchPool[];
   private readonly leaseMs: number;
   private readonly idleMs: number;
   private running = false;
-  private active = 0;
-  private wakeTimer: NodeJS.Timeout | null = null;
-  private loop: Promise<void> | null = null;
-  private wakeUp: (() => void) | null = null;
+  private readonly loops: PoolLoop[];
   private readonly handlers = new Map<OutboxKind, OutboxHandler>();
   private readonly inProgress = new Set<Promise<void>>();
 
@@ -36,9 +71,15 @@ export class OutboxDispatcher {
     private readonly clock: Clock,
     private readonly options: DispatcherOptions,
   ) {
-    this.inFlight = options.inFlight ?? 16;
+    this.pools = options.pools ?? DEFAULT_POOLS;
     this.leaseMs = options.leaseMs ?? 60_000;
     this.idleMs = options.idleMs ?? 1_000;
+    this.loops = this.pools.map((p) => new PoolLoop(p));
+  }
+
+  /** The most items in flight at once over every pool (the bound on duplicates after a crash). */
+  get inFlight(): number {
+    return this.pools.reduce((n, p) => n + p.inFlight, 0);
   }
 
   register(kind: OutboxKind, handler: OutboxHandler): this {
@@ -49,41 +90,56 @@ export class OutboxDispatcher {
   start(): void {
     if (this.running) return;
     this.running = true;
-    this.loop = this.run();
+    for (const loop of this.loops) loop.loop = this.run(loop);
   }
 
   /** Something was enqueued: look now rather than at the next idle tick. */
   notify(): void {
-    this.wakeUp?.();
+    for (const loop of this.loops) loop.wakeUp?.();
   }
 
   /** Stops claiming and waits for the items in flight. */
   async stop(): Promise<void> {
     this.running = false;
     this.notify();
-    await this.loop;
+    await Promise.all(this.loops.map((l) => l.loop ?? Promise.resolve()));
     await Promise.allSettled([...this.inProgress]);
   }
 
-  /** Handles everything due now, then returns (for tests and one-shot tools). */
+  /** Handles everything due now, pool by pool, then returns (for tests and one-shot tools). */
   async drain(): Promise<number> {
     let handled = 0;
     for (;;) {
-      const batch = await this.store.claimOutbox(
-        this.options.owner,
-        this.clock.now(),
-        this.leaseMs,
-        this.inFlight,
-      );
-      if (batch.length === 0) return handled;
-      await Promise.all(batch.map((item) => this.handle(item)));
-      handled += batch.length;
+      let round = 0;
+      for (const { pool } of this.loops) {
+        const batch = await this.store.claimOutbox(
+          this.options.owner,
+          this.clock.now(),
+          this.leaseMs,
+          pool.inFlight,
+          this.filter(pool),
+        );
+        await Promise.all(batch.map((item) => this.handle(item)));
+        round += batch.length;
+      }
+      if (round === 0) return handled;
+      handled += round;
     }
   }
 
-  private async run(): Promise<void> {
+  private filter(pool: DispatchPool): OutboxClaimFilter {
+    const quiet = pool.lanes.includes('bulk') && this.quietEnd() !== null;
+    return { lanes: pool.lanes, bulkUrgentOnly: quiet };
+  }
+
+  private quietEnd(): Date | null {
+    return this.options.quietUntil?.(this.clock.now()) ?? null;
+  }
+
+  private async run(loop: PoolLoop): Promise<void> {
+    const { pool } = loop;
     while (this.running) {
-      const free = this.inFlight - this.active;
+      const free = pool.inFlight - loop.active;
       let claimed: OutboxItemRecord[] = [];
       if (free > 0) {
         try {
@@ -92,40 +148,48 @@ export class OutboxDispatcher {
             this.clock.now(),
             this.leaseMs,
             free,
+            this.filter(pool),
           );
         } catch (error) {
           this.options.onError?.(error);
         }
       }
       for (const item of claimed) {
-        this.active += 1;
+        loop.active += 1;
         const p = this.handle(item).finally(() => {
-          this.active -= 1;
+          loop.active -= 1;
           this.inProgress.delete(p);
-          this.notify();
+          loop.wakeUp?.();
         });
         this.inProgress.add(p);
       }
       if (claimed.length > 0 && claimed.length === free) continue;
-      await this.sleep();
+      await this.sleep(loop);
     }
   }
 
-  private async sleep(): Promise<void> {
+  private async sleep(loop: PoolLoop): Promise<void> {
     let delay = this.idleMs;
-    try {
-      const due = await this.store.nextOutboxDue();
-      if (due) delay = Math.max(0, Math.min(delay, due.getTime() - this.clock.now().getTime()));
-    } catch (error) {
-      this.options.onError?.(error);
+    // With every slot taken, only a finishing item (which wakes us) frees one.
+    if (loop.active < loop.pool.inFlight) {
+      try {
+        const now = this.clock.now().getTime();
+        const due = await this.store.nextOutboxDue(this.filter(loop.pool));
+        if (due) delay = Math.max(0, Math.min(delay, due.getTime() - now));
+        const quietEnd = loop.pool.lanes.includes('bulk') ? this.quietEnd() : null;
+        if (quietEnd) delay = Math.max(0, Math.min(delay, quietEnd.getTime() - now));
+      } catch (error) {
+        this.options.onError?.(error);
+      }
     }
     if (!this.running) return;
+    let timer: NodeJS.Timeout | null = null;
     await new Promise<void>((resolve) => {
-      this.wakeUp = resolve;
-      this.wakeTimer = setTimeout(resolve, delay);
+      loop.wakeUp = resolve;
+      timer = setTimeout(resolve, delay);
     });
-    if (this.wakeTimer) clearTimeout(this.wakeTimer);
-    this.wakeUp = null;
+    if (timer) clearTimeout(timer);
+    loop.wakeUp = null;
   }
 
   private async handle(item: OutboxItemRecord): Promise<void> {

@@ -74,6 +74,28 @@ function isStopConfirmation(payload: unknown): boolean {
   return isMessagePayload(payload) && payload.evenIfOptedOut === true;
 }
 
+/**
+ * What a message says, decided when it is sent: keys rendered in the recipient's language, a
+ * final text (a staff broadcast), or nothing (the bill was paid, the broadcast cancelled).
+ */
+export type Composed =
+  | { payload: MessagePayload }
+  | { text: string }
+  | { skip: string }
+  | { cancel: string }
+  | { fail: string };
+
+export type Composer = (
+  item: OutboxItemRecord,
+  identity: IdentityRecord,
+  subscriber: SubscriberRecord,
+) => Promise<Composed>;
+
+export interface MessageHandlerOptions {
+  /** The end of the quiet hours `now` is in, or null (bulk waits for it, urgent excepted). */
+  quietUntil?: (now: Date) => Date | null;
+}
+
 export class MessageHandler {
   private readonly senders = new Map<IdentityChannel, MessageSender>();
 
@@ -81,6 +103,7 @@ export class MessageHandler {
     private readonly store: Store,
     private readonly translator: Translator,
     private readonly clock: Clock,
+    private readonly options: MessageHandlerOptions = {},
   ) {}
 
   setSender(channel: IdentityChannel, sender: MessageSender): this {
@@ -88,7 +111,26 @@ export class MessageHandler {
     return this;
   }
 
-  readonly handle = async (item: OutboxItemRecord): Promise<OutboxOutcome> => {
+  /** Messages whose payload is the message (replies, receipts, notices). */
+  readonly handle = (item: OutboxItemRecord): Promise<OutboxOutcome> =>
+    this.deliver(item, () =>
+      Promise.resolve(
+        isMessagePayload(item.payload)
+          ? { payload: item.payload }
+          : { fail: 'malformed message payload' },
+      ),
+    );
+
+  /** A handler for rows whose message is composed at send time (reminders, broadcasts). */
+  handlerFor(compose: Composer): (item: OutboxItemRecord) => Promise<OutboxOutcome> {
+    return (item) =>
+      this.deliver(item, (identity, subscriber) => compose(item, identity, subscriber));
+  }
+
+  private async deliver(
+    item: OutboxItemRecord,
+    compose: (identity: IdentityRecord, subscriber: SubscriberRecord) => Promise<Composed>,
+  ): Promise<OutboxOutcome> {
     if (!item.identityId) return { status: 'failed', error: 'message without a recipient' };
     const identity = await this.store.getIdentity(item.identityId);
     if (!identity) return { status: 'failed', error: 'recipient no longer exists' };
@@ -109,25 +151,37 @@ export class MessageHandler {
           }
         : { status: 'failed', error: `channel ${identity.channel} is not configured` };
     }
-    if (!isMessagePayload(item.payload)) {
-      return { status: 'failed', error: 'malformed message payload' };
+    if (item.lane === 'bulk' && !item.urgent) {
+      // Claimed just before quiet hours began: wait for them to end, without losing a try.
+      const quietEnd = this.options.quietUntil?.(now);
+      if (quietEnd) return { status: 'deferred', reason: 'quiet hours', until: quietEnd };
     }
-    const payload = item.payload;
+    const composed = await compose(identity, subscriber);
+    if ('skip' in composed) return { status: 'skipped', error: composed.skip };
+    if ('fail' in composed) return { status: 'failed', error: composed.fail };
+    if ('cancel' in composed) return { status: 'cancelled', error: composed.cancel };
     const medium = mediumOf(identity.channel);
-    const ctx = {
-      language: subscriber.language,
-      medium,
-      showOldPounds: subscriber.showOldPounds,
-    };
     const plain = medium === 'sms' || identity.channel.startsWith('sandbox-');
     const clean = (t: string) => (plain ? stripIsolation(t) : t);
-    const text = [payload, ...(payload.also ?? [])]
-      .map((r) => clean(this.translator.render(r, ctx)))
-      .join('\n');
-    const choices = payload.choices?.map((c) => ({
-      label: clean(this.translator.render(c, ctx)),
-      payload: c.payload,
-    }));
+    let text: string;
+    let choices: Array<{ label: string; payload: string }> | undefined;
+    if ('text' in composed) {
+      text = composed.text;
+    } else {
+      const payload = composed.payload;
+      const ctx = {
+        language: subscriber.language,
+        medium,
+        showOldPounds: subscriber.showOldPounds,
+      };
+      text = [payload, ...(payload.also ?? [])]
+        .map((r) => clean(this.translator.render(r, ctx)))
+        .join('\n');
+      choices = payload.choices?.map((c) => ({
+        label: clean(this.translator.render(c, ctx)),
+        payload: c.payload,
+      }));
+    }
     const result = await sender.send({
       identity,
       subscriber,
@@ -153,7 +207,7 @@ export class MessageHandler {
         await this.store.setOptedOut(identity.id, true, now);
         return { status: 'failed', error: result.error };
     }
-  };
+  }
 }
 
 /** The sandbox "delivers" by recording the text: GET /sandbox/messages reads it back. */

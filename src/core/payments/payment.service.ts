@@ -73,6 +73,21 @@ export class PaymentService {
     return this.failingChannels.has(channelId);
   }
 
+  /** Whether the channel answers at all; marks it up (and announces so) when it does. */
+  async probeChannel(channelId: string): Promise<boolean> {
+    const port = this.channels.get(channelId);
+    if (!port) return false;
+    try {
+      await port.ping();
+    } catch (error) {
+      if (!(error instanceof PaymentChannelUnavailableError)) throw error;
+      this.failingChannels.add(channelId);
+      return false;
+    }
+    if (this.failingChannels.delete(channelId)) this.events.onChannelRecovered?.(channelId);
+    return true;
+  }
+
   channelIds(): string[] {
     return this.catalogue.paymentChannels.map((c) => c.id);
   }

@@ -42,6 +42,11 @@ export class PaymentChannelUnavailableError extends Error {
 export interface PaymentPort {
   initiate(request: InitiatePaymentRequest, signal?: AbortSignal): Promise<InitiatePaymentResult>;
   status(providerRef: string, signal?: AbortSignal): Promise<PaymentStatusResult>;
+  /**
+   * Whether the channel answers at all ("tell me when it is back"): resolves when it does
+   * (any answer below 500, a 404 included), throws PaymentChannelUnavailableError otherwise.
+   */
+  ping(signal?: AbortSignal): Promise<void>;
 }
 
 /** A callback event, once its signature and shape are checked. */

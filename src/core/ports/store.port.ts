@@ -160,7 +160,11 @@ export interface AuditRecord extends Required<Omit<AuditEntry, 'detail'>> {
 
 /** Lanes, in the order the dispatcher serves them: a person's reply, then work, then bulk. */
 export type OutboxLane = 'reply' | 'work' | 'bulk';
-export type OutboxKind = 'message' | 'settlement';
+/**
+ * message: a reply or notice (key and arguments); settlement: deferred work; reminder: a due
+ * bill (checked again just before it is sent); broadcast: a staff broadcast's recipient.
+ */
+export type OutboxKind = 'message' | 'settlement' | 'reminder' | 'broadcast';
 export type OutboxStatus =
   'queued' | 'leased' | 'sent' | 'done' | 'failed' | 'cancelled' | 'skipped';
 
@@ -175,7 +179,16 @@ export interface NewOutboxItem {
   /** JSON-serialisable; for messages `{ key, args }` (see outbox/message.ts). */
   payload: unknown;
   broadcastId?: string | null;
+  /** Bulk only: goes out in quiet hours too. */
+  urgent?: boolean;
   nextAttemptAt?: Date;
+}
+
+/** Which rows a dispatcher pool claims. */
+export interface OutboxClaimFilter {
+  lanes: readonly OutboxLane[];
+  /** Quiet hours: bulk rows only when urgent (other lanes are not affected). */
+  bulkUrgentOnly?: boolean;
 }
 
 export interface OutboxItemRecord {
@@ -197,6 +210,7 @@ export interface OutboxItemRecord {
   providerMessageId: string | null;
   deliveryStatus: string | null;
   broadcastId: string | null;
+  urgent: boolean;
   createdAt: Date;
   doneAt: Date | null;
 }
@@ -204,9 +218,77 @@ export interface OutboxItemRecord {
 export type OutboxOutcome =
   | { status: 'sent' | 'done'; text?: string | null; providerMessageId?: string | null }
   | { status: 'retry'; error: string; nextAttemptAt: Date }
+  /** Not now, and not a failed attempt (quiet hours began, a rate gate was closing). */
+  | { status: 'deferred'; reason: string; until: Date }
   | { status: 'failed' | 'skipped' | 'cancelled'; error: string };
 
 export type WatchKind = 'biller' | 'payment';
+
+/** Who a broadcast reaches (DESIGN §7): everyone, or all of the given filters at once. */
+export type BroadcastAudience =
+  { all: true } | { governorates?: string[]; billers?: string[]; languages?: Language[] };
+
+/** The channels a broadcast may use; a recipient gets it on each of theirs that is listed. */
+export type BroadcastChannel = 'sms' | 'telegram';
+
+/** planning: recipients being written; sending; done; cancelled. */
+export type BroadcastStatus = 'planning' | 'sending' | 'done' | 'cancelled';
+
+export interface BroadcastRecord {
+  id: string;
+  text: { ar: string; en: string | null };
+  audience: BroadcastAudience;
+  channels: BroadcastChannel[];
+  urgent: boolean;
+  status: BroadcastStatus;
+  recipients: number;
+  smsPartsPerMessage: number;
+  smsPartsTotal: number;
+  planCursor: string | null;
+  createdBy: string;
+  createdAt: Date;
+  cancelledAt: Date | null;
+  finishedAt: Date | null;
+}
+
+export type NewBroadcast = Pick<
+  BroadcastRecord,
+  | 'id'
+  | 'text'
+  | 'audience'
+  | 'channels'
+  | 'urgent'
+  | 'recipients'
+  | 'smsPartsPerMessage'
+  | 'smsPartsTotal'
+  | 'createdBy'
+>;
+
+/** Recipients of an audience by identity channel and language (for counts and SMS cost). */
+export interface AudienceGroup {
+  channel: IdentityChannel;
+  language: Language;
+  count: number;
+}
+
+/** Recipient rows of a broadcast by state (DESIGN §7); delivered is a subset of sent. */
+export interface BroadcastCounts {
+  queued: number;
+  sent: number;
+  delivered: number;
+  failed: number;
+  skipped: number;
+  cancelled: number;
+}
+
+/** What a reminder row carries; the bill is looked up again just before sending. */
+export interface ReminderPayload {
+  billerId: string;
+  billId: string;
+  account: string;
+  /** Days from the due date (negative: before it). */
+  offset: number;
+}
 
 /** A Telegram update recorded before it is acted on; `payload` is the update's JSON text. */
 export interface TelegramUpdateRecord {
@@ -323,12 +405,13 @@ export interface Store {
     now: Date,
     leaseMs: number,
     limit: number,
+    filter?: OutboxClaimFilter,
   ): Promise<OutboxItemRecord[]>;
   /** Records the outcome of a leased item; ignored if `owner` no longer holds the lease. */
   finishOutbox(id: number, owner: string, outcome: OutboxOutcome, now: Date): Promise<boolean>;
   getOutboxItem(id: number): Promise<OutboxItemRecord | null>;
-  /** The earliest nextAttemptAt among queued items, to know when to wake. */
-  nextOutboxDue(): Promise<Date | null>;
+  /** The earliest time an item the filter allows becomes due (attempt or lease expiry). */
+  nextOutboxDue(filter?: OutboxClaimFilter): Promise<Date | null>;
   /** Messages already delivered to an identity, after the given id (the sandbox inbox). */
   sentMessages(identityId: string, afterId: number, limit: number): Promise<OutboxItemRecord[]>;
 
@@ -337,6 +420,82 @@ export interface Store {
   /** Deletes and returns the watches for a target (each is served once). */
   takeWatches(kind: WatchKind, target: string): Promise<WatchRecord[]>;
   hasWatches(kind: WatchKind, target: string): Promise<boolean>;
+  /** Every target somebody is waiting on (for the recovery probe). */
+  watchTargets(kind: WatchKind): Promise<string[]>;
+
+  // Scheduled jobs
+  /**
+   * Takes the run of `job` for `slot`; false when it is taken (finished, or started by a run
+   * that has not gone stale: a run older than `staleMs` without finishing is taken over).
+   */
+  claimJobRun(
+    job: string,
+    slot: string,
+    owner: string,
+    now: Date,
+    staleMs: number,
+  ): Promise<boolean>;
+  finishJobRun(job: string, slot: string, owner: string, now: Date, result: unknown): Promise<void>;
+
+  // Reminders
+  /**
+   * Followed accounts (of subscribers with reminders on) to ask the biller about before
+   * planning: those with an unpaid bill due on one of `dueDates` last fetched before
+   * `checkedBefore`, and those not fetched since `staleBefore` (or never).
+   */
+  reminderRefreshCandidates(query: {
+    dueDates: string[];
+    checkedBefore: Date;
+    staleBefore: Date;
+    limit: number;
+  }): Promise<Array<{ billerId: string; account: string }>>;
+  /**
+   * Writes one reminder row (kind 'reminder', lane bulk) per unpaid bill due on one of the
+   * dates, per follower with reminders on, to their preferred reachable identity, keyed
+   * `rem:<billerId>:<billId>:<offset>:<subscriberId>` so that planning again writes nothing.
+   * Bills with an open or succeeded payment through us are left out. Returns rows written.
+   */
+  planReminders(plan: {
+    slots: Array<{ dueDate: string; offset: number }>;
+    now: Date;
+  }): Promise<number>;
+  /** The cached bill, or null. */
+  getBill(billerId: string, billId: string): Promise<BillRecord | null>;
+  /** A payment through us that is open (created/pending/held) or succeeded for the bill. */
+  activePaymentForBill(billerId: string, billId: string): Promise<PaymentRecord | null>;
+  isFollowing(subscriberId: string, billerId: string, account: string): Promise<boolean>;
+
+  // Broadcasts
+  createBroadcast(broadcast: NewBroadcast, now: Date): Promise<BroadcastRecord>;
+  getBroadcast(id: string): Promise<BroadcastRecord | null>;
+  listBroadcasts(limit: number): Promise<BroadcastRecord[]>;
+  /** Broadcasts whose recipients are still being written (resumed after a crash). */
+  broadcastsPlanning(): Promise<BroadcastRecord[]>;
+  /** Reachable identities in the audience on the channels, by channel and language. */
+  countAudience(
+    audience: BroadcastAudience,
+    channels: BroadcastChannel[],
+  ): Promise<AudienceGroup[]>;
+  /**
+   * Writes the next `batchSize` recipients (identity id order, after planCursor) as outbox
+   * rows in one transaction, moving planCursor; when none are left the broadcast becomes
+   * 'sending'. Does nothing once the broadcast is no longer 'planning'.
+   */
+  planBroadcastBatch(
+    id: string,
+    batchSize: number,
+    now: Date,
+  ): Promise<{ written: number; done: boolean }>;
+  broadcastCounts(id: string): Promise<BroadcastCounts>;
+  /** Sets status (and finishedAt/cancelledAt); returns false when it was not in `from`. */
+  setBroadcastStatus(
+    id: string,
+    from: BroadcastStatus[],
+    to: BroadcastStatus,
+    now: Date,
+  ): Promise<boolean>;
+  /** Cancels the broadcast's rows still queued; returns how many. */
+  cancelBroadcastItems(id: string, now: Date): Promise<number>;
 
   // Telegram updates (durable inbound record; redelivery dedupe by update_id)
   /** Records an update; false when that update_id was recorded before (a redelivery). */

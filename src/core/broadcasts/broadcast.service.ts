@@ -1,0 +1,229 @@
+/**
+ * Staff broadcasts (DESIGN §7): preview (recipients, SMS parts, cost), send, progress, cancel.
+ *
+ * Sending writes the broadcast, then its recipients as outbox rows in batches (identity id
+ * order, one transaction per batch, a cursor on the broadcast), so a crash while planning
+ * resumes where it stopped and a crash while sending resumes from the outbox. Each recipient
+ * row has the key `bc:<id>:<identityId>`: nobody is written twice. The text is the
+ * broadcast's, chosen by the recipient's language when the row is sent; opted-out addresses
+ * are left out when planning and skipped when sending.
+ */
+import { randomUUID } from 'node:crypto';
+import { mediumOf } from '../domain.js';
+import type { Composed } from '../outbox/message.handler.js';
+import type { Clock } from '../ports/clock.port.js';
+import type {
+  BroadcastAudience,
+  BroadcastChannel,
+  BroadcastCounts,
+  BroadcastRecord,
+  BroadcastStatus,
+  IdentityRecord,
+  OutboxItemRecord,
+  Store,
+  SubscriberRecord,
+} from '../ports/store.port.js';
+
+export const BROADCAST_CHANNELS: readonly BroadcastChannel[] = ['sms', 'telegram'];
+
+export interface BroadcastRequest {
+  text: { ar: string; en?: string | null };
+  audience: BroadcastAudience;
+  channels?: BroadcastChannel[];
+  urgent?: boolean;
+  /** Who asked (staff API, a Telegram staff id). */
+  createdBy: string;
+}
+
+export interface BroadcastPreview {
+  recipients: number;
+  /** The most SMS parts one recipient's message takes (Arabic or English). */
+  smsPartsPerMessage: number;
+  /** Parts over every SMS recipient, each in their language: what the send costs. */
+  smsPartsTotal: number;
+}
+
+export interface BroadcastProgress {
+  id: string;
+  status: BroadcastStatus;
+  recipients: number;
+  counts: BroadcastCounts;
+}
+
+export interface BroadcastServiceOptions {
+  /** SMS parts a text takes (the SMS renderer's count; the core does not know SMS encodings). */
+  smsParts(text: string): number;
+  /** Recipient rows written per transaction (2,000). */
+  batchSize?: number;
+  /** New outbox rows were written: wake the dispatcher. */
+  onQueued?(): void;
+  onError?(error: unknown, broadcastId: string): void;
+}
+
+/** True when the audience names nobody in particular and is not `{ all: true }` (refused). */
+export function isEmptyAudience(audience: BroadcastAudience): boolean {
+  if ('all' in audience) return audience.all !== true;
+  const { governorates, billers, languages } = audience;
+  return !governorates?.length && !billers?.length && !languages?.length;
+}
+
+export class BroadcastService {
+  private readonly batchSize: number;
+  private stopped = false;
+  /** Broadcasts being planned by this process (one planner each). */
+  private readonly planning = new Map<string, Promise<void>>();
+  /** Broadcast texts and states for sending, refreshed every second at most. */
+  private readonly cache = new Map<string, { at: number; record: BroadcastRecord | null }>();
+
+  constructor(
+    private readonly store: Store,
+    private readonly clock: Clock,
+    private readonly options: BroadcastServiceOptions,
+  ) {
+    this.batchSize = options.batchSize ?? 2_000;
+  }
+
+  async preview(request: Omit<BroadcastRequest, 'createdBy'>): Promise<BroadcastPreview> {
+    const channels = request.channels?.length ? request.channels : [...BROADCAST_CHANNELS];
+    const groups = await this.store.countAudience(request.audience, channels);
+    const arParts = this.options.smsParts(request.text.ar);
+    const enParts = request.text.en ? this.options.smsParts(request.text.en) : arParts;
+    let recipients = 0;
+    let smsPartsTotal = 0;
+    let smsUsed = false;
+    for (const g of groups) {
+      recipients += g.count;
+      if (mediumOf(g.channel) === 'sms') {
+        smsUsed = true;
+        smsPartsTotal += g.count * (g.language === 'en' ? enParts : arParts);
+      }
+    }
+    const smsPartsPerMessage = channels.includes('sms') || smsUsed ? Math.max(arParts, enParts) : 0;
+    return { recipients, smsPartsPerMessage, smsPartsTotal };
+  }
+
+  /** Records the broadcast and starts writing its recipients; resolves once it is recorded. */
+  async create(request: BroadcastRequest): Promise<BroadcastRecord & BroadcastPreview> {
+    const channels = request.channels?.length ? request.channels : [...BROADCAST_CHANNELS];
+    const preview = await this.preview({ ...request, channels });
+    const record = await this.store.createBroadcast(
+      {
+        id: `B-${randomUUID()}`,
+        text: { ar: request.text.ar, en: request.text.en ?? null },
+        audience: request.audience,
+        channels,
+        urgent: request.urgent ?? false,
+        recipients: preview.recipients,
+        smsPartsPerMessage: preview.smsPartsPerMessage,
+        smsPartsTotal: preview.smsPartsTotal,
+        createdBy: request.createdBy,
+      },
+      this.clock.now(),
+    );
+    this.startPlanning(record.id);
+    return { ...record, ...preview };
+  }
+
+  /** Resumes the planning of broadcasts a crash interrupted (called at start). */
+  async resume(): Promise<number> {
+    const open = await this.store.broadcastsPlanning();
+    for (const b of open) this.startPlanning(b.id);
+    return open.length;
+  }
+
+  /** Stops planning (it resumes at the next start) and waits for the batch in progress. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.idle();
+  }
+
+  /** Resolves when this process has no broadcast left to plan (tests, shutdown). */
+  async idle(): Promise<void> {
+    while (this.planning.size > 0) await Promise.allSettled([...this.planning.values()]);
+  }
+
+  private startPlanning(id: string): void {
+    if (this.stopped || this.planning.has(id)) return;
+    const run = this.plan(id)
+      .catch((error: unknown) => this.options.onError?.(error, id))
+      .finally(() => this.planning.delete(id));
+    this.planning.set(id, run);
+  }
+
+  private async plan(id: string): Promise<void> {
+    for (;;) {
+      const { written, done } = await this.store.planBroadcastBatch(
+        id,
+        this.batchSize,
+        this.clock.now(),
+      );
+      if (written > 0) this.options.onQueued?.();
+      if (done || this.stopped) return;
+      // Let replies and the dispatcher in between batches.
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+  }
+
+  async progress(id: string): Promise<BroadcastProgress | null> {
+    let record = await this.store.getBroadcast(id);
+    if (!record) return null;
+    const counts = await this.store.broadcastCounts(id);
+    if (record.status === 'sending' && counts.queued === 0) {
+      await this.store.setBroadcastStatus(id, ['sending'], 'done', this.clock.now());
+      record = (await this.store.getBroadcast(id)) ?? record;
+    }
+    const total = counts.queued + counts.sent + counts.failed + counts.skipped + counts.cancelled;
+    return {
+      id,
+      status: record.status,
+      // While planning, the preview's count; then the rows actually written.
+      recipients: record.status === 'planning' ? Math.max(record.recipients, total) : total,
+      counts,
+    };
+  }
+
+  async list(limit = 50): Promise<BroadcastRecord[]> {
+    return this.store.listBroadcasts(limit);
+  }
+
+  /** Cancels what has not been sent; false when the broadcast had already finished. */
+  async cancel(id: string): Promise<'cancelled' | 'finished' | 'unknown'> {
+    const record = await this.store.getBroadcast(id);
+    if (!record) return 'unknown';
+    const now = this.clock.now();
+    const changed = await this.store.setBroadcastStatus(
+      id,
+      ['planning', 'sending'],
+      'cancelled',
+      now,
+    );
+    if (!changed) return record.status === 'cancelled' ? 'cancelled' : 'finished';
+    this.cache.delete(id);
+    await this.store.cancelBroadcastItems(id, now);
+    return 'cancelled';
+  }
+
+  /** The text of a recipient row, in the recipient's language; nothing once cancelled. */
+  readonly compose = async (
+    item: OutboxItemRecord,
+    _identity: IdentityRecord,
+    subscriber: SubscriberRecord,
+  ): Promise<Composed> => {
+    if (!item.broadcastId) return { fail: 'broadcast row without a broadcast' };
+    const record = await this.cached(item.broadcastId);
+    if (!record) return { fail: 'broadcast no longer exists' };
+    if (record.status === 'cancelled') return { cancel: 'broadcast cancelled' };
+    const text = subscriber.language === 'en' && record.text.en ? record.text.en : record.text.ar;
+    return { text };
+  };
+
+  private async cached(id: string): Promise<BroadcastRecord | null> {
+    const now = performance.now();
+    const hit = this.cache.get(id);
+    if (hit && now - hit.at < 1_000) return hit.record;
+    const record = await this.store.getBroadcast(id);
+    this.cache.set(id, { at: now, record });
+    if (this.cache.size > 100) this.cache.delete(this.cache.keys().next().value!);
+    return record;
+  }
+}

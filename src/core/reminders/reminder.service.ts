@@ -1,0 +1,205 @@
+/**
+ * Due-date reminders (DESIGN §7).
+ *
+ * A tick (node-cron, hourly, and once at start) does three things:
+ * 1. takes the (reminders, hour) job run, so that ticks that repeat, overlap or run on several
+ *    instances do the work once;
+ * 2. refreshes from the biller the followed accounts whose reminders are due now (and any not
+ *    fetched for a day, to learn of new bills), so a bill paid at a counter is known as paid;
+ * 3. plans, in one statement, one reminder row per (bill, offset, subscriber) for the slots
+ *    of the latest send time: `TASDEED_SEND_HOUR` today once it has passed, else yesterday's.
+ *    A unique key per row makes planning again write nothing.
+ *
+ * Catch-up: the tick at start after downtime plans the latest send time's slots if they were
+ * missed (still relevant: at most a day old); slots of earlier send times are stale and
+ * skipped (a reminder two days late would arrive next to the next one). Quiet hours are the
+ * dispatcher's: a reminder planned in them waits for their end.
+ *
+ * Just before a reminder is sent, {@link ReminderService.compose} checks again: reminders
+ * still on, the account still followed, the bill still unpaid (asked of the biller when the
+ * cache is older than `checkFreshMs`), no payment of it through us open or done.
+ */
+import { billArgs, type BillService } from '../bills/bill.service.js';
+import { mediumOf } from '../domain.js';
+import type { Choice } from '../i18n/reply.js';
+import type { Composed } from '../outbox/message.handler.js';
+import type { Clock } from '../ports/clock.port.js';
+import type {
+  IdentityRecord,
+  OutboxItemRecord,
+  ReminderPayload,
+  Store,
+  SubscriberRecord,
+} from '../ports/store.port.js';
+import {
+  addDays,
+  daysBetween,
+  latestLocalHour,
+  localDate,
+  localHourKey,
+} from '../schedule/local-time.js';
+
+export interface ReminderOptions {
+  /** Days from the due date (TASDEED_REMINDER_OFFSETS). */
+  offsets: readonly number[];
+  /** Local hour (TASDEED_SEND_HOUR). */
+  sendHour: number;
+  timezone: string;
+  /** Who runs the tick (instance id), recorded on the job run. */
+  owner: string;
+  /** A due bill's cache younger than this is trusted without asking the biller (1 h). */
+  checkFreshMs?: number;
+  /** Followed accounts not fetched for this long are refreshed to learn of new bills (24 h). */
+  staleMs?: number;
+  /** Biller requests at once while refreshing (8). */
+  refreshConcurrency?: number;
+  /** Most accounts refreshed in one tick (20,000); the rest wait for the next tick. */
+  refreshLimit?: number;
+  /** A job run that has not finished after this long is taken over (10 min). */
+  runStaleMs?: number;
+}
+
+export type TickResult =
+  | { status: 'taken'; slot: string }
+  | { status: 'done'; slot: string; sendDate: string; refreshed: number; planned: number };
+
+export interface ReminderEvents {
+  onPlanned?(count: number): void;
+}
+
+export function isReminderPayload(value: unknown): value is ReminderPayload {
+  if (typeof value !== 'object' || value === null) return false;
+  const v = value as Record<string, unknown>;
+  return (
+    typeof v.billerId === 'string' &&
+    typeof v.billId === 'string' &&
+    typeof v.account === 'string' &&
+    typeof v.offset === 'number'
+  );
+}
+
+export class ReminderService {
+  private readonly checkFreshMs: number;
+  private readonly staleMs: number;
+  private readonly refreshConcurrency: number;
+  private readonly refreshLimit: number;
+  private readonly runStaleMs: number;
+
+  constructor(
+    private readonly store: Store,
+    private readonly bills: BillService,
+    private readonly clock: Clock,
+    private readonly options: ReminderOptions,
+    private readonly events: ReminderEvents = {},
+  ) {
+    this.checkFreshMs = options.checkFreshMs ?? 3_600_000;
+    this.staleMs = options.staleMs ?? 86_400_000;
+    this.refreshConcurrency = options.refreshConcurrency ?? 8;
+    this.refreshLimit = options.refreshLimit ?? 20_000;
+    this.runStaleMs = options.runStaleMs ?? 600_000;
+  }
+
+  /** The due dates whose reminders belong to the send time of `sendDate`, with their offsets. */
+  slotsFor(sendDate: string): Array<{ dueDate: string; offset: number }> {
+    return [...new Set(this.options.offsets)].map((offset) => ({
+      dueDate: addDays(sendDate, -offset),
+      offset,
+    }));
+  }
+
+  /** One tick: take the hour's run, refresh, plan. Safe to call any number of times. */
+  async tick(): Promise<TickResult> {
+    const now = this.clock.now();
+    const { timezone } = this.options;
+    // The run is per local hour: a subscriber who follows an account at 11:00 is planned at
+    // 12:00's tick, while ticks within one hour do the work once.
+    const hourSlot = localHourKey(now, timezone);
+    const taken = await this.store.claimJobRun(
+      'reminders',
+      hourSlot,
+      this.options.owner,
+      now,
+      this.runStaleMs,
+    );
+    if (!taken) return { status: 'taken', slot: hourSlot };
+    const send = latestLocalHour(now, this.options.sendHour, timezone);
+    const slots = this.slotsFor(send.date);
+    const refreshed = await this.refresh(slots.map((s) => s.dueDate));
+    const planned = await this.store.planReminders({ slots, now: this.clock.now() });
+    if (planned > 0) this.events.onPlanned?.(planned);
+    const result = {
+      status: 'done' as const,
+      slot: hourSlot,
+      sendDate: send.date,
+      refreshed,
+      planned,
+    };
+    await this.store.finishJobRun('reminders', hourSlot, this.options.owner, this.clock.now(), {
+      sendDate: send.date,
+      refreshed,
+      planned,
+    });
+    return result;
+  }
+
+  /** Asks the biller about the accounts that need it; a biller that is down is skipped fast. */
+  private async refresh(dueDates: string[]): Promise<number> {
+    const now = this.clock.now().getTime();
+    const accounts = await this.store.reminderRefreshCandidates({
+      dueDates,
+      checkedBefore: new Date(now - this.checkFreshMs),
+      staleBefore: new Date(now - this.staleMs),
+      limit: this.refreshLimit,
+    });
+    let next = 0;
+    let refreshed = 0;
+    const worker = async () => {
+      for (;;) {
+        const account = accounts[next++];
+        if (!account) return;
+        // Never throws for the biller's sake; a down biller leaves the cache as it was.
+        const result = await this.bills.inquire(account.billerId, account.account);
+        if (result.kind === 'fresh') refreshed += 1;
+      }
+    };
+    await Promise.all(Array.from({ length: this.refreshConcurrency }, worker));
+    return refreshed;
+  }
+
+  /** The check just before sending, and the message itself. */
+  readonly compose = async (
+    item: OutboxItemRecord,
+    identity: IdentityRecord,
+    subscriber: SubscriberRecord,
+  ): Promise<Composed> => {
+    const p = item.payload;
+    if (!isReminderPayload(p)) return { fail: 'malformed reminder payload' };
+    if (!subscriber.remindersEnabled) return { skip: 'reminders off' };
+    if (!(await this.store.isFollowing(subscriber.id, p.billerId, p.account)))
+      return { skip: 'account no longer followed' };
+    let bill = await this.store.getBill(p.billerId, p.billId);
+    const now = this.clock.now();
+    if (!bill || now.getTime() - bill.fetchedAt.getTime() > this.checkFreshMs) {
+      await this.bills.inquire(p.billerId, p.account);
+      bill = await this.store.getBill(p.billerId, p.billId);
+    }
+    if (!bill) return { skip: 'bill no longer known' };
+    if (bill.status !== 'unpaid') return { skip: 'bill paid' };
+    if (await this.store.activePaymentForBill(p.billerId, p.billId))
+      return { skip: 'bill paid or being paid through us' };
+    const days = daysBetween(localDate(now, this.options.timezone), bill.dueDate);
+    const key = days > 0 ? 'reminder-before' : days === 0 ? 'reminder-today' : 'reminder-overdue';
+    // Telegram gets a pay button; on SMS a numbered choice would need an open conversation.
+    const choices: Choice[] =
+      mediumOf(identity.channel) === 'telegram'
+        ? [{ key: 'choice-pay', payload: `PAY ${bill.billerId} ${bill.account}` }]
+        : [];
+    return {
+      payload: {
+        key,
+        args: { ...billArgs(bill), days: Math.abs(days) },
+        ...(choices.length > 0 ? { choices } : {}),
+      },
+    };
+  };
+}
