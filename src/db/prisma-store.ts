@@ -1187,7 +1187,9 @@ export class PrismaStore implements Store {
 
   async broadcastCounts(id: string): Promise<BroadcastCounts> {
     const rows = await this.run((db) =>
-      db.$queryRawUnsafe<Array<{ status: string; delivered: string | null; count: number | bigint }>>(
+      db.$queryRawUnsafe<
+        Array<{ status: string; delivered: string | null; count: number | bigint }>
+      >(
         `SELECT "status", CASE WHEN "deliveryStatus" = 'delivered' THEN 'delivered' END AS "delivered",
            COUNT(*) AS "count"
          FROM "OutboxItem" WHERE "broadcastId" = ? GROUP BY 1, 2`,
