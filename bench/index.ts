@@ -2,7 +2,8 @@
  * `npm run bench [-- --quick]`: measures Tasdeed on this machine against baselines measured in
  * the same run (see bench/README.md). Prints one line per figure,
  *   name: value unit (X.XX vs baseline)
- * and writes the same figures, with the raw details, to bench/results/latest.json.
+ * and writes the same figures, with the raw details, to bench/results/latest.json. Section names
+ * select parts of the run: `npm run bench -- outbox` (dispatch and reminders, bench/outbox.ts).
  *
  * Tasdeed and the baseline servers run in this process; the requests come from a separate load
  * generator process (bench/load-client.ts) so that making them does not cost the server's event
@@ -13,7 +14,7 @@ import BetterSqlite3 from 'better-sqlite3';
 import { fork, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -28,6 +29,12 @@ import {
 import { httpCatalogue, startTasdeed, type Running } from '../test/support/harness.js';
 import { bareJsonServer, bareWebhookServer, type BareServer } from './baselines.js';
 import { keepAliveAgent, send } from './http.js';
+import {
+  benchDispatch,
+  benchReminderPlanning,
+  OUTBOX_SETTINGS,
+  type BenchContext,
+} from './outbox.js';
 import type {
   FromClient,
   Job,
@@ -43,8 +50,33 @@ import type {
 // ---------------------------------------------------------------------------------------------
 // Settings
 
-const QUICK = process.argv.slice(2).includes('--quick');
+const ARGS = process.argv.slice(2);
+const QUICK = ARGS.includes('--quick');
 const CONCURRENCY = 8;
+
+/**
+ * Parts of the run, by name: `npm run bench -- dispatch reminders` runs those only; no name
+ * runs them all. `outbox` stands for dispatch and reminders.
+ */
+const SECTIONS = ['inquiry', 'payments', 'dispatch', 'reminders'] as const;
+type Section = (typeof SECTIONS)[number];
+const ALIASES: Record<string, readonly Section[]> = { outbox: ['dispatch', 'reminders'] };
+
+function selectedSections(): Set<Section> {
+  const names = ARGS.filter((a) => !a.startsWith('--'));
+  if (names.length === 0) return new Set(SECTIONS);
+  const out = new Set<Section>();
+  for (const name of names) {
+    const alias = ALIASES[name];
+    if (alias) for (const s of alias) out.add(s);
+    else if ((SECTIONS as readonly string[]).includes(name)) out.add(name as Section);
+    else
+      throw new Error(
+        `unknown bench section "${name}" (expected ${[...SECTIONS, ...Object.keys(ALIASES)].join(', ')})`,
+      );
+  }
+  return out;
+}
 
 interface Settings {
   /** Distinct senders of the inquiry benchmark (each is warmed up once: first contact). */
@@ -634,9 +666,14 @@ async function benchPayments(client: LoadClient): Promise<void> {
 // ---------------------------------------------------------------------------------------------
 // Output
 
+/** Units of whole counts, printed without decimals. */
+const COUNT_UNITS = new Set(['responses']);
+
 function formatValue(value: number, unit: string): string {
   if (!Number.isFinite(value)) return 'NaN';
-  return unit === 'ms' ? value.toFixed(2) : value.toFixed(1);
+  if (COUNT_UNITS.has(unit)) return value.toFixed(0);
+  // Small rates (1 SMS a second) need the second decimal to be read at all.
+  return unit === 'ms' || Math.abs(value) < 10 ? value.toFixed(2) : value.toFixed(1);
 }
 
 function line(f: Figure): string {
@@ -677,17 +714,36 @@ function notes(): string[] {
 
 async function main(): Promise<void> {
   const started = performance.now();
-  log(`mode: ${QUICK ? 'quick' : 'full'}; node ${process.version}; ${cpus().length} CPUs`);
-  const client = await LoadClient.start();
-  try {
-    await benchInquiry(client);
-    await benchPayments(client);
-  } finally {
-    await client.stop();
+  const loadAtStart = loadavg();
+  const sections = selectedSections();
+  log(
+    `mode: ${QUICK ? 'quick' : 'full'}; node ${process.version}; ${cpus().length} CPUs; ${[...sections].join(', ')}`,
+  );
+  if (sections.has('inquiry') || sections.has('payments')) {
+    const client = await LoadClient.start();
+    try {
+      if (sections.has('inquiry')) await benchInquiry(client);
+      if (sections.has('payments')) await benchPayments(client);
+    } finally {
+      await client.stop();
+    }
   }
+  const outboxNotes: string[] = [];
+  const outbox: BenchContext = {
+    log,
+    figure,
+    detail: (key, value) => {
+      details[key] = value;
+    },
+    warn: (message) => warnings.push(message),
+    note: (message) => outboxNotes.push(message),
+  };
+  const outboxSettings = QUICK ? OUTBOX_SETTINGS.quick : OUTBOX_SETTINGS.full;
+  if (sections.has('dispatch')) await benchDispatch(outbox, outboxSettings);
+  if (sections.has('reminders')) await benchReminderPlanning(outbox, outboxSettings);
   const totalMs = performance.now() - started;
   for (const f of figures) console.log(line(f));
-  for (const note of notes()) log(note);
+  for (const note of [...notes(), ...outboxNotes]) log(note);
   for (const w of warnings) log(`WARNING ${w}`);
   mkdirSync(RESULTS_DIR, { recursive: true });
   const file = join(RESULTS_DIR, 'latest.json');
@@ -701,8 +757,11 @@ async function main(): Promise<void> {
         platform: `${process.platform} ${process.arch}`,
         cpus: cpus().length,
         cpuModel: cpus()[0]?.model ?? null,
+        loadAverage: { atStart: loadAtStart, atEnd: loadavg() },
+        sections: [...sections],
         concurrency: CONCURRENCY,
         settings: SETTINGS,
+        outboxSettings,
         durationMs: Math.round(totalMs),
         figures,
         warnings,

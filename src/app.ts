@@ -209,6 +209,7 @@ export async function createTasdeed(options: TasdeedOptions): Promise<Tasdeed> {
         bulkPerSecond: config.limits.telegramBulkPerSecond,
         store,
         conversation,
+        broadcasts,
         translator,
         catalogue,
         clock,
@@ -309,13 +310,23 @@ export async function createTasdeed(options: TasdeedOptions): Promise<Tasdeed> {
           timezone: config.timezone,
           logger: logger.child({ component: 'jobs' }),
           jobs: [
-            { name: 'reminders', cron: '0 * * * *', runAtStart: true, run: () => reminders.tick() },
+            {
+              name: 'reminders',
+              cron: '0 * * * *',
+              runAtStart: true,
+              run: (signal) => reminders.tick(signal),
+            },
             {
               name: 'recovery-probe',
               cron: '* * * * *',
               run: async () => {
-                const result = await probeWatched(store, (kind, id) =>
-                  kind === 'biller' ? bills.probe(id) : payments.probeChannel(id),
+                const result = await probeWatched(
+                  store,
+                  (kind, id) => (kind === 'biller' ? bills.probe(id) : payments.probeChannel(id)),
+                  {
+                    onError: (error, target) =>
+                      logger.error({ err: error, target }, 'recovery probe failed'),
+                  },
                 );
                 if (result.announced > 0) wake();
                 return result;

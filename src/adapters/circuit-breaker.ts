@@ -12,6 +12,7 @@
 import CircuitBreaker from 'opossum';
 import {
   BillerUnavailableError,
+  PROBE_ACCOUNT,
   type BillerAccount,
   type BillerPort,
   type SettlementRequest,
@@ -115,6 +116,13 @@ export function withCircuitBreaker(biller: BillerPort, opts: CircuitBreakerOptio
     },
     settle(request: SettlementRequest, signal?: AbortSignal): Promise<SettlementResult> {
       return biller.settle(request, signal);
+    },
+    // The recovery probe goes around the breaker: while it is open every inquiry fails at once,
+    // and the probe is how Tasdeed learns that the biller is back (one call a minute needs no
+    // protection). An answer closes the breaker, so the people told "it is back" are served.
+    async ping(signal?: AbortSignal): Promise<void> {
+      await (biller.ping ? biller.ping(signal) : biller.getAccount(PROBE_ACCOUNT, signal));
+      breaker.close();
     },
   };
 }

@@ -10,6 +10,7 @@ import type { Language } from '../core/domain.js';
 import type { MessageSender } from '../core/outbox/message.handler.js';
 import type { BotDeps } from './deps.js';
 import { accountsFeature } from './features/accounts.feature.js';
+import { broadcastFeature } from './features/broadcast.feature.js';
 import { buttonsFeature } from './features/buttons.feature.js';
 import { commandsFeature } from './features/commands.feature.js';
 import { contactFeature } from './features/contact.feature.js';
@@ -52,6 +53,7 @@ export function composeBot(bot: Bot, deps: BotDeps): void {
     await next();
   });
   bot.use(coverageFeature(deps)); // staff only; others fall through to "unhandled"
+  bot.use(broadcastFeature(deps)); // staff only, likewise
   bot.use(startFeature(deps));
   bot.use(commandsFeature(deps));
   bot.use(accountsFeature(deps));

@@ -3,6 +3,7 @@
  * never send messages themselves; they enqueue replies for the identity and wake the
  * dispatcher, so a reply survives a crash and obeys the outbox's retry and opt-out rules.
  */
+import type { BroadcastService } from '../core/broadcasts/broadcast.service.js';
 import type { Catalogue } from '../core/catalogue.js';
 import type { ConversationService } from '../core/conversation/conversation.service.js';
 import type { Translator } from '../core/i18n/translator.js';
@@ -13,6 +14,8 @@ import type { Logger } from '../observability/logger.js';
 export interface BotDeps {
   store: Store;
   conversation: ConversationService;
+  /** Staff /broadcast: preview, send, progress, cancel. */
+  broadcasts: BroadcastService;
   translator: Translator;
   catalogue: Catalogue;
   clock: Clock;

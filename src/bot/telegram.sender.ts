@@ -6,7 +6,11 @@
 import { GrammyError, HttpError, type Api } from 'grammy';
 import type { InlineKeyboardButton, KeyboardButton, ReplyKeyboardMarkup } from 'grammy/types';
 import type { InlineKeyboardMarkup } from 'grammy/types';
-import type { MessageSender, SendResult } from '../core/outbox/message.handler.js';
+import {
+  STILL_WANTED_AFTER_MS,
+  type MessageSender,
+  type SendResult,
+} from '../core/outbox/message.handler.js';
 import { PerKeySpacing, RateGate } from '../core/outbox/rate-gate.js';
 import { fitsCallbackData, SHARE_CONTACT } from './turn.js';
 
@@ -72,12 +76,25 @@ export function telegramGates(bulkPerSecond: number): TelegramGates {
 
 export function telegramSender(api: Api, gates: TelegramGates): MessageSender {
   return {
-    async send({ identity, text, choices, item }) {
+    async send({ identity, text, choices, item, stillWanted }) {
       const markup = choices ? keyboardFor(choices) : null;
       let release: (() => void) | undefined;
+      let releaseChat: (() => void) | undefined;
       if (item.lane === 'bulk') {
-        await gates.perChat.wait(identity.address);
+        // The chat's turn first, then the bot's: a message waiting for its chat holds no slot
+        // of the overall cap.
+        const asked = performance.now();
+        releaseChat = await gates.perChat.acquire(identity.address);
         release = await gates.bulk.acquire(1, 2);
+        if (performance.now() - asked > STILL_WANTED_AFTER_MS && stillWanted) {
+          // A block recorded while this waited wins (if we cannot tell, send as before).
+          const wanted = await stillWanted().catch(() => true);
+          if (!wanted) {
+            release();
+            releaseChat();
+            return { status: 'withdrawn', error: 'opted out while waiting for its turn' };
+          }
+        }
       }
       try {
         const sent = await api.sendMessage(identity.address, text, {
@@ -92,6 +109,7 @@ export function telegramSender(api: Api, gates: TelegramGates): MessageSender {
         return result;
       } finally {
         release?.();
+        releaseChat?.();
       }
     },
   };

@@ -214,6 +214,14 @@ export class PrismaStore implements Store {
     return this.withTx((_db, store) => fn(store));
   }
 
+  /**
+   * Runs read-only queries of callers outside the core (the staff console's reports) under
+   * the same rules as the store's own: the model API only, so that they run on both dialects.
+   */
+  read<T>(fn: (db: Prisma.TransactionClient) => Promise<T>): Promise<T> {
+    return this.run(fn);
+  }
+
   async ping(): Promise<void> {
     await this.run((db) => db.$queryRaw`SELECT 1`);
   }
@@ -731,6 +739,17 @@ export class PrismaStore implements Store {
     return count > 0;
   }
 
+  async renewOutboxLeases(owner: string, ids: readonly number[], until: Date): Promise<number> {
+    if (ids.length === 0) return 0;
+    const { count } = await this.run((db) =>
+      db.outboxItem.updateMany({
+        where: { id: { in: [...ids] }, status: 'leased', leaseOwner: owner },
+        data: { leaseUntil: until },
+      }),
+    );
+    return count;
+  }
+
   async getOutboxItem(id: number): Promise<OutboxItemRecord | null> {
     const row = await this.run((db) => db.outboxItem.findUnique({ where: { id } }));
     return row ? toOutbox(row) : null;
@@ -996,7 +1015,8 @@ export class PrismaStore implements Store {
     now: Date;
   }): Promise<number> {
     if (plan.slots.length === 0) return 0;
-    const values = plan.slots.map(() => '(?, ?)').join(', ');
+    // The driver binds every JS number as a REAL: cast, or the key would read `:-3.0:`.
+    const values = plan.slots.map(() => '(?, CAST(? AS INTEGER))').join(', ');
     const params = plan.slots.flatMap((s) => [s.dueDate, s.offset]);
     const now = plan.now.getTime();
     // Set-based: one statement however many bills (100,000 in about a second). The preferred

@@ -6,8 +6,10 @@ import { timingSafeEqual, createHash } from 'node:crypto';
 import express, { Router, type NextFunction, type Request, type Response } from 'express';
 import { z } from 'zod';
 import { isEmptyAudience } from '../core/broadcasts/broadcast.service.js';
-import { GOVERNORATE_CODES } from '../core/domain.js';
+import { GOVERNORATE_CODES, type Language } from '../core/domain.js';
+import type { BroadcastAudience } from '../core/ports/store.port.js';
 import type { HttpDeps } from './http.app.js';
+import { consoleSessions } from './console/session.js';
 
 const resolveSchema = z.object({
   status: z.enum(['succeeded', 'failed']),
@@ -17,33 +19,64 @@ const resolveSchema = z.object({
 /** Longest broadcast text: ten SMS parts in Arabic (67 characters each) is already costly. */
 export const MAX_BROADCAST_TEXT = 670;
 
-const broadcastText = z.string().trim().min(1).max(MAX_BROADCAST_TEXT);
+const broadcastText = z
+  .string()
+  .trim()
+  .min(1, 'must not be empty')
+  .max(MAX_BROADCAST_TEXT, `is longer than ${MAX_BROADCAST_TEXT} characters`);
 
+/** A list of known values; an unknown one is named in the reason, with what is allowed. */
+function knownList(what: string, allowed: readonly string[]) {
+  return z
+    .array(
+      z.string().refine((v) => allowed.includes(v), {
+        error: (issue) =>
+          `unknown ${what} ${JSON.stringify(issue.input)} (expected one of ${allowed.join(', ')})`,
+      }),
+    )
+    .max(allowed.length);
+}
+
+/**
+ * The request body (DESIGN §7). The audience is one object rather than a union, so that a
+ * mistake in it is reported where it is ("unknown governorate "XYZ"") and not as "invalid
+ * input"; `all` alone, or filters, is checked after.
+ */
 function broadcastSchema(billerIds: string[]) {
   return z.strictObject({
     text: z.strictObject({ ar: broadcastText, en: broadcastText.nullish() }),
-    audience: z.union([
-      z.strictObject({ all: z.literal(true) }),
-      z.strictObject({
-        governorates: z.array(z.enum(GOVERNORATE_CODES)).max(GOVERNORATE_CODES.length).optional(),
-        billers: z
-          .array(z.string().refine((id) => billerIds.includes(id), 'unknown biller'))
-          .max(50)
+    audience: z
+      .strictObject({
+        all: z
+          .literal(true, { error: 'must be true (or leave it out and name filters)' })
           .optional(),
-        languages: z
-          .array(z.enum(['ar', 'en']))
-          .max(2)
-          .optional(),
-      }),
-    ]),
+        governorates: knownList('governorate', GOVERNORATE_CODES).optional(),
+        billers: knownList('biller', billerIds).optional(),
+        languages: knownList('language', ['ar', 'en']).optional(),
+      })
+      .refine(
+        (a) => !a.all || (!a.governorates && !a.billers && !a.languages),
+        'all cannot be combined with governorates, billers or languages',
+      ),
     channels: z
       .array(z.enum(['sms', 'telegram']))
-      .min(1)
+      .min(1, 'name at least one channel, or leave channels out for every channel')
       .max(2)
       .optional(),
     urgent: z.boolean().optional(),
     dryRun: z.boolean().optional(),
   });
+}
+
+type AudienceInput = z.infer<ReturnType<typeof broadcastSchema>>['audience'];
+
+function toAudience(a: AudienceInput): BroadcastAudience {
+  if (a.all) return { all: true };
+  return {
+    ...(a.governorates ? { governorates: a.governorates } : {}),
+    ...(a.billers ? { billers: a.billers } : {}),
+    ...(a.languages ? { languages: a.languages as Language[] } : {}),
+  };
 }
 
 const listSchema = z.object({
@@ -69,14 +102,25 @@ export function adminRouter({
   const newBroadcast = broadcastSchema(catalogue.billers.map((b) => b.id));
   const router = Router();
   const token = config.adminToken;
-  router.use((req: Request, res: Response, next: NextFunction) => {
-    if (!token) {
+  const sessions = consoleSessions({ config, store });
+  router.use(async (req: Request, res: Response, next: NextFunction) => {
+    if (!token || !sessions) {
       res.status(404).json({ error: 'not_found' });
       return;
     }
     const header = req.get('Authorization') ?? '';
     const given = header.startsWith('Bearer ') ? header.slice(7).trim() : '';
-    if (!given || !sameSecret(given, token)) {
+    if (given && sameSecret(given, token)) {
+      next();
+      return;
+    }
+    // Or the console's session cookie (DESIGN §3); a POST then also needs its CSRF token.
+    const access = given ? null : await sessions.apiAccess(req);
+    if (access === 'csrf') {
+      res.status(403).json({ error: 'csrf', reason: 'X-CSRF-Token is missing or wrong' });
+      return;
+    }
+    if (access !== 'ok') {
       res.status(401).setHeader('WWW-Authenticate', 'Bearer').json({ error: 'unauthorized' });
       return;
     }
@@ -145,7 +189,8 @@ export function adminRouter({
       });
       return;
     }
-    const { text, audience, channels, urgent, dryRun } = parsed.data;
+    const { text, channels, urgent, dryRun } = parsed.data;
+    const audience = toAudience(parsed.data.audience);
     if (isEmptyAudience(audience)) {
       res.status(400).json({
         error: 'audience_empty',

@@ -15,6 +15,8 @@ import type { Catalogue } from '../core/catalogue.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import { adminRouter } from './admin.routes.js';
+import { consoleRouter } from './console/console.routes.js';
+import { consoleSessions } from './console/session.js';
 import { paymentWebhookRouter } from './payment-webhook.routes.js';
 import { sandboxRouter } from './sandbox.routes.js';
 import { smsWebhookRouter, type SmsWebhookDeps } from './sms.routes.js';
@@ -88,6 +90,9 @@ export function createHttpApp(deps: HttpDeps): express.Express {
   if (deps.telegramWebhook) app.use('/telegram', telegramWebhookRouter(deps.telegramWebhook));
   if (deps.smsWebhooks) app.use('/sms', smsWebhookRouter(deps.smsWebhooks));
   if (config.sandbox) app.use('/sandbox', sandboxRouter(deps));
+  // The staff console's pages (issue 7) first; the JSON API serves the rest of /admin.
+  const sessions = consoleSessions(deps);
+  if (sessions) app.use('/admin', consoleRouter(deps, sessions));
   app.use('/admin', adminRouter(deps));
 
   app.use((_req, res) => {

@@ -7,6 +7,7 @@ import { z } from 'zod';
 import type { IdentityChannel } from '../core/domain.js';
 import { renderTurn } from '../core/i18n/render.js';
 import type { HttpDeps } from './http.app.js';
+import { sandboxPageRouter } from './sandbox-page/sandbox.page.js';
 
 const medium = z.enum(['sms', 'telegram']);
 const sender = z.string().trim().min(1).max(64);
@@ -40,8 +41,11 @@ function sandboxChannel(m: 'sms' | 'telegram'): IdentityChannel {
   return m === 'sms' ? 'sandbox-sms' : 'sandbox-telegram';
 }
 
-export function sandboxRouter({ conversation, translator, store, metrics }: HttpDeps): Router {
+export function sandboxRouter(deps: HttpDeps): Router {
+  const { conversation, translator, store, metrics } = deps;
   const router = Router();
+  // GET /sandbox: the page with the two phones (and its static files).
+  router.use(sandboxPageRouter(deps));
   router.post('/messages', express.json({ limit: '32kb' }), async (req, res) => {
     const parsed = inboundSchema.safeParse(req.body);
     if (!parsed.success) {

@@ -14,7 +14,8 @@ export interface ScheduledJob {
   name: string;
   /** A cron expression (minute resolution). */
   cron: string;
-  run(): Promise<unknown>;
+  /** `signal` aborts when the scheduler stops: a long run should wind up early then. */
+  run(signal: AbortSignal): Promise<unknown>;
   /** Also run once when the scheduler starts (catch-up after downtime). */
   runAtStart?: boolean;
 }
@@ -35,13 +36,14 @@ export function startScheduler(options: {
   const { logger } = options;
   const running = new Map<string, Promise<unknown>>();
   const tasks = new Map<string, ScheduledTask>();
+  const stopping = new AbortController();
 
   const runJob = (job: ScheduledJob): Promise<unknown> => {
     const current = running.get(job.name);
     if (current) return current;
     const started = performance.now();
     const p = job
-      .run()
+      .run(stopping.signal)
       .then((result) => {
         logger.info(
           { job: job.name, result, ms: Math.round(performance.now() - started) },
@@ -79,6 +81,8 @@ export function startScheduler(options: {
     },
     async stop() {
       for (const task of tasks.values()) await task.destroy();
+      // Runs in progress are told to wind up, then awaited (a graceful stop, not a long one).
+      stopping.abort();
       await Promise.allSettled([...running.values()]);
     },
   };

@@ -6,7 +6,7 @@
  */
 import type { SmsConfig, SmsGatewayName } from '../config/env.js';
 import type { MessageSender, SendResult } from '../core/outbox/message.handler.js';
-import { isMessagePayload } from '../core/outbox/message.handler.js';
+import { isMessagePayload, STILL_WANTED_AFTER_MS } from '../core/outbox/message.handler.js';
 import { isE164 } from '../sms/phone.js';
 import { chooseGateway } from '../sms/routing.js';
 import { TWO_PART_KEYS } from '../sms/sms-budget.js';
@@ -29,7 +29,7 @@ function isGatewayName(value: unknown): value is SmsGatewayName {
 
 export function smsSender(deps: SmsSenderDeps): MessageSender {
   return {
-    async send({ identity, text, choices, item }): Promise<SendResult> {
+    async send({ identity, text, choices, item, stillWanted }): Promise<SendResult> {
       const to = identity.address;
       if (!isE164(to)) return { status: 'permanent', error: `not an E.164 number: ${to}` };
       const payload = isMessagePayload(item.payload) ? item.payload : null;
@@ -47,7 +47,17 @@ export function smsSender(deps: SmsSenderDeps): MessageSender {
       const gate = deps.gates.get(route.gateway);
       for (const [i, message] of messages.entries()) {
         // Each message waits for its parts; replies are served before bulk.
+        const asked = performance.now();
         const release = await gate?.acquire(Math.max(1, message.parts), lanePriority(item.lane));
+        if (i === 0 && stillWanted && performance.now() - asked > STILL_WANTED_AFTER_MS) {
+          // A STOP that came in while this waited wins (never half a message, so only before
+          // the first).
+          const wanted = await stillWanted().catch(() => true);
+          if (!wanted) {
+            release?.();
+            return { status: 'withdrawn', error: 'opted out while waiting for its turn' };
+          }
+        }
         const result = await gateway
           .send(to, message.text, {
             ...(route.gateway === 'twilio'
@@ -56,7 +66,12 @@ export function smsSender(deps: SmsSenderDeps): MessageSender {
             clientMessageId: messages.length > 1 ? `${item.id}-${i}` : String(item.id),
           })
           .finally(() => release?.());
-        if (result.status !== 'sent') return result;
+        if (result.status !== 'sent') {
+          // "Too many requests, retry after": nothing more through this gateway until then.
+          if (result.status === 'temporary' && result.retryAfterMs !== undefined)
+            gate?.pause(result.retryAfterMs);
+          return result;
+        }
         first ??= result.providerMessageId;
       }
       return { status: 'sent', providerMessageId: first };

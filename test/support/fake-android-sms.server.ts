@@ -29,6 +29,8 @@ export interface FakeAndroidMessage {
   headers: IncomingHttpHeaders;
   path: string;
   at: Date;
+  /** performance.now() on arrival: the clock the senders' rate gates use (same process). */
+  mono: number;
 }
 
 export interface AndroidWebhookEvent {
@@ -61,8 +63,13 @@ export interface AndroidWebhookResponse {
   sentBody: string;
 }
 
-function send(res: ServerResponse, status: number, body: unknown): void {
-  res.writeHead(status, { 'Content-Type': 'application/json' });
+function send(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
+  res.writeHead(status, { 'Content-Type': 'application/json', ...headers });
   res.end(JSON.stringify(body));
 }
 
@@ -115,8 +122,14 @@ export class FakeAndroidSms {
     path: string;
     headers: IncomingHttpHeaders;
     body: string;
+    /** performance.now() on arrival. */
+    mono?: number;
   }> = [];
-  private readonly failures: Array<{ status: number; body: unknown }> = [];
+  private readonly failures: Array<{
+    status: number;
+    body: unknown;
+    headers?: Record<string, string>;
+  }> = [];
   private readonly server = createServer((req, res) => {
     this.handle(req, res).catch((err: unknown) => send(res, 500, { message: String(err) }));
   });
@@ -135,9 +148,13 @@ export class FakeAndroidSms {
     this.url = `http://127.0.0.1:${port}`;
   }
 
-  /** Answers the next send with this status and body (queued in order). */
-  failNext(status: number, body: unknown = { message: `fake failure ${status}` }): this {
-    this.failures.push({ status, body });
+  /** Answers the next send with this status and body (queued in order), and these headers. */
+  failNext(
+    status: number,
+    body: unknown = { message: `fake failure ${status}` },
+    headers?: Record<string, string>,
+  ): this {
+    this.failures.push({ status, body, ...(headers ? { headers } : {}) });
     return this;
   }
 
@@ -202,7 +219,13 @@ export class FakeAndroidSms {
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const raw = await readBody(req);
     const path = new URL(req.url ?? '/', 'http://x').pathname;
-    this.requests.push({ method: req.method ?? '', path, headers: req.headers, body: raw });
+    this.requests.push({
+      method: req.method ?? '',
+      path,
+      headers: req.headers,
+      body: raw,
+      mono: performance.now(),
+    });
     if (req.method !== 'POST' || !SEND_PATHS.has(path)) {
       send(res, 404, { message: 'Not Found' });
       return;
@@ -215,7 +238,7 @@ export class FakeAndroidSms {
     }
     const failure = this.failures.shift();
     if (failure) {
-      send(res, failure.status, failure.body);
+      send(res, failure.status, failure.body, failure.headers);
       return;
     }
     let body: unknown;
@@ -232,7 +255,7 @@ export class FakeAndroidSms {
     }
     const id = typeof body.id === 'string' && body.id !== '' ? body.id : newId();
     const now = new Date();
-    this.messages.push({ id, body, headers: req.headers, path, at: now });
+    this.messages.push({ id, body, headers: req.headers, path, at: now, mono: performance.now() });
     send(res, 202, {
       id,
       deviceId: this.deviceId,

@@ -2,8 +2,8 @@
  * A local stand-in for the Telegram Bot API (`/bot<token>/<method>`, JSON or form bodies),
  * answering as Telegram does: `{ ok: true, result }` or `{ ok: false, error_code, description,
  * parameters? }`. It records every call, serves the updates a test pushes to long polling, and
- * can be told to refuse the next call(s) to a chat with 403 (blocked, deactivated), 400 (chat
- * not found) or 429 (retry_after).
+ * can be told to refuse the next call(s) to a chat, or to any chat, with 403 (blocked,
+ * deactivated), 400 (chat not found), 429 (retry_after) or 502.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 
@@ -11,6 +11,8 @@ export interface RecordedCall {
   method: string;
   params: Record<string, unknown>;
   at: number;
+  /** performance.now() on arrival: the clock the senders' rate gates use (same process). */
+  mono: number;
 }
 
 export type Refusal =
@@ -54,6 +56,8 @@ export class FakeTelegram {
   private queue: TgUpdate[] = [];
   private pollers: Array<() => void> = [];
   private readonly refusals = new Map<string, Refusal[]>();
+  /** Refusals for the next chat-addressed calls, whichever chat they address. */
+  private readonly anyRefusals: Refusal[] = [];
   private readonly listeners = new Set<() => void>();
   private closed = false;
 
@@ -90,6 +94,11 @@ export class FakeTelegram {
     const list = this.refusals.get(String(chatId)) ?? [];
     for (let i = 0; i < count; i++) list.push(refusal);
     this.refusals.set(String(chatId), list);
+  }
+
+  /** Refuse the next `count` chat-addressed calls, to whichever chat, this way. */
+  refuseNextAny(refusal: Refusal, count = 1): void {
+    for (let i = 0; i < count; i++) this.anyRefusals.push(refusal);
   }
 
   /** Queues an update for getUpdates (and returns it, with its update_id). */
@@ -166,7 +175,7 @@ export class FakeTelegram {
       return reply(401, { ok: false, error_code: 401, description: 'Unauthorized' });
     const method = m[2] ?? '';
     const params = parseParams(req.headers['content-type'] ?? '', body);
-    const call: RecordedCall = { method, params, at: Date.now() };
+    const call: RecordedCall = { method, params, at: Date.now(), mono: performance.now() };
     this.calls.push(call);
     try {
       const outcome = await this.answer(method, params);
@@ -185,7 +194,8 @@ export class FakeTelegram {
     params: Record<string, unknown>,
   ): Promise<{ ok: true; result: unknown } | ({ ok: false } & Record<string, unknown>)> {
     if (CHAT_METHODS.has(method)) {
-      const refusal = this.refusals.get(String(params.chat_id))?.shift();
+      const refusal =
+        this.refusals.get(String(params.chat_id))?.shift() ?? this.anyRefusals.shift();
       if (refusal) return refusalBody(refusal);
     }
     switch (method) {

@@ -29,6 +29,8 @@ export interface FakeTwilioMessage {
   form: Record<string, string>;
   headers: IncomingHttpHeaders;
   at: Date;
+  /** performance.now() on arrival: the clock the senders' rate gates use (same process). */
+  mono: number;
 }
 
 export interface FakeTwilioFailure {
@@ -71,6 +73,7 @@ export class FakeTwilio {
     body: string;
   }> = [];
   private readonly failures: FakeTwilioFailure[] = [];
+  private readonly failuresTo = new Map<string, FakeTwilioFailure[]>();
   private readonly server = createServer((req, res) => {
     this.handle(req, res).catch((err: unknown) => send(res, 500, { message: String(err) }));
   });
@@ -90,6 +93,14 @@ export class FakeTwilio {
   /** Answers the next send with this failure (queued in order). */
   failNext(failure: FakeTwilioFailure): this {
     this.failures.push(failure);
+    return this;
+  }
+
+  /** Answers the next `count` sends to the number `to` with this failure. */
+  failTo(to: string, failure: FakeTwilioFailure, count = 1): this {
+    const list = this.failuresTo.get(to) ?? [];
+    for (let i = 0; i < count; i++) list.push(failure);
+    this.failuresTo.set(to, list);
     return this;
   }
 
@@ -146,7 +157,7 @@ export class FakeTwilio {
       return;
     }
     const form = Object.fromEntries(new URLSearchParams(body));
-    const failure = this.failures.shift();
+    const failure = this.failuresTo.get(form.To ?? '')?.shift() ?? this.failures.shift();
     if (failure) {
       send(res, failure.status, {
         code: failure.code,
@@ -170,7 +181,14 @@ export class FakeTwilio {
     }
     const sid = `SM${randomBytes(16).toString('hex')}`;
     const now = new Date();
-    this.messages.push({ sid, accountSid: m[1], form, headers: req.headers, at: now });
+    this.messages.push({
+      sid,
+      accountSid: m[1],
+      form,
+      headers: req.headers,
+      at: now,
+      mono: performance.now(),
+    });
     send(res, 201, {
       account_sid: m[1],
       api_version: '2010-04-01',

@@ -81,6 +81,8 @@ export async function startTasdeed(
     env?: Record<string, string>;
     clock?: Clock;
     dir?: string;
+    /** Run the cron jobs (default true); false leaves ticks to the test. */
+    scheduler?: boolean;
   } = {},
 ): Promise<Running> {
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'tasdeed-test-'));
@@ -101,6 +103,7 @@ export async function startTasdeed(
     logger: createLogger({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
     ...(options.clock ? { clock: options.clock } : {}),
     reconcileEveryMs: 3_600_000,
+    ...(options.scheduler !== undefined ? { scheduler: options.scheduler } : {}),
   });
   await tasdeed.start();
   return {

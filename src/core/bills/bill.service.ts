@@ -4,7 +4,7 @@
  */
 import type { BillerDefinition, Catalogue } from '../catalogue.js';
 import type { ReplyArgs } from '../i18n/reply.js';
-import { BillerUnavailableError, type BillerPort } from '../ports/biller.port.js';
+import { BillerUnavailableError, PROBE_ACCOUNT, type BillerPort } from '../ports/biller.port.js';
 import type { Clock } from '../ports/clock.port.js';
 import type { AccountSnapshot, BillRecord, Store } from '../ports/store.port.js';
 
@@ -21,9 +21,6 @@ export function billArgs(bill: BillRecord): ReplyArgs {
     due: { date: bill.dueDate },
   };
 }
-
-/** The account a probe asks for: no biller issues account "0". */
-const PROBE_ACCOUNT = '0';
 
 export type InquiryResult =
   | { kind: 'fresh'; snapshot: AccountSnapshot }
@@ -105,21 +102,23 @@ export class BillService {
   }
 
   /**
-   * Whether the biller answers at all: any answer to an account that cannot exist (a 404)
-   * proves it, so the probe needs no real account. Marks the biller up when it does.
+   * Whether the biller answers at all (the recovery probe): any answer to an account that
+   * cannot exist (a 404) proves it, so the probe needs no real account; it goes past the
+   * circuit breaker (BillerPort.ping). The biller is marked up when it answers, without the
+   * recovery event: the probe's caller tells the waiting subscribers itself.
    */
   async probe(billerId: string): Promise<boolean> {
     const port = this.billers.get(billerId);
     if (!port) return false;
     try {
-      await port.getAccount(PROBE_ACCOUNT);
-      this.markUp(billerId);
-      return true;
+      await (port.ping ? port.ping() : port.getAccount(PROBE_ACCOUNT));
     } catch (error) {
       if (!(error instanceof BillerUnavailableError)) throw error;
       this.failing.add(billerId);
       return false;
     }
+    this.failing.delete(billerId);
+    return true;
   }
 
   /** The unpaid bills, oldest due first. */

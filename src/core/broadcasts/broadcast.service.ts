@@ -58,6 +58,8 @@ export interface BroadcastServiceOptions {
   /** New outbox rows were written: wake the dispatcher. */
   onQueued?(): void;
   onError?(error: unknown, broadcastId: string): void;
+  /** First pause after a failed planning batch, doubling up to 30 s (1 s). */
+  retryMs?: number;
 }
 
 /** True when the audience names nobody in particular and is not `{ all: true }` (refused). */
@@ -72,6 +74,8 @@ export class BroadcastService {
   private stopped = false;
   /** Broadcasts being planned by this process (one planner each). */
   private readonly planning = new Map<string, Promise<void>>();
+  /** Planners pausing after a failed batch (stop() wakes them). */
+  private readonly wakers = new Set<() => void>();
   /** Broadcast texts and states for sending, refreshed every second at most. */
   private readonly cache = new Map<string, { at: number; record: BroadcastRecord | null }>();
 
@@ -134,6 +138,7 @@ export class BroadcastService {
   /** Stops planning (it resumes at the next start) and waits for the batch in progress. */
   async stop(): Promise<void> {
     this.stopped = true;
+    for (const wake of [...this.wakers]) wake();
     await this.idle();
   }
 
@@ -144,34 +149,55 @@ export class BroadcastService {
 
   private startPlanning(id: string): void {
     if (this.stopped || this.planning.has(id)) return;
-    const run = this.plan(id)
-      .catch((error: unknown) => this.options.onError?.(error, id))
-      .finally(() => this.planning.delete(id));
+    const run = this.plan(id).finally(() => this.planning.delete(id));
     this.planning.set(id, run);
   }
 
+  /**
+   * Writes the recipients batch by batch. A batch that fails (the database busy, a transaction
+   * timing out under load) is tried again after a pause, so a broadcast is not left half
+   * planned until the next start; the cursor makes a retried batch harmless.
+   */
   private async plan(id: string): Promise<void> {
-    for (;;) {
-      const { written, done } = await this.store.planBroadcastBatch(
-        id,
-        this.batchSize,
-        this.clock.now(),
-      );
-      if (written > 0) this.options.onQueued?.();
-      if (done || this.stopped) return;
-      // Let replies and the dispatcher in between batches.
-      await new Promise((resolve) => setImmediate(resolve));
+    let failures = 0;
+    while (!this.stopped) {
+      try {
+        const { written, done } = await this.store.planBroadcastBatch(
+          id,
+          this.batchSize,
+          this.clock.now(),
+        );
+        failures = 0;
+        if (written > 0) this.options.onQueued?.();
+        if (done) return;
+        // Let replies and the dispatcher in between batches.
+        await new Promise((resolve) => setImmediate(resolve));
+      } catch (error) {
+        this.options.onError?.(error, id);
+        failures += 1;
+        await this.pause(Math.min(30_000, (this.options.retryMs ?? 1_000) * 2 ** (failures - 1)));
+      }
     }
   }
 
+  /** Sleeps for `ms` (real time), cut short by stop(). */
+  private pause(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.wakers.delete(done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.wakers.add(done);
+    });
+  }
+
   async progress(id: string): Promise<BroadcastProgress | null> {
-    let record = await this.store.getBroadcast(id);
-    if (!record) return null;
+    const found = await this.store.getBroadcast(id);
+    if (!found) return null;
     const counts = await this.store.broadcastCounts(id);
-    if (record.status === 'sending' && counts.queued === 0) {
-      await this.store.setBroadcastStatus(id, ['sending'], 'done', this.clock.now());
-      record = (await this.store.getBroadcast(id)) ?? record;
-    }
+    const record = await this.finishIfSent(found, counts);
     const total = counts.queued + counts.sent + counts.failed + counts.skipped + counts.cancelled;
     return {
       id,
@@ -182,14 +208,29 @@ export class BroadcastService {
     };
   }
 
+  /** The latest broadcasts, those whose rows have all finished recorded as done. */
   async list(limit = 50): Promise<BroadcastRecord[]> {
-    return this.store.listBroadcasts(limit);
+    const records = await this.store.listBroadcasts(limit);
+    return Promise.all(
+      records.map(async (r) =>
+        r.status === 'sending' ? this.finishIfSent(r, await this.store.broadcastCounts(r.id)) : r,
+      ),
+    );
   }
 
-  /** Cancels what has not been sent; false when the broadcast had already finished. */
+  /**
+   * Cancels what has not been sent. A broadcast with nothing left to send is finished (done
+   * is recorded lazily, when someone looks), and cancelling a cancelled one changes nothing.
+   */
   async cancel(id: string): Promise<'cancelled' | 'finished' | 'unknown'> {
-    const record = await this.store.getBroadcast(id);
-    if (!record) return 'unknown';
+    const found = await this.store.getBroadcast(id);
+    if (!found) return 'unknown';
+    const record =
+      found.status === 'sending'
+        ? await this.finishIfSent(found, await this.store.broadcastCounts(id))
+        : found;
+    if (record.status === 'done') return 'finished';
+    if (record.status === 'cancelled') return 'cancelled';
     const now = this.clock.now();
     const changed = await this.store.setBroadcastStatus(
       id,
@@ -197,10 +238,27 @@ export class BroadcastService {
       'cancelled',
       now,
     );
-    if (!changed) return record.status === 'cancelled' ? 'cancelled' : 'finished';
     this.cache.delete(id);
+    if (!changed) {
+      // Finished or cancelled in between.
+      const latest = await this.store.getBroadcast(id);
+      return latest?.status === 'cancelled' ? 'cancelled' : 'finished';
+    }
     await this.store.cancelBroadcastItems(id, now);
     return 'cancelled';
+  }
+
+  /**
+   * Records a sending broadcast as done once none of its rows is queued or in flight (every
+   * row is final, so nothing can be sent any more); returns the record as it now stands.
+   */
+  private async finishIfSent(
+    record: BroadcastRecord,
+    counts: BroadcastCounts,
+  ): Promise<BroadcastRecord> {
+    if (record.status !== 'sending' || counts.queued > 0) return record;
+    await this.store.setBroadcastStatus(record.id, ['sending'], 'done', this.clock.now());
+    return (await this.store.getBroadcast(record.id)) ?? record;
   }
 
   /** The text of a recipient row, in the recipient's language; nothing once cancelled. */

@@ -11,7 +11,9 @@
  *
  * A crash leaves leases that expire (or, on SQLite, are released at start) and are claimed
  * again, so the only work that can repeat is work that was in flight: at most the sum of the
- * pools' in-flight limits, and for a broadcast at most the bulk pool's.
+ * pools' in-flight limits, and for a broadcast at most the bulk pool's. While this process
+ * lives, the leases of the items it is handling are renewed, so an item that waits long for its
+ * rate gate (16 bulk SMS through a 1-part-a-second SIM) is not claimed a second time.
  */
 import type { Clock } from '../ports/clock.port.js';
 import type {
@@ -42,6 +44,8 @@ export interface DispatcherOptions {
   owner: string;
   pools?: readonly DispatchPool[];
   leaseMs?: number;
+  /** How often the leases of items in flight are renewed (real time); default leaseMs / 3. */
+  renewEveryMs?: number;
   /** Longest sleep between looks at the table when nothing says to wake. */
   idleMs?: number;
   /** When quiet hours hold bulk back: their end, or null when `now` is not quiet. */
@@ -53,6 +57,8 @@ export interface DispatcherOptions {
 class PoolLoop {
   active = 0;
   wakeUp: (() => void) | null = null;
+  /** Something happened since the last claim began (work enqueued, an item finished). */
+  poked = false;
   loop: Promise<void> | null = null;
   constructor(readonly pool: DispatchPool) {}
 }
@@ -65,6 +71,9 @@ export class OutboxDispatcher {
   private readonly loops: PoolLoop[];
   private readonly handlers = new Map<OutboxKind, OutboxHandler>();
   private readonly inProgress = new Set<Promise<void>>();
+  /** Ids of the items this dispatcher is handling (their leases are renewed). */
+  private readonly holding = new Set<number>();
+  private renewTimer: NodeJS.Timeout | null = null;
 
   constructor(
     private readonly store: Store,
@@ -91,11 +100,25 @@ export class OutboxDispatcher {
     if (this.running) return;
     this.running = true;
     for (const loop of this.loops) loop.loop = this.run(loop);
+    this.renewTimer = setInterval(
+      () => void this.renewLeases(),
+      this.options.renewEveryMs ?? Math.max(1_000, this.leaseMs / 3),
+    );
+    this.renewTimer.unref();
   }
 
   /** Something was enqueued: look now rather than at the next idle tick. */
   notify(): void {
-    for (const loop of this.loops) loop.wakeUp?.();
+    for (const loop of this.loops) this.poke(loop);
+  }
+
+  /**
+   * Wakes a pool, or, when it is busy claiming, makes it look again before it sleeps: a wake
+   * that came while it was not asleep is not lost.
+   */
+  private poke(loop: PoolLoop): void {
+    loop.poked = true;
+    loop.wakeUp?.();
   }
 
   /** Stops claiming and waits for the items in flight. */
@@ -104,6 +127,18 @@ export class OutboxDispatcher {
     this.notify();
     await Promise.all(this.loops.map((l) => l.loop ?? Promise.resolve()));
     await Promise.allSettled([...this.inProgress]);
+    if (this.renewTimer) clearInterval(this.renewTimer);
+    this.renewTimer = null;
+  }
+
+  private async renewLeases(): Promise<void> {
+    if (this.holding.size === 0) return;
+    try {
+      const until = new Date(this.clock.now().getTime() + this.leaseMs);
+      await this.store.renewOutboxLeases(this.options.owner, [...this.holding], until);
+    } catch (error) {
+      this.options.onError?.(error);
+    }
   }
 
   /** Handles everything due now, pool by pool, then returns (for tests and one-shot tools). */
@@ -139,6 +174,7 @@ export class OutboxDispatcher {
   private async run(loop: PoolLoop): Promise<void> {
     const { pool } = loop;
     while (this.running) {
+      loop.poked = false;
       const free = pool.inFlight - loop.active;
       let claimed: OutboxItemRecord[] = [];
       if (free > 0) {
@@ -159,7 +195,7 @@ export class OutboxDispatcher {
         const p = this.handle(item).finally(() => {
           loop.active -= 1;
           this.inProgress.delete(p);
-          loop.wakeUp?.();
+          this.poke(loop);
         });
         this.inProgress.add(p);
       }
@@ -182,7 +218,7 @@ export class OutboxDispatcher {
         this.options.onError?.(error);
       }
     }
-    if (!this.running) return;
+    if (!this.running || loop.poked) return;
     let timer: NodeJS.Timeout | null = null;
     await new Promise<void>((resolve) => {
       loop.wakeUp = resolve;
@@ -193,6 +229,15 @@ export class OutboxDispatcher {
   }
 
   private async handle(item: OutboxItemRecord): Promise<void> {
+    this.holding.add(item.id);
+    try {
+      await this.handleHeld(item);
+    } finally {
+      this.holding.delete(item.id);
+    }
+  }
+
+  private async handleHeld(item: OutboxItemRecord): Promise<void> {
     const started = performance.now();
     const handler = this.handlers.get(item.kind);
     let outcome: OutboxOutcome;

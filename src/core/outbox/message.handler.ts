@@ -20,7 +20,9 @@ export type SendResult =
   | { status: 'temporary'; error: string; retryAfterMs?: number }
   | { status: 'permanent'; error: string }
   /** The address refuses messages (blocked the bot, unsubscribed): stop all messages to it. */
-  | { status: 'opted-out'; error: string };
+  | { status: 'opted-out'; error: string }
+  /** Not sent: while it waited for its turn, the message stopped being wanted (an opt-out). */
+  | { status: 'withdrawn'; error: string };
 
 /**
  * What a message item carries: a reply (message key and arguments, rendered at send time in
@@ -47,8 +49,16 @@ export interface MessageSender {
     /** Rendered choices the message offers (buttons); absent when it offers none. */
     choices?: Array<{ label: string; payload: string }>;
     item: OutboxItemRecord;
+    /**
+     * Asked by a sender that had to wait for a rate limit, just before it sends: false when the
+     * message is no longer wanted (the address opted out meanwhile), and then it is not sent.
+     */
+    stillWanted?: () => Promise<boolean>;
   }): Promise<SendResult>;
 }
+
+/** How long a sender may wait for its turn before it asks `stillWanted` (ms). */
+export const STILL_WANTED_AFTER_MS = 50;
 
 export function isReply(value: unknown): value is Reply {
   return (
@@ -188,6 +198,10 @@ export class MessageHandler {
       text,
       ...(choices && choices.length > 0 ? { choices } : {}),
       item,
+      // A STOP or a blocked bot recorded while this message waited for its rate limit wins.
+      stillWanted: async () =>
+        isStopConfirmation(item.payload) ||
+        (await this.store.getIdentity(identity.id))?.optedOut === false,
     });
     switch (result.status) {
       case 'sent':
@@ -206,6 +220,8 @@ export class MessageHandler {
       case 'opted-out':
         await this.store.setOptedOut(identity.id, true, now);
         return { status: 'failed', error: result.error };
+      case 'withdrawn':
+        return { status: 'skipped', error: result.error };
     }
   }
 }

@@ -9,8 +9,9 @@
  * (`release()`), not from when it was admitted: the provider's own clock sees the request
  * somewhere in between, so counting from the answer means the provider never sees more than
  * the rate in any window, however the network delays requests. A unit that costs more than
- * the rate (a 3-part SMS through a 1-part-a-second SIM) goes alone once the window is empty.
- * Below one a second (0.5), one unit is allowed per 1/rate seconds.
+ * the rate (a 3-part SMS through a 1-part-a-second SIM) goes alone once the window is empty,
+ * and holds the window for as long as its cost takes at the rate (3 s), so the rate holds on
+ * average too. Below one a second (0.5), one unit is allowed per 1/rate seconds.
  *
  * Time is real elapsed time (performance.now), not the business clock: rate limits are about
  * what the provider sees, and tests that fake the date must not freeze the gates.
@@ -96,7 +97,7 @@ export class RateGate {
         this.schedule(this.pausedUntil - now);
         return;
       }
-      this.entries = this.entries.filter((e) => e.at === null || e.at > now - this.windowMs);
+      this.entries = this.entries.filter((e) => e.at === null || this.leaves(e) > now);
       let used = 0;
       for (const e of this.entries) used += e.cost;
       if (used > 0 && used + head.cost > this.cap) {
@@ -105,12 +106,12 @@ export class RateGate {
         let freed = used;
         let wait: number | null = null;
         const answered = this.entries
-          .filter((e): e is Entry & { at: number } => e.at !== null)
-          .sort((x, y) => x.at - y.at);
+          .filter((e) => e.at !== null)
+          .sort((x, y) => this.leaves(x) - this.leaves(y));
         for (const e of answered) {
           freed -= e.cost;
           if (freed + head.cost <= this.cap || freed === 0) {
-            wait = e.at + this.windowMs - now;
+            wait = this.leaves(e) - now;
             break;
           }
         }
@@ -131,6 +132,11 @@ export class RateGate {
     }
   }
 
+  /** When an answered entry stops counting: a window after the answer, longer if it cost more. */
+  private leaves(e: Entry): number {
+    return (e.at ?? Infinity) + this.windowMs * Math.max(1, e.cost / this.cap);
+  }
+
   private schedule(ms: number): void {
     this.timer = setTimeout(() => this.pump(), Math.max(1, Math.ceil(ms)));
   }
@@ -138,11 +144,12 @@ export class RateGate {
 
 /**
  * About one message a second per chat for bulk traffic (Telegram's per-chat limit): a chat's
- * next bulk message waits until `spacingMs` after its previous one. Chats that have been
- * quiet for a while are forgotten, so memory follows the active chats only.
+ * messages go one at a time, each `spacingMs` after the provider answered the previous one
+ * (counted from the answer for the same reason as {@link RateGate}). Chats that have been quiet
+ * for a while are forgotten, so memory follows the active chats only.
  */
 export class PerKeySpacing {
-  private readonly next = new Map<string, number>();
+  private readonly keys = new Map<string, KeyState>();
   private lastSweep = 0;
 
   constructor(
@@ -150,20 +157,55 @@ export class PerKeySpacing {
     private readonly now: () => number = () => performance.now(),
   ) {}
 
-  /** Waits until `key` may have its next message, and books the slot after it. */
-  async wait(key: string): Promise<void> {
-    const now = this.now();
-    this.sweep(now);
-    const at = Math.max(now, this.next.get(key) ?? 0);
-    this.next.set(key, at + this.spacingMs);
-    if (at > now) await new Promise((resolve) => setTimeout(resolve, Math.ceil(at - now)));
+  /** Keys remembered now (for tests). */
+  get size(): number {
+    return this.keys.size;
+  }
+
+  /**
+   * Waits until `key` may have its next message; resolves with the function to call once the
+   * provider has answered it (the next message for that key waits until then + spacing).
+   */
+  async acquire(key: string): Promise<() => void> {
+    this.sweep(this.now());
+    let state = this.keys.get(key);
+    if (!state) {
+      state = { lastAt: -Infinity, tail: Promise.resolve(), holders: 0 };
+      this.keys.set(key, state);
+    }
+    const s = state;
+    const previous = s.tail;
+    let done!: () => void;
+    s.tail = new Promise<void>((resolve) => (done = resolve));
+    s.holders += 1;
+    await previous;
+    const wait = s.lastAt + this.spacingMs - this.now();
+    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, Math.ceil(wait)));
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      s.lastAt = this.now();
+      s.holders -= 1;
+      done();
+    };
   }
 
   private sweep(now: number): void {
     if (now - this.lastSweep < 60_000) return;
     this.lastSweep = now;
-    for (const [key, at] of this.next) if (at < now) this.next.delete(key);
+    for (const [key, s] of this.keys)
+      if (s.holders === 0 && s.lastAt + this.spacingMs <= now) this.keys.delete(key);
   }
+}
+
+interface KeyState {
+  /** When the provider last answered a message for this key. */
+  lastAt: number;
+  /** Settles when the last message queued for this key has been answered. */
+  tail: Promise<void>;
+  /** Messages for this key waiting or in flight. */
+  holders: number;
 }
 
 /** The gate priority of an outbox lane. */

@@ -73,7 +73,11 @@ export class PaymentService {
     return this.failingChannels.has(channelId);
   }
 
-  /** Whether the channel answers at all; marks it up (and announces so) when it does. */
+  /**
+   * Whether the channel answers at all (the recovery probe; any answer below 500, see
+   * PaymentPort.ping). The channel is marked up when it answers, without the recovery event:
+   * the probe's caller tells the waiting subscribers itself.
+   */
   async probeChannel(channelId: string): Promise<boolean> {
     const port = this.channels.get(channelId);
     if (!port) return false;
@@ -84,7 +88,7 @@ export class PaymentService {
       this.failingChannels.add(channelId);
       return false;
     }
-    if (this.failingChannels.delete(channelId)) this.events.onChannelRecovered?.(channelId);
+    this.failingChannels.delete(channelId);
     return true;
   }
 

@@ -45,10 +45,20 @@ export class BillerUnavailableError extends Error {
   }
 }
 
+/** The account the recovery probe asks for: no biller issues account "0". */
+export const PROBE_ACCOUNT = '0';
+
 /** What Tasdeed needs from a biller (DESIGN §5). */
 export interface BillerPort {
   /** The account and its bills; null for an unknown account (404). Throws BillerUnavailableError. */
   getAccount(account: string, signal?: AbortSignal): Promise<BillerAccount | null>;
+  /**
+   * Whether the biller answers at all ("tell me when it is back"), past anything that would
+   * refuse the call without asking it (a circuit breaker): resolves when it answers the probe
+   * account (a 404 included), throws BillerUnavailableError otherwise. Without it the probe
+   * asks `getAccount(PROBE_ACCOUNT)`.
+   */
+  ping?(signal?: AbortSignal): Promise<void>;
   /** Posts a settlement; retried by the caller until acknowledged. Throws BillerUnavailableError. */
   settle(request: SettlementRequest, signal?: AbortSignal): Promise<SettlementResult>;
 }

@@ -409,6 +409,11 @@ export interface Store {
   ): Promise<OutboxItemRecord[]>;
   /** Records the outcome of a leased item; ignored if `owner` no longer holds the lease. */
   finishOutbox(id: number, owner: string, outcome: OutboxOutcome, now: Date): Promise<boolean>;
+  /**
+   * Moves the lease of items `owner` still holds to `until` (work that is taking a while, such
+   * as waiting for a rate gate, keeps its lease); returns how many were renewed.
+   */
+  renewOutboxLeases(owner: string, ids: readonly number[], until: Date): Promise<number>;
   getOutboxItem(id: number): Promise<OutboxItemRecord | null>;
   /** The earliest time an item the filter allows becomes due (attempt or lease expiry). */
   nextOutboxDue(filter?: OutboxClaimFilter): Promise<Date | null>;

@@ -4,8 +4,9 @@
  * A tick (node-cron, hourly, and once at start) does three things:
  * 1. takes the (reminders, hour) job run, so that ticks that repeat, overlap or run on several
  *    instances do the work once;
- * 2. refreshes from the biller the followed accounts whose reminders are due now (and any not
- *    fetched for a day, to learn of new bills), so a bill paid at a counter is known as paid;
+ * 2. refreshes from the biller the followed accounts whose reminders are due now and that it
+ *    has not asked about since the send time (and any not fetched for a day, to learn of new
+ *    bills), so a bill paid at a counter is known as paid;
  * 3. plans, in one statement, one reminder row per (bill, offset, subscriber) for the slots
  *    of the latest send time: `TASDEED_SEND_HOUR` today once it has passed, else yesterday's.
  *    A unique key per row makes planning again write nothing.
@@ -17,7 +18,9 @@
  *
  * Just before a reminder is sent, {@link ReminderService.compose} checks again: reminders
  * still on, the account still followed, the bill still unpaid (asked of the biller when the
- * cache is older than `checkFreshMs`), no payment of it through us open or done.
+ * cache is older than `checkFreshMs`; an account the biller no longer knows is dropped), no
+ * payment of it through us open or done, and its slot not stale: a row that waited past the
+ * next send time (downtime, quiet hours) is dropped like a slot planning skips.
  */
 import { billArgs, type BillService } from '../bills/bill.service.js';
 import { mediumOf } from '../domain.js';
@@ -107,8 +110,12 @@ export class ReminderService {
     }));
   }
 
-  /** One tick: take the hour's run, refresh, plan. Safe to call any number of times. */
-  async tick(): Promise<TickResult> {
+  /**
+   * One tick: take the hour's run, refresh, plan. Safe to call any number of times. An aborted
+   * `signal` (the process is stopping) cuts the refresh short; planning still runs (one
+   * statement), so the run finishes instead of blocking its hour until it goes stale.
+   */
+  async tick(signal?: AbortSignal): Promise<TickResult> {
     const now = this.clock.now();
     const { timezone } = this.options;
     // The run is per local hour: a subscriber who follows an account at 11:00 is planned at
@@ -124,7 +131,11 @@ export class ReminderService {
     if (!taken) return { status: 'taken', slot: hourSlot };
     const send = latestLocalHour(now, this.options.sendHour, timezone);
     const slots = this.slotsFor(send.date);
-    const refreshed = await this.refresh(slots.map((s) => s.dueDate));
+    const refreshed = await this.refresh(
+      slots.map((s) => s.dueDate),
+      send.at,
+      signal,
+    );
     const planned = await this.store.planReminders({ slots, now: this.clock.now() });
     if (planned > 0) this.events.onPlanned?.(planned);
     const result = {
@@ -142,12 +153,17 @@ export class ReminderService {
     return result;
   }
 
-  /** Asks the biller about the accounts that need it; a biller that is down is skipped fast. */
-  private async refresh(dueDates: string[]): Promise<number> {
+  /**
+   * Asks the biller about the accounts that need it; a biller that is down is skipped fast.
+   * An account with a bill due in this send time's slots is asked once per send time (the
+   * cut-off is the send time itself): whatever was known before it may be out of date, and the
+   * later hourly ticks of the day leave it alone instead of asking the biller every hour.
+   */
+  private async refresh(dueDates: string[], sendAt: Date, signal?: AbortSignal): Promise<number> {
     const now = this.clock.now().getTime();
     const accounts = await this.store.reminderRefreshCandidates({
       dueDates,
-      checkedBefore: new Date(now - this.checkFreshMs),
+      checkedBefore: sendAt,
       staleBefore: new Date(now - this.staleMs),
       limit: this.refreshLimit,
     });
@@ -155,6 +171,7 @@ export class ReminderService {
     let refreshed = 0;
     const worker = async () => {
       for (;;) {
+        if (signal?.aborted) return;
         const account = accounts[next++];
         if (!account) return;
         // Never throws for the biller's sake; a down biller leaves the cache as it was.
@@ -164,6 +181,16 @@ export class ReminderService {
     };
     await Promise.all(Array.from({ length: this.refreshConcurrency }, worker));
     return refreshed;
+  }
+
+  /**
+   * A reminder whose send date (due date + offset) is before the latest send time's date
+   * waited past the next send time (downtime, quiet hours, retries): planning would skip that
+   * slot by now, and the reminder would arrive next to the next one, so it is dropped too.
+   */
+  private isStale(dueDate: string, offset: number, now: Date): boolean {
+    const latest = latestLocalHour(now, this.options.sendHour, this.options.timezone);
+    return addDays(dueDate, offset) < latest.date;
   }
 
   /** The check just before sending, and the message itself. */
@@ -179,14 +206,20 @@ export class ReminderService {
       return { skip: 'account no longer followed' };
     let bill = await this.store.getBill(p.billerId, p.billId);
     const now = this.clock.now();
+    if (bill && this.isStale(bill.dueDate, p.offset, now))
+      return { skip: 'stale: a later send time has passed' };
     if (!bill || now.getTime() - bill.fetchedAt.getTime() > this.checkFreshMs) {
-      await this.bills.inquire(p.billerId, p.account);
+      // A biller that is down answers from the cache: the reminder goes out on what we know.
+      const answer = await this.bills.inquire(p.billerId, p.account);
+      if (answer.kind === 'unknown') return { skip: 'account unknown to the biller' };
       bill = await this.store.getBill(p.billerId, p.billId);
     }
     if (!bill) return { skip: 'bill no longer known' };
     if (bill.status !== 'unpaid') return { skip: 'bill paid' };
     if (await this.store.activePaymentForBill(p.billerId, p.billId))
       return { skip: 'bill paid or being paid through us' };
+    if (this.isStale(bill.dueDate, p.offset, now))
+      return { skip: 'stale: a later send time has passed' };
     const days = daysBetween(localDate(now, this.options.timezone), bill.dueDate);
     const key = days > 0 ? 'reminder-before' : days === 0 ? 'reminder-today' : 'reminder-overdue';
     // Telegram gets a pay button; on SMS a numbered choice would need an open conversation.

@@ -1,0 +1,17 @@
+import { chromium } from 'playwright-core';
+import { startTasdeed, SandboxUser } from '../test/support/harness.ts';
+import { consoleLogin, CHROMIUM_ARGS } from '../test/browser/console-support.ts';
+const t = await startTasdeed();
+const u = new SandboxUser(t.url, 'sms', '+963944200001');
+await u.say('اشترك كهرباء 1000101');
+const id = (await t.tasdeed.broadcasts.create({ text: { ar: 'نص تجريبي' }, audience: { all: true }, urgent: true, createdBy: 'x' })).id;
+await new Promise(r => setTimeout(r, 1500));
+console.log(await u.inbox());
+const s = await consoleLogin(t.url);
+const b = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+const ctx = await b.newContext({ viewport: { width: 360, height: 740 } });
+await ctx.addCookies(s.cookie.split('; ').map(c => { const [name, value] = c.split('='); return { name, value, url: t.url + '/admin' }; }));
+const p = await ctx.newPage();
+await p.goto(t.url + '/admin/console/broadcasts');
+console.log(await p.evaluate(() => [document.documentElement.scrollWidth, getComputedStyle(document.querySelector(".table-wrap")).overflowX, document.querySelector(".table-wrap").getBoundingClientRect().width, document.querySelector("main").getBoundingClientRect().width])); console.log(await p.evaluate(() => [...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right > 361 || e.getBoundingClientRect().left < -1).map(e => e.tagName + '.' + e.className + '#' + e.id + ' ' + JSON.stringify(e.getBoundingClientRect())).slice(0, 20)));
+await b.close(); await t.close();

@@ -1,0 +1,13 @@
+import { chromium } from 'playwright-core';
+import { startTasdeed, SandboxUser } from '../test/support/harness.ts';
+import { heldPayment, CHROMIUM_ARGS } from '../test/browser/console-support.ts';
+let t0 = Date.now(); const lap = (s: string) => { console.log(s, Date.now() - t0); t0 = Date.now(); };
+const t = await startTasdeed(); lap('start');
+const u = new SandboxUser(t.url, 'sms', '+963944200003');
+await u.say('اشترك مياه 2000301'); await u.say('فاتورة مياه 2000301'); await u.say('1'); lap('say');
+await u.waitForInbox(1); lap('inbox');
+await heldPayment(t, '1000701'); lap('held');
+const b = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS }); lap('launch');
+const p = await b.newPage(); await p.goto(t.url + '/sandbox'); lap('goto');
+await b.close(); lap('bclose');
+await t.close(); lap('tclose');

@@ -1,0 +1,10 @@
+import { startTasdeed, SandboxUser, FakeClock, waitFor } from './test/support/harness.js';
+const t = await startTasdeed({ clock: new FakeClock(new Date('2026-03-10T09:00:00Z')), scheduler: false });
+const u = new SandboxUser(t.url, 'sms', '+963944777001');
+await u.say('محافظة دمشق');
+const before = (await u.inbox()).length;
+const b = await t.tasdeed.broadcasts.create({ text: { ar: 'إعلان تجريبي' }, audience: { all: true }, createdBy: 'x' });
+await waitFor('done', async () => (await t.tasdeed.broadcasts.progress(b.id))?.status === 'done');
+console.log('progress', JSON.stringify(await t.tasdeed.broadcasts.progress(b.id)));
+console.log('inbox before', before, 'after', JSON.stringify(await u.inbox()));
+await t.close();
