@@ -147,7 +147,7 @@ export async function createTasdeed(options: TasdeedOptions): Promise<Tasdeed> {
   const webhookSecrets = new Map([...channels].map(([id, c]) => [id, c.webhookSecret]));
 
   const onRecovered = (kind: 'biller' | 'channel', id: string) => {
-    announceRecovery(store, kind, id)
+    announceRecovery(store, clock, kind, id)
       .then((n) => {
         if (n > 0) wake();
       })
@@ -248,6 +248,7 @@ export async function createTasdeed(options: TasdeedOptions): Promise<Tasdeed> {
     catalogue,
     translator,
     webhookSecrets,
+    clock,
     wake,
     telegramWebhook:
       telegram && config.telegram?.mode === 'webhook'
@@ -322,6 +323,7 @@ export async function createTasdeed(options: TasdeedOptions): Promise<Tasdeed> {
               run: async () => {
                 const result = await probeWatched(
                   store,
+                  clock,
                   (kind, id) => (kind === 'biller' ? bills.probe(id) : payments.probeChannel(id)),
                   {
                     onError: (error, target) =>

@@ -69,6 +69,7 @@ export async function enqueueReplies(
     address: identity.address,
     payload,
     dedupeKey: `telegram:${ctx.update.update_id}:${identity.id}`,
+    nextAttemptAt: deps.clock.now(),
   });
   deps.wake();
 }

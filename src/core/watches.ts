@@ -7,12 +7,19 @@
  * every minute on behalf of the people waiting. Whichever takes the watches first tells them;
  * the other finds none.
  */
+import type { Clock } from './ports/clock.port.js';
 import type { Store } from './ports/store.port.js';
 
 export type WatchedKind = 'biller' | 'channel';
 
+/**
+ * The messages go in the bulk lane, urgent: a recovery may have thousands of people waiting,
+ * who must not overrun Telegram's or a gateway's rate, but who asked to be told and are told
+ * at once, quiet hours or not.
+ */
 export async function announceRecovery(
   store: Store,
+  clock: Clock,
   kind: WatchedKind,
   id: string,
 ): Promise<number> {
@@ -21,7 +28,9 @@ export async function announceRecovery(
     for (const watch of watches) {
       await tx.enqueue({
         kind: 'message',
-        lane: 'reply',
+        lane: 'bulk',
+        urgent: true,
+        nextAttemptAt: clock.now(),
         dedupeKey: `back:${watch.id}`,
         identityId: watch.identityId,
         payload: {
@@ -51,6 +60,7 @@ export interface ProbeResult {
  */
 export async function probeWatched(
   store: Store,
+  clock: Clock,
   probe: (kind: WatchedKind, id: string) => Promise<boolean>,
   options: { onError?: (error: unknown, target: string) => void } = {},
 ): Promise<ProbeResult> {
@@ -63,7 +73,7 @@ export async function probeWatched(
     if (separator < 0 || (kind !== 'biller' && kind !== 'channel') || !id) continue;
     result.probed += 1;
     try {
-      if (await probe(kind, id)) result.announced += await announceRecovery(store, kind, id);
+      if (await probe(kind, id)) result.announced += await announceRecovery(store, clock, kind, id);
     } catch (error) {
       result.errors += 1;
       options.onError?.(error, target);

@@ -787,7 +787,13 @@ export class PrismaStore implements Store {
     if (limit <= 0) return [];
     const rows = await this.run((db) =>
       db.outboxItem.findMany({
-        where: { kind: 'message', status: 'sent', identityId, id: { gt: afterId } },
+        // Replies, receipts, reminders and broadcasts: everything the person was sent.
+        where: {
+          kind: { in: ['message', 'reminder', 'broadcast'] },
+          status: 'sent',
+          identityId,
+          id: { gt: afterId },
+        },
         orderBy: { id: 'asc' },
         take: limit,
       }),

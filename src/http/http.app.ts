@@ -12,6 +12,7 @@ import type { PaymentService } from '../core/payments/payment.service.js';
 import type { Store } from '../core/ports/store.port.js';
 import type { BroadcastService } from '../core/broadcasts/broadcast.service.js';
 import type { Catalogue } from '../core/catalogue.js';
+import type { Clock } from '../core/ports/clock.port.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import { adminRouter } from './admin.routes.js';
@@ -33,6 +34,8 @@ export interface HttpDeps {
   catalogue: Catalogue;
   translator: Translator;
   webhookSecrets: ReadonlyMap<string, string>;
+  /** The app's clock (signature windows are checked against the same time the core uses). */
+  clock: Clock;
   /** Tells the dispatcher that new outbox rows are waiting. */
   wake: () => void;
   /** Telegram in webhook mode; null otherwise (the route then answers 404). */

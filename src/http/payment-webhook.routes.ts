@@ -22,6 +22,7 @@ export function paymentWebhookRouter({
   webhookSecrets,
   metrics,
   wake,
+  clock,
 }: HttpDeps): Router {
   const router = Router();
   router.post('/:channelId', express.raw({ type: () => true, limit: '64kb' }), async (req, res) => {
@@ -35,7 +36,7 @@ export function paymentWebhookRouter({
       return;
     }
     const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
-    const check = verifyWebhookSignature(secret, raw, req.get('X-Tasdeed-Signature'), new Date());
+    const check = verifyWebhookSignature(secret, raw, req.get('X-Tasdeed-Signature'), clock.now());
     if (check !== 'ok') {
       count(`signature_${check}`);
       req.log.warn({ channel: channelId, check }, 'payment webhook refused');

@@ -110,6 +110,7 @@ export class SmsInbox extends BatchWorker {
       address,
       payload,
       dedupeKey: `sms:${row.dedupeKey}:${outcome.identity.id}`,
+      nextAttemptAt: this.deps.clock.now(),
     });
     this.deps.wake();
   }

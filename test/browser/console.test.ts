@@ -7,7 +7,12 @@
 import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import {
+  chromium,
+  type Browser,
+  type Page,
+  type Response as PlaywrightResponse,
+} from 'playwright-core';
 import type { PrismaStore } from '../../src/db/prisma-store.js';
 import { measureSms } from '../../src/sms/sms-renderer.js';
 import { SandboxUser, startTasdeed, waitFor, type Running } from '../support/harness.js';
@@ -84,6 +89,14 @@ describe('staff console in a browser', { skip: browserSkipReason() }, () => {
     assert.equal(await page.locator('#chart-billers .ct-bar').count(), 3);
     assert.ok(Number(await page.getAttribute('#chart-billers .ct-bar >> nth=1', 'ct:value')) > 0);
     assert.ok((await page.locator('#chart-messages .ct-bar').count()) >= 3);
+    // The first series (a, its colour in the legend) is "sent".
+    const sent: number[] = [];
+    for (const bar of await page.locator('#chart-messages .ct-series-a .ct-bar').all())
+      sent.push(Number(await bar.getAttribute('ct:value')));
+    assert.ok(
+      sent.some((v) => v > 0),
+      'messages sent are drawn in the "sent" series',
+    );
     await page.screenshot({ path: `${SHOTS}/today-ar.png`, fullPage: true });
   });
 
@@ -199,15 +212,25 @@ describe('staff console in a browser', { skip: browserSkipReason() }, () => {
     const context = await browser.newContext();
     const fresh = await context.newPage();
     const cdp = await context.newCDPSession(fresh);
+    // What the page itself weighs: the document, its styles and scripts (not the live
+    // requests its scripts make afterwards).
     const sizes: Array<Promise<number>> = [];
-    fresh.on('response', (res) => {
+    const onResponse = (res: PlaywrightResponse) => {
+      if (
+        !['document', 'stylesheet', 'script', 'image', 'font'].includes(
+          res.request().resourceType(),
+        )
+      )
+        return;
       sizes.push(
         res
           .request()
           .sizes()
-          .then((s) => s.responseBodySize + s.responseHeadersSize),
+          .then((s) => s.responseBodySize + s.responseHeadersSize)
+          .catch(() => 0),
       );
-    });
+    };
+    fresh.on('response', onResponse);
     for (const path of [
       '/admin/login',
       '/admin',
@@ -226,6 +249,7 @@ describe('staff console in a browser', { skip: browserSkipReason() }, () => {
       // Each page, with its scripts, styles and headers, in well under 60 KB on the wire.
       assert.ok(bytes < 60_000, `${path}: ${bytes} bytes`);
     }
+    fresh.off('response', onResponse);
     await context.close();
     writeFileSync('test-results/page-weight.json', `${JSON.stringify(weights, null, 2)}\n`);
   });

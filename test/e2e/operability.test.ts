@@ -92,6 +92,7 @@ describe('without an admin token', () => {
       catalogue: demoCatalogue(),
       translator: t.tasdeed.translator,
       webhookSecrets: t.tasdeed.webhookSecrets,
+      clock: { now: () => new Date() },
       wake: () => undefined,
     });
     const server = app.listen(0, '127.0.0.1');

@@ -336,10 +336,13 @@ export class ConversationService {
       return [reply('notify-which')];
     }
     const name = target.kind === 'biller' ? { biller: target.id } : { channel: target.id };
+    // What failed since this process started, or what others already wait on (a restart
+    // forgets the first; the recovery probe will tell everyone waiting once it answers).
     const down =
-      target.kind === 'biller'
+      (target.kind === 'biller'
         ? this.bills.isDown(target.id)
-        : this.payments.isChannelDown(target.id);
+        : this.payments.isChannelDown(target.id)) ||
+      (await this.store.hasWatches('biller', `${target.kind}:${target.id}`));
     if (!down) return [reply('notify-up', { name })];
     await this.store.addWatch({
       kind: 'biller',

@@ -314,6 +314,7 @@ export class PaymentService {
           lane: 'work',
           dedupeKey: `settle:${payment.id}`,
           payload: { paymentId: payment.id },
+          nextAttemptAt: this.clock.now(),
         });
         await tx.updatePayment(payment.id, 'succeeded', { settlementStatus: 'queued' });
       }
@@ -356,6 +357,7 @@ export class PaymentService {
       dedupeKey: `${what}:${payment.id}`,
       identityId: payment.identityId,
       payload: message,
+      nextAttemptAt: this.clock.now(),
     });
   }
 
@@ -367,6 +369,7 @@ export class PaymentService {
         dedupeKey: `watch:${payment.id}:${watch.identityId}`,
         identityId: watch.identityId,
         payload: { key, args: { biller: { biller: payment.billerId }, account: payment.account } },
+        nextAttemptAt: this.clock.now(),
       });
     }
   }

@@ -14,14 +14,18 @@
   function bar(id, figures, options) {
     var element = document.getElementById(id);
     if (!element || !figures || figures.labels.length === 0) return;
+    // Chartist's reverseData would reverse the series too (and so their colours): reverse
+    // only the order of the bars.
+    var order = function (list) {
+      return rtl ? list.slice().reverse() : list;
+    };
     new Chartist.BarChart(
       element,
-      { labels: figures.labels, series: figures.series },
+      { labels: order(figures.labels), series: figures.series.map(order) },
       Object.assign(
         {
           height: '220px',
           seriesBarDistance: 14,
-          reverseData: rtl,
           axisY: { onlyInteger: true, position: rtl ? 'end' : 'start' },
           chartPadding: { top: 15, right: rtl ? 10 : 15, bottom: 5, left: rtl ? 15 : 10 },
         },
