@@ -24,6 +24,7 @@ import type { BillerPort } from './core/ports/biller.port.js';
 import { systemClock, type Clock } from './core/ports/clock.port.js';
 import type { Store } from './core/ports/store.port.js';
 import { announceRecovery, probeWatched } from './core/watches.js';
+import { FleetMembership } from './core/fleet.js';
 import { BroadcastService } from './core/broadcasts/broadcast.service.js';
 import { ReminderService } from './core/reminders/reminder.service.js';
 import { quietUntil } from './core/schedule/local-time.js';
@@ -80,6 +81,15 @@ export async function createTasdeed(options: TasdeedOptions): Promise<Tasdeed> {
   const metrics = createMetrics();
   const database: Database = await openDatabase(config.database);
   const store = database.store;
+  // Long polling allows one consumer per bot (DESIGN §10): a second instance must not poll.
+  if (config.telegram?.mode === 'polling' && !(await database.holdExclusive('telegram-polling'))) {
+    await database.close();
+    throw new Error(
+      'TELEGRAM_MODE=polling: another instance on this database is already polling Telegram, ' +
+        'and long polling allows one consumer; set TELEGRAM_MODE=webhook (with PUBLIC_URL and ' +
+        'TELEGRAM_WEBHOOK_SECRET) to run several instances',
+    );
+  }
 
   // Coverage: the catalogue seeds every biller × governorate the table does not have yet.
   await store.seedCoverage(
@@ -94,6 +104,14 @@ export async function createTasdeed(options: TasdeedOptions): Promise<Tasdeed> {
 
   const translator = new Translator(catalogue);
   const owner = `tasdeed-${process.pid}-${randomUUID().slice(0, 8)}`;
+  // Several instances on PostgreSQL split every provider rate limit between them.
+  const fleet =
+    database.kind === 'postgresql'
+      ? new FleetMembership(store, {
+          instanceId: owner,
+          onError: (error) => logger.warn({ err: error }, 'fleet heartbeat failed'),
+        })
+      : null;
   // Quiet hours hold bulk messages (reminders, broadcasts) back, urgent broadcasts excepted.
   const quiet = (now: Date) => quietUntil(now, config.quietHours, config.timezone);
   const dispatcher = new OutboxDispatcher(store, clock, {
@@ -299,6 +317,14 @@ export async function createTasdeed(options: TasdeedOptions): Promise<Tasdeed> {
         server.once('error', reject);
       });
       tasdeed.server = server;
+      if (fleet) {
+        await fleet.start();
+        const gates = [...(telegram?.gates ?? []), ...(sms?.gates ?? [])];
+        fleet.onChange((n) => {
+          for (const gate of gates) gate.setShare(n);
+          logger.info({ instances: n }, 'rate limits split between instances');
+        });
+      }
       dispatcher.start();
       await telegram?.start();
       sms?.start();
@@ -354,6 +380,7 @@ export async function createTasdeed(options: TasdeedOptions): Promise<Tasdeed> {
       await telegram?.stop();
       await sms?.stop();
       await dispatcher.stop();
+      await fleet?.stop();
       for (const channel of channels.values()) channel.close?.();
       await database.close();
     },

@@ -19,6 +19,7 @@ import { languageFeature } from './features/language.feature.js';
 import { remindersFeature } from './features/reminders.feature.js';
 import { startFeature } from './features/start.feature.js';
 import { unhandledFeature } from './features/unhandled.feature.js';
+import type { RateGate } from '../core/outbox/rate-gate.js';
 import { telegramGates, telegramSender } from './telegram.sender.js';
 import { identityOf } from './turn.js';
 import { TelegramUpdateInbox, type RawUpdate } from './update-inbox.js';
@@ -32,6 +33,8 @@ export interface TelegramBot {
   readonly inbox: TelegramUpdateInbox;
   /** The outbox's sender for channel 'telegram'. */
   readonly sender: MessageSender;
+  /** Its rate gates (several instances split them: see FleetMembership). */
+  readonly gates: RateGate[];
   /** Polling: deleteWebhook, then long polling. Webhook: setWebhook. Then the worker. */
   start(): Promise<void>;
   stop(): Promise<void>;
@@ -71,10 +74,8 @@ export function createTelegramBot(options: TelegramBotOptions): TelegramBot {
   // messages go through the outbox's own Api, whose retries are recorded on the outbox row.
   bot.api.config.use(autoRetry({ maxRetryAttempts: 3, maxDelaySeconds: 60 }));
   composeBot(bot, options);
-  const sender = telegramSender(
-    new Api(config.token, { apiRoot: config.apiRoot }),
-    telegramGates(options.bulkPerSecond),
-  );
+  const gates = telegramGates(options.bulkPerSecond);
+  const sender = telegramSender(new Api(config.token, { apiRoot: config.apiRoot }), gates);
   const inbox = new TelegramUpdateInbox(
     options.store,
     (update: RawUpdate) => bot.handleUpdate(update),
@@ -153,6 +154,7 @@ export function createTelegramBot(options: TelegramBotOptions): TelegramBot {
     bot,
     inbox,
     sender,
+    gates: [gates.bulk],
     async start() {
       booting = boot();
       // The first attempt is awaited only briefly: start-up never hangs on Telegram.

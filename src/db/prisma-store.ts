@@ -77,6 +77,7 @@ import type {
   Subscriber,
   Watch,
 } from '../generated/prisma/client.js';
+import { sqliteDialect, type SqlDialect } from './dialect.js';
 import { MIGRATIONS_TABLE } from './migrate.js';
 
 type Db = Prisma.TransactionClient;
@@ -84,8 +85,10 @@ type Db = Prisma.TransactionClient;
 export interface PrismaStoreOptions {
   /** How long one transaction may run before Prisma rolls it back (default 10 000 ms). */
   transactionTimeoutMs?: number;
-  /** Take the write lock when a transaction starts (default true; see the top of this file). */
+  /** SQLite: take the write lock when a transaction starts (default true; see above). */
   lockOnBegin?: boolean;
+  /** The database behind the client (default SQLite). */
+  dialect?: SqlDialect;
 }
 
 const LANES: readonly OutboxLane[] = ['reply', 'work', 'bulk'];
@@ -135,26 +138,32 @@ function fromJson(text: string): unknown {
   return JSON.parse(text) as unknown;
 }
 
+let savepoints = 0;
+
 export class PrismaStore implements Store {
   private readonly db: Db;
   private readonly root: PrismaClient | null;
+  /** SQLite's one connection: everything a root store does is serialised (see above). */
   private readonly lock: Mutex | null;
   private readonly options: Required<PrismaStoreOptions>;
+  private readonly d: SqlDialect;
 
   constructor(client: PrismaClient | Prisma.TransactionClient, options: PrismaStoreOptions = {}) {
     this.db = client;
     this.options = {
       transactionTimeoutMs: options.transactionTimeoutMs ?? 10_000,
       lockOnBegin: options.lockOnBegin ?? true,
+      dialect: options.dialect ?? sqliteDialect,
     };
+    this.d = this.options.dialect;
     if (isRootClient(client)) {
       this.root = client;
       let lock = locks.get(client);
-      if (!lock) {
+      if (!lock && this.d.name === 'sqlite') {
         lock = new Mutex();
         locks.set(client, lock);
       }
-      this.lock = lock;
+      this.lock = lock ?? null;
     } else {
       this.root = null;
       this.lock = null;
@@ -164,19 +173,52 @@ export class PrismaStore implements Store {
   // ---------------------------------------------------------------------------------------------
   // Plumbing
 
-  /** Runs one operation: under the client's lock for a root store, directly in a transaction. */
+  /**
+   * Runs one operation: under the client's lock for a SQLite root store, directly otherwise.
+   * Inside a PostgreSQL transaction the operation gets a savepoint: a failed statement (a
+   * unique violation the store answers as "already there") would otherwise abort the whole
+   * transaction, where SQLite carries on.
+   */
   private async run<T>(fn: (db: Db) => Promise<T>): Promise<T> {
     const lock = this.lock;
-    if (!lock) return fn(this.db);
-    this.refuseInsideOwnTransaction(lock);
-    return lock.run(() => fn(this.db));
+    if (lock) {
+      this.refuseInsideOwnTransaction(lock);
+      return lock.run(() => fn(this.db));
+    }
+    if (!this.root && this.d.name === 'postgresql') return this.savepoint(fn);
+    return fn(this.db);
+  }
+
+  private async savepoint<T>(fn: (db: Db) => Promise<T>): Promise<T> {
+    const name = `tasdeed_sp_${++savepoints}`;
+    await this.db.$executeRawUnsafe(`SAVEPOINT ${name}`);
+    try {
+      const value = await fn(this.db);
+      await this.db.$executeRawUnsafe(`RELEASE SAVEPOINT ${name}`);
+      return value;
+    } catch (error) {
+      await this.db.$executeRawUnsafe(`ROLLBACK TO SAVEPOINT ${name}`);
+      throw error;
+    }
   }
 
   /** Runs fn in a transaction: a new one for a root store, the current one for a tx store. */
   private async withTx<T>(fn: (db: Db, store: PrismaStore) => Promise<T>): Promise<T> {
     const root = this.root;
     const lock = this.lock;
-    if (!root || !lock) return fn(this.db, this);
+    if (!root) {
+      // Nested in the caller's transaction (on PostgreSQL, under a savepoint as above).
+      return this.d.name === 'postgresql'
+        ? this.savepoint((db) => fn(db, this))
+        : fn(this.db, this);
+    }
+    if (!lock) {
+      // PostgreSQL: a pooled connection per transaction, no process-wide lock.
+      return root.$transaction((tx) => fn(tx, new PrismaStore(tx, this.options)), {
+        maxWait: 5_000,
+        timeout: this.options.transactionTimeoutMs,
+      });
+    }
     this.refuseInsideOwnTransaction(lock);
     return lock.run(async () => {
       const ctx: TxContext = { lock, active: true };
@@ -658,6 +700,9 @@ export class PrismaStore implements Store {
       { status: 'leased', leaseUntil: { lt: now } },
     ];
     const lanes = LANES.filter((l) => !filter || filter.lanes.includes(l));
+    if (this.d.name === 'postgresql' && this.root) {
+      return this.claimOutboxSkipLocked(owner, now, leaseUntil, limit, lanes, filter);
+    }
     return this.withTx(async (db) => {
       const claimed: OutboxItemRecord[] = [];
       for (const lane of lanes) {
@@ -681,6 +726,51 @@ export class PrismaStore implements Store {
       }
       return claimed;
     });
+  }
+
+  /**
+   * PostgreSQL, several instances: each lane's due rows are leased in one statement, skipping
+   * rows another instance is leasing at this moment (FOR UPDATE SKIP LOCKED), so instances
+   * never wait for each other nor take the same row.
+   */
+  private async claimOutboxSkipLocked(
+    owner: string,
+    now: Date,
+    leaseUntil: Date,
+    limit: number,
+    lanes: readonly OutboxLane[],
+    filter: OutboxClaimFilter | undefined,
+  ): Promise<OutboxItemRecord[]> {
+    const claimed: OutboxItemRecord[] = [];
+    const t = this.d.timeParam;
+    for (const lane of lanes) {
+      if (claimed.length >= limit) break;
+      const urgentOnly = lane === 'bulk' && filter?.bulkUrgentOnly === true;
+      const rows = await this.run((db) =>
+        db.$queryRawUnsafe<OutboxItem[]>(
+          this.d.sql(
+            `UPDATE "OutboxItem" SET "status" = 'leased', "leaseOwner" = ?, "leaseUntil" = ${t},
+               "attempts" = "attempts" + 1
+             WHERE "id" IN (
+               SELECT "id" FROM "OutboxItem"
+               WHERE "lane" = ? ${urgentOnly ? 'AND "urgent" = TRUE' : ''}
+                 AND (("status" = 'queued' AND "nextAttemptAt" <= ${t})
+                   OR ("status" = 'leased' AND "leaseUntil" < ${t}))
+               ORDER BY "id" LIMIT CAST(? AS INTEGER)
+               FOR UPDATE SKIP LOCKED)
+             RETURNING *`,
+          ),
+          owner,
+          this.d.time(leaseUntil),
+          lane,
+          this.d.time(now),
+          this.d.time(now),
+          limit - claimed.length,
+        ),
+      );
+      claimed.push(...rows.sort((a, b) => a.id - b.id).map(toOutbox));
+    }
+    return claimed;
   }
 
   async finishOutbox(
@@ -943,6 +1033,25 @@ export class PrismaStore implements Store {
   }
 
   // ---------------------------------------------------------------------------------------------
+  // Instances
+
+  async heartbeat(instanceId: string, now: Date, staleBefore: Date): Promise<number> {
+    return this.withTx(async (db) => {
+      await db.instance.upsert({
+        where: { id: instanceId },
+        create: { id: instanceId, startedAt: now, seenAt: now },
+        update: { seenAt: now },
+      });
+      await db.instance.deleteMany({ where: { seenAt: { lt: staleBefore } } });
+      return db.instance.count();
+    });
+  }
+
+  async leaveFleet(instanceId: string): Promise<void> {
+    await this.run((db) => db.instance.deleteMany({ where: { id: instanceId } }));
+  }
+
+  // ---------------------------------------------------------------------------------------------
   // Scheduled jobs
 
   async claimJobRun(
@@ -955,14 +1064,16 @@ export class PrismaStore implements Store {
     // One statement: insert the run, or take over a stale unfinished one.
     const count = await this.run((db) =>
       db.$executeRawUnsafe(
-        `INSERT INTO "JobRun" ("job", "slot", "owner", "startedAt") VALUES (?, ?, ?, ?)
-         ON CONFLICT ("job", "slot") DO UPDATE SET "owner" = excluded."owner", "startedAt" = excluded."startedAt"
-         WHERE "JobRun"."finishedAt" IS NULL AND "JobRun"."startedAt" < ?`,
+        this.d.sql(
+          `INSERT INTO "JobRun" ("job", "slot", "owner", "startedAt") VALUES (?, ?, ?, ${this.d.timeParam})
+           ON CONFLICT ("job", "slot") DO UPDATE SET "owner" = excluded."owner", "startedAt" = excluded."startedAt"
+           WHERE "JobRun"."finishedAt" IS NULL AND "JobRun"."startedAt" < ${this.d.timeParam}`,
+        ),
         job,
         slot,
         owner,
-        now.getTime(),
-        now.getTime() - staleMs,
+        this.d.time(now),
+        this.d.time(new Date(now.getTime() - staleMs)),
       ),
     );
     return count > 0;
@@ -997,19 +1108,21 @@ export class PrismaStore implements Store {
     const marks = dates.map(() => '?').join(', ');
     return this.run((db) =>
       db.$queryRawUnsafe<Array<{ billerId: string; account: string }>>(
-        `SELECT DISTINCT f."billerId", f."account"
-         FROM "FollowedAccount" f
-         JOIN "Subscriber" s ON s."id" = f."subscriberId" AND s."remindersEnabled" = 1
-         LEFT JOIN "BillAccount" a ON a."billerId" = f."billerId" AND a."account" = f."account"
-         WHERE a."billerId" IS NULL
-            OR a."fetchedAt" < ?
-            OR (a."fetchedAt" < ? AND EXISTS (
-                 SELECT 1 FROM "Bill" b
-                 WHERE b."billerId" = f."billerId" AND b."account" = f."account"
-                   AND b."status" = 'unpaid' AND b."dueDate" IN (${marks})))
-         LIMIT ?`,
-        query.staleBefore.getTime(),
-        query.checkedBefore.getTime(),
+        this.d.sql(
+          `SELECT DISTINCT f."billerId", f."account"
+           FROM "FollowedAccount" f
+           JOIN "Subscriber" s ON s."id" = f."subscriberId" AND s."remindersEnabled" = TRUE
+           LEFT JOIN "BillAccount" a ON a."billerId" = f."billerId" AND a."account" = f."account"
+           WHERE a."billerId" IS NULL
+              OR a."fetchedAt" < ${this.d.timeParam}
+              OR (a."fetchedAt" < ${this.d.timeParam} AND EXISTS (
+                   SELECT 1 FROM "Bill" b
+                   WHERE b."billerId" = f."billerId" AND b."account" = f."account"
+                     AND b."status" = 'unpaid' AND b."dueDate" IN (${marks})))
+           LIMIT CAST(? AS INTEGER)`,
+        ),
+        this.d.time(query.staleBefore),
+        this.d.time(query.checkedBefore),
         ...dates,
         query.limit,
       ),
@@ -1024,23 +1137,23 @@ export class PrismaStore implements Store {
     // The driver binds every JS number as a REAL: cast, or the key would read `:-3.0:`.
     const values = plan.slots.map(() => '(?, CAST(? AS INTEGER))').join(', ');
     const params = plan.slots.flatMap((s) => [s.dueDate, s.offset]);
-    const now = plan.now.getTime();
+    const now = this.d.time(plan.now);
     // Set-based: one statement however many bills (100,000 in about a second). The preferred
     // identity: Telegram (free, buttons), then SMS, then the sandbox; never an opted-out one.
     return this.run((db) =>
       db.$executeRawUnsafe(
-        `WITH slot("dueDate", "offset") AS (VALUES ${values}),
+        this.d.sql(`WITH slot("dueDate", "offset") AS (VALUES ${values}),
          due AS (
            SELECT b."billerId", b."billId", b."account", slot."offset", f."subscriberId",
              (SELECT i."id" FROM "Identity" i
-               WHERE i."subscriberId" = f."subscriberId" AND i."optedOut" = 0
+               WHERE i."subscriberId" = f."subscriberId" AND i."optedOut" = FALSE
                ORDER BY CASE i."channel" WHEN 'telegram' THEN 0 WHEN 'sms' THEN 1
                  WHEN 'sandbox-telegram' THEN 2 ELSE 3 END, i."id"
                LIMIT 1) AS "identityId"
            FROM slot
            JOIN "Bill" b ON b."dueDate" = slot."dueDate" AND b."status" = 'unpaid'
            JOIN "FollowedAccount" f ON f."billerId" = b."billerId" AND f."account" = b."account"
-           JOIN "Subscriber" s ON s."id" = f."subscriberId" AND s."remindersEnabled" = 1
+           JOIN "Subscriber" s ON s."id" = f."subscriberId" AND s."remindersEnabled" = TRUE
            WHERE NOT EXISTS (
              SELECT 1 FROM "Payment" p
              WHERE p."billerId" = b."billerId" AND p."billId" = b."billId"
@@ -1051,11 +1164,15 @@ export class PrismaStore implements Store {
          SELECT 'reminder', 'bulk',
            'rem:' || due."billerId" || ':' || due."billId" || ':' || due."offset" || ':' || due."subscriberId",
            due."identityId",
-           json_object('billerId', due."billerId", 'billId', due."billId",
-             'account', due."account", 'offset', due."offset"),
-           'queued', 0, ?, 0, ?
+           ${this.d.jsonObject({
+             billerId: 'due."billerId"',
+             billId: 'due."billId"',
+             account: 'due."account"',
+             offset: 'due."offset"',
+           })},
+           'queued', 0, ${this.d.timeParam}, FALSE, ${this.d.timeParam}
          FROM due WHERE due."identityId" IS NOT NULL
-         ON CONFLICT ("dedupeKey") DO NOTHING`,
+         ON CONFLICT ("dedupeKey") DO NOTHING`),
         ...params,
         now,
         now,
@@ -1142,10 +1259,10 @@ export class PrismaStore implements Store {
     const where = audienceWhere(audience, channels);
     const rows = await this.run((db) =>
       db.$queryRawUnsafe<Array<{ channel: string; language: string; count: number | bigint }>>(
-        `SELECT i."channel" AS "channel", s."language" AS "language", COUNT(*) AS "count"
+        this.d.sql(`SELECT i."channel" AS "channel", s."language" AS "language", COUNT(*) AS "count"
          FROM "Identity" i JOIN "Subscriber" s ON s."id" = i."subscriberId"
          WHERE ${where.sql}
-         GROUP BY i."channel", s."language"`,
+         GROUP BY i."channel", s."language"`),
         ...where.params,
       ),
     );
@@ -1168,8 +1285,9 @@ export class PrismaStore implements Store {
       const where = audienceWhere(broadcast.audience, broadcast.channels);
       const cursor = broadcast.planCursor ?? '';
       const ids = await db.$queryRawUnsafe<Array<{ id: string }>>(
-        `SELECT i."id" AS "id" FROM "Identity" i JOIN "Subscriber" s ON s."id" = i."subscriberId"
-         WHERE ${where.sql} AND i."id" > ? ORDER BY i."id" LIMIT ?`,
+        this.d
+          .sql(`SELECT i."id" AS "id" FROM "Identity" i JOIN "Subscriber" s ON s."id" = i."subscriberId"
+         WHERE ${where.sql} AND i."id" > ? ORDER BY i."id" LIMIT CAST(? AS INTEGER)`),
         ...where.params,
         cursor,
         batchSize,
@@ -1187,18 +1305,18 @@ export class PrismaStore implements Store {
       // written twice (a crash between here and the cursor update cannot happen: one
       // transaction) harmless anyway.
       const written = await db.$executeRawUnsafe(
-        `INSERT INTO "OutboxItem" ("kind", "lane", "dedupeKey", "identityId", "channel", "payload",
+        this.d
+          .sql(`INSERT INTO "OutboxItem" ("kind", "lane", "dedupeKey", "identityId", "channel", "payload",
            "status", "attempts", "nextAttemptAt", "broadcastId", "urgent", "createdAt")
          SELECT 'broadcast', 'bulk', 'bc:' || ? || ':' || i."id", i."id", i."channel", '{}',
-           'queued', 0, ?, ?, ?, ?
+           'queued', 0, ${this.d.timeParam}, ?, ${broadcast.urgent ? 'TRUE' : 'FALSE'}, ${this.d.timeParam}
          FROM "Identity" i JOIN "Subscriber" s ON s."id" = i."subscriberId"
          WHERE ${where.sql} AND i."id" > ? AND i."id" <= ?
-         ON CONFLICT ("dedupeKey") DO NOTHING`,
+         ON CONFLICT ("dedupeKey") DO NOTHING`),
         id,
-        now.getTime(),
+        this.d.time(now),
         id,
-        broadcast.urgent ? 1 : 0,
-        now.getTime(),
+        this.d.time(now),
         ...where.params,
         cursor,
         last,
@@ -1216,9 +1334,10 @@ export class PrismaStore implements Store {
       db.$queryRawUnsafe<
         Array<{ status: string; delivered: string | null; count: number | bigint }>
       >(
-        `SELECT "status", CASE WHEN "deliveryStatus" = 'delivered' THEN 'delivered' END AS "delivered",
+        this.d
+          .sql(`SELECT "status", CASE WHEN "deliveryStatus" = 'delivered' THEN 'delivered' END AS "delivered",
            COUNT(*) AS "count"
-         FROM "OutboxItem" WHERE "broadcastId" = ? GROUP BY 1, 2`,
+         FROM "OutboxItem" WHERE "broadcastId" = ? GROUP BY 1, 2`),
         id,
       ),
     );
@@ -1462,7 +1581,7 @@ function audienceWhere(
 ): { sql: string; params: unknown[] } {
   const marks = (n: number) => Array.from({ length: n }, () => '?').join(', ');
   const identityChannels = [...new Set(channels.flatMap((c) => BROADCAST_CHANNELS[c]))];
-  const parts = ['i."optedOut" = 0', `i."channel" IN (${marks(identityChannels.length)})`];
+  const parts = ['i."optedOut" = FALSE', `i."channel" IN (${marks(identityChannels.length)})`];
   const params: unknown[] = [...identityChannels];
   if (!('all' in audience)) {
     const { governorates, billers, languages } = audience;

@@ -22,6 +22,8 @@ export interface SmsFront {
   readonly sender: MessageSender;
   readonly webhooks: SmsWebhookDeps;
   readonly gateways: ReadonlyMap<SmsGatewayName, SmsGatewayPort>;
+  /** Its rate gates, one per gateway (several instances split them: see FleetMembership). */
+  readonly gates: RateGate[];
   start(): void;
   stop(): Promise<void>;
 }
@@ -80,6 +82,7 @@ export function createSmsFront(deps: SmsFrontDeps): SmsFront | null {
     inbox,
     sender,
     gateways,
+    gates: [...gates.values()],
     webhooks: {
       publicUrl: config.publicUrl,
       twilioAuthToken: config.sms.twilio?.authToken ?? null,

@@ -323,6 +323,41 @@ describe('staff console: with a session', () => {
     assert.equal(again.status, 409);
   });
 
+  it('cancels a broadcast from the console, with the right token', async () => {
+    // A real Telegram chat while Telegram is off: its row waits for retries, so the broadcast
+    // is still sending when staff cancel it.
+    await t.tasdeed.store.ensureIdentity('telegram', '555000111', 'ar');
+    const created = await t.tasdeed.broadcasts.create({
+      text: { ar: 'رسالة ستُلغى' },
+      audience: { all: true },
+      channels: ['telegram'],
+      urgent: true,
+      createdBy: 'test',
+    });
+    await t.tasdeed.broadcasts.idle();
+    const res = await postForm(
+      t.url,
+      `/admin/console/broadcasts/${created.id}/cancel`,
+      staff.cookie,
+      {
+        _csrf: staff.csrf,
+      },
+    );
+    assert.equal(res.status, 303);
+    assert.match(res.headers.get('location') ?? '', /cancelled=1#progress$/);
+    const progress = await t.tasdeed.broadcasts.progress(created.id);
+    assert.equal(progress?.status, 'cancelled');
+    assert.ok((progress?.counts.cancelled ?? 0) >= 1);
+    const page = await get(
+      t,
+      `/admin/console/broadcasts?watch=${created.id}&cancelled=1`,
+      staff.cookie,
+    );
+    const html = await page.text();
+    assert.match(html, /أُلغيت الرسالة/);
+    assert.doesNotMatch(html, /id="cancel-form"/, 'nothing left to cancel');
+  });
+
   it('ends the session at logout: the same cookie no longer opens anything', async () => {
     const session = await consoleLogin(t.url);
     const res = await postForm(t.url, '/admin/logout', session.cookie, { _csrf: session.csrf });
@@ -443,5 +478,23 @@ describe('staff console: no admin token', () => {
       assert.equal((await api(t, method, path)).status, 404, `${method} ${path}`);
     }
     assert.equal((await get(t, '/sandbox')).status, 200, 'the sandbox page does not need it');
+  });
+});
+
+describe('sandbox page off', () => {
+  let t: Running;
+  before(async () => {
+    t = await startTasdeed({ env: { TASDEED_SANDBOX: '0' } });
+  });
+  after(async () => {
+    await t.close();
+  });
+
+  it('answers 404 for the page and its files, and the console does not link to it', async () => {
+    assert.equal((await get(t, '/sandbox')).status, 404);
+    assert.equal((await get(t, '/sandbox/assets/sandbox.js')).status, 404);
+    const staff = await consoleLogin(t.url);
+    const html = await (await get(t, '/admin', staff.cookie)).text();
+    assert.doesNotMatch(html, /href="\/sandbox"/);
   });
 });

@@ -39,9 +39,12 @@ export interface RateGateOptions {
 }
 
 export class RateGate {
-  readonly ratePerSecond: number;
-  private readonly windowMs: number;
-  private readonly cap: number;
+  /** The whole limit (what the provider allows the fleet). */
+  readonly fleetRatePerSecond: number;
+  /** This instance's part of it (see setShare). */
+  ratePerSecond: number;
+  private windowMs: number;
+  private cap: number;
   private readonly now: () => number;
   private entries: Entry[] = [];
   private pausedUntil = 0;
@@ -52,10 +55,31 @@ export class RateGate {
 
   constructor(options: RateGateOptions) {
     if (!(options.ratePerSecond > 0)) throw new Error('RateGate: ratePerSecond must be > 0');
+    this.fleetRatePerSecond = options.ratePerSecond;
     this.ratePerSecond = options.ratePerSecond;
-    this.windowMs = options.ratePerSecond >= 1 ? 1_000 : 1_000 / options.ratePerSecond;
-    this.cap = Math.max(1, Math.floor(options.ratePerSecond));
+    this.windowMs = 1_000;
+    this.cap = 1;
+    this.configure(options.ratePerSecond);
     this.now = options.now ?? (() => performance.now());
+  }
+
+  private configure(rate: number): void {
+    this.ratePerSecond = rate;
+    // Below one a second (0.5), one unit per 1/rate seconds.
+    this.windowMs = rate >= 1 ? 1_000 : 1_000 / rate;
+    this.cap = Math.max(1, Math.floor(rate));
+  }
+
+  /**
+   * Several instances share one provider limit: each holds an equal part of it, so that the
+   * fleet together stays within the limit (DESIGN §10; see FleetMembership).
+   */
+  setShare(instances: number): void {
+    const n = Math.max(1, Math.floor(instances));
+    const rate = this.fleetRatePerSecond / n;
+    if (rate === this.ratePerSecond) return;
+    this.configure(rate);
+    this.pump();
   }
 
   /** Callers waiting now. */

@@ -428,6 +428,15 @@ export interface Store {
   /** Every target somebody is waiting on (for the recovery probe). */
   watchTargets(kind: WatchKind): Promise<string[]>;
 
+  // Instances (several processes on one database)
+  /**
+   * Records that `instanceId` is alive at `now`, forgets instances not seen since
+   * `staleBefore`, and returns how many are alive (this one included).
+   */
+  heartbeat(instanceId: string, now: Date, staleBefore: Date): Promise<number>;
+  /** This instance stops: it no longer counts. */
+  leaveFleet(instanceId: string): Promise<void>;
+
   // Scheduled jobs
   /**
    * Takes the run of `job` for `slot`; false when it is taken (finished, or started by a run
