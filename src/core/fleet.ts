@@ -53,7 +53,9 @@ export class FleetMembership {
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
-    await this.store.leaveFleet(this.options.instanceId).catch(this.options.onError);
+    await this.store
+      .leaveFleet(this.options.instanceId)
+      .catch((error: unknown) => this.options.onError?.(error));
   }
 
   async beat(): Promise<void> {
