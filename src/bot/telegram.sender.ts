@@ -85,6 +85,8 @@ export function telegramSender(api: Api, gates: TelegramGates): MessageSender {
         // of the overall cap.
         const asked = performance.now();
         releaseChat = await gates.perChat.acquire(identity.address);
+        // Counted from Telegram's answer (see RateGate): Telegram never sees more than the cap
+        // in any second, at the price of a round trip per window slot.
         release = await gates.bulk.acquire(1, 2);
         if (performance.now() - asked > STILL_WANTED_AFTER_MS && stillWanted) {
           // A block recorded while this waited wins (if we cannot tell, send as before).
@@ -92,7 +94,10 @@ export function telegramSender(api: Api, gates: TelegramGates): MessageSender {
           if (!wanted) {
             release();
             releaseChat();
-            return { status: 'withdrawn', error: 'opted out while waiting for its turn' };
+            return {
+              status: 'withdrawn',
+              error: 'withdrawn while waiting for its turn (opted out, or its broadcast cancelled)',
+            };
           }
         }
       }

@@ -5,7 +5,7 @@
 import { timingSafeEqual, createHash } from 'node:crypto';
 import express, { Router, type NextFunction, type Request, type Response } from 'express';
 import { z } from 'zod';
-import { isEmptyAudience } from '../core/broadcasts/broadcast.service.js';
+import { isEmptyAudience, MAX_BROADCAST_TEXT } from '../core/broadcasts/broadcast.service.js';
 import { GOVERNORATE_CODES, type Language } from '../core/domain.js';
 import type { BroadcastAudience } from '../core/ports/store.port.js';
 import type { HttpDeps } from './http.app.js';
@@ -15,9 +15,6 @@ const resolveSchema = z.object({
   status: z.enum(['succeeded', 'failed']),
   note: z.string().trim().min(1).max(1000),
 });
-
-/** Longest broadcast text: ten SMS parts in Arabic (67 characters each) is already costly. */
-export const MAX_BROADCAST_TEXT = 670;
 
 const broadcastText = z
   .string()

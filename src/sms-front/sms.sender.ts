@@ -55,7 +55,10 @@ export function smsSender(deps: SmsSenderDeps): MessageSender {
           const wanted = await stillWanted().catch(() => true);
           if (!wanted) {
             release?.();
-            return { status: 'withdrawn', error: 'opted out while waiting for its turn' };
+            return {
+              status: 'withdrawn',
+              error: 'withdrawn while waiting for its turn (opted out, or its broadcast cancelled)',
+            };
           }
         }
         const result = await gateway

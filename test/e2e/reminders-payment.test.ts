@@ -51,10 +51,12 @@ describe('a bill paid through Tasdeed', () => {
     const provider = await waitFor('initiation', () => outside.channel.paymentFor(ref));
     return {
       async confirm() {
-        const res = await outside.channel.sendWebhook(`${rig.t.url}/payments/webhook/wallet`, {
-          providerRef: provider.providerRef,
-          status: 'succeeded',
-        });
+        // Signed at the app's (fake) time, as a provider whose clock agrees with ours would.
+        const res = await outside.channel.sendWebhook(
+          `${rig.t.url}/payments/webhook/wallet`,
+          { providerRef: provider.providerRef, status: 'succeeded' },
+          { timestamp: Math.floor(rig.clock.now().getTime() / 1000) },
+        );
         assert.equal(res.status, 200);
         await user.waitForInbox(1); // the receipt
         await waitFor('settled', async () => {

@@ -11,7 +11,10 @@
  * "unhandled" and get what an unknown command or an old button gets.
  */
 import { Composer, type Context } from 'grammy';
-import type { BroadcastProgress } from '../../core/broadcasts/broadcast.service.js';
+import {
+  MAX_BROADCAST_TEXT,
+  type BroadcastProgress,
+} from '../../core/broadcasts/broadcast.service.js';
 import { PENDING_TTL_MS } from '../../core/conversation/conversation.service.js';
 import { GOVERNORATE_CODES, isGovernorateCode, type Language } from '../../core/domain.js';
 import { reply, type Choice, type Reply, type ReplyArg } from '../../core/i18n/reply.js';
@@ -20,7 +23,6 @@ import type {
   BroadcastStatus,
   IdentityRecord,
 } from '../../core/ports/store.port.js';
-import { MAX_BROADCAST_TEXT } from '../../http/admin.routes.js';
 import type { BotDeps } from '../deps.js';
 import { isStaff } from '../staff.guard.js';
 import { enqueueReplies, identityOf } from '../turn.js';

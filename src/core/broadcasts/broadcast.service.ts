@@ -24,6 +24,9 @@ import type {
   SubscriberRecord,
 } from '../ports/store.port.js';
 
+/** Longest broadcast text: ten SMS parts in Arabic (67 characters each) is already costly. */
+export const MAX_BROADCAST_TEXT = 670;
+
 export const BROADCAST_CHANNELS: readonly BroadcastChannel[] = ['sms', 'telegram'];
 
 export interface BroadcastRequest {

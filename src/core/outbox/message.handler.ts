@@ -198,10 +198,18 @@ export class MessageHandler {
       text,
       ...(choices && choices.length > 0 ? { choices } : {}),
       item,
-      // A STOP or a blocked bot recorded while this message waited for its rate limit wins.
-      stillWanted: async () =>
-        isStopConfirmation(item.payload) ||
-        (await this.store.getIdentity(identity.id))?.optedOut === false,
+      // A STOP or a blocked bot recorded while this message waited for its rate limit wins,
+      // and so does a cancel of its broadcast.
+      stillWanted: async () => {
+        if (item.broadcastId) {
+          const broadcast = await this.store.getBroadcast(item.broadcastId);
+          if (broadcast?.status === 'cancelled') return false;
+        }
+        return (
+          isStopConfirmation(item.payload) ||
+          (await this.store.getIdentity(identity.id))?.optedOut === false
+        );
+      },
     });
     switch (result.status) {
       case 'sent':

@@ -9,10 +9,10 @@ import express, { Router, type NextFunction, type Request, type Response } from 
 import { z } from 'zod';
 import { GOVERNORATE_CODES, isGovernorateCode } from '../../core/domain.js';
 import type { BroadcastRequest } from '../../core/broadcasts/broadcast.service.js';
-import { isEmptyAudience } from '../../core/broadcasts/broadcast.service.js';
+import { isEmptyAudience, MAX_BROADCAST_TEXT } from '../../core/broadcasts/broadcast.service.js';
 import { localDate, localInstant } from '../../core/schedule/local-time.js';
 import { ConsoleQueries, isReadableStore } from '../../db/console-queries.js';
-import { MAX_BROADCAST_TEXT, sameSecret } from '../admin.routes.js';
+import { sameSecret } from '../admin.routes.js';
 import type { HttpDeps } from '../http.app.js';
 import { Assets, consoleAsset, packageFile } from './assets.js';
 import { ConsoleText, pageLanguage } from './console-text.js';
