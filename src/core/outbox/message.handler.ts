@@ -228,8 +228,13 @@ export class MessageHandler {
       case 'opted-out':
         await this.store.setOptedOut(identity.id, true, now);
         return { status: 'failed', error: result.error };
-      case 'withdrawn':
-        return { status: 'skipped', error: result.error };
+      case 'withdrawn': {
+        // A cancelled broadcast's row counts as cancelled, an opted-out address's as skipped.
+        const broadcast = item.broadcastId ? await this.store.getBroadcast(item.broadcastId) : null;
+        return broadcast?.status === 'cancelled'
+          ? { status: 'cancelled', error: 'broadcast cancelled' }
+          : { status: 'skipped', error: result.error };
+      }
     }
   }
 }
