@@ -7,6 +7,7 @@
  * under a second key: nothing to store, and it cannot be derived from the cookie.
  */
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { parse } from 'cookie';
 import type { Request, Response } from 'express';
 import type { AppConfig } from '../../config/env.js';
 import type { Store } from '../../core/ports/store.port.js';
@@ -35,21 +36,12 @@ export interface ConsoleSessionsOptions {
   now?: () => number;
 }
 
-/** Parses a Cookie header (no dependency for a dozen lines). */
+/** The cookies of a Cookie header (the first of a repeated name wins). */
 export function parseCookies(header: string | undefined): Map<string, string> {
-  const cookies = new Map<string, string>();
-  for (const pair of (header ?? '').split(';')) {
-    const eq = pair.indexOf('=');
-    if (eq <= 0) continue;
-    const name = pair.slice(0, eq).trim();
-    if (cookies.has(name)) continue;
-    try {
-      cookies.set(name, decodeURIComponent(pair.slice(eq + 1).trim()));
-    } catch {
-      // A malformed value is ignored, as if absent.
-    }
-  }
-  return cookies;
+  const parsed = parse(header ?? '');
+  return new Map(
+    Object.entries(parsed).filter((e): e is [string, string] => typeof e[1] === 'string'),
+  );
 }
 
 function b64url(buffer: Buffer): string {
