@@ -1,10 +1,16 @@
 /**
- * The baselines: bare node:http servers that do only the unavoidable part of each request, so
- * that a figure divided by its baseline says what Tasdeed costs on top of HTTP + JSON (+ HMAC).
+ * The baselines: bare servers that do only the unavoidable part of each request, so that a
+ * figure divided by its baseline says what Tasdeed costs on top of it: node:http servers for
+ * HTTP + JSON (+ HMAC), and for the fronts the smallest bots on the same libraries (a grammY
+ * echo bot, an Express + twilio.webhook() echo) talking to the same provider stand-ins.
  */
+import express from 'express';
+import { Bot, webhookCallback } from 'grammy';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import twilio from 'twilio';
 import { verifyWebhookSignature } from '../src/core/payments/webhook-signature.js';
+import { RootRewritingRequestClient } from '../src/sms/twilio/twilio.gateway.js';
 import { HOST } from './http.js';
 
 export interface BareServer {
@@ -76,4 +82,79 @@ export function bareWebhookServer(secret: string): Promise<BareServer> {
     if (check !== 'ok') return answer(res, 401, JSON.stringify({ error: 'invalid_signature' }));
     answer(res, 200, '{"ok":true,"outcome":"applied"}');
   });
+}
+
+/** An Express app on a free local port (the GET the load generator opens connections with: 204). */
+async function listenExpress(app: express.Express): Promise<BareServer> {
+  const server = createServer(app);
+  await new Promise<void>((resolve) => server.listen(0, HOST, resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+/**
+ * A bare grammY echo bot: `webhookCallback` on Express at POST /telegram/webhook (secret token
+ * checked by grammY), each text message answered with itself through the Bot API at `apiRoot`
+ * (sendMessage, before the webhook is answered, as grammY does by default).
+ */
+export async function grammyEchoBot(opts: {
+  token: string;
+  apiRoot: string;
+  secret: string;
+}): Promise<BareServer> {
+  const bot = new Bot(opts.token, { client: { apiRoot: opts.apiRoot } });
+  bot.on('message:text', (ctx) => ctx.reply(ctx.message.text));
+  await bot.init();
+  const app = express();
+  app.get('/healthz', (_req, res) => {
+    res.status(204).end();
+  });
+  app.post(
+    '/telegram/webhook',
+    express.json(),
+    webhookCallback(bot, 'express', { secretToken: opts.secret }),
+  );
+  return listenExpress(app);
+}
+
+/**
+ * A bare Express + twilio.webhook() echo: POST /sms/twilio/inbound, signature checked by the
+ * Twilio library (over the URL the request was made to), answered with empty TwiML at once,
+ * and the text sent back to its sender through the REST API at `apiRoot` (the official client,
+ * configured as Tasdeed's: the same root-rewriting HTTP client, no automatic retries).
+ */
+export async function twilioEchoServer(opts: {
+  accountSid: string;
+  authToken: string;
+  apiRoot: string;
+  from: string;
+  onError: (error: unknown) => void;
+}): Promise<BareServer> {
+  const client = twilio(opts.accountSid, opts.authToken, {
+    httpClient: new RootRewritingRequestClient(opts.apiRoot, { timeout: 15_000, autoRetry: false }),
+  });
+  const app = express();
+  app.get('/healthz', (_req, res) => {
+    res.status(204).end();
+  });
+  app.post(
+    '/sms/twilio/inbound',
+    express.urlencoded({ extended: false }),
+    twilio.webhook(opts.authToken),
+    (req, res) => {
+      const body = req.body as { From?: string; Body?: string };
+      res.type('text/xml').send('<?xml version="1.0" encoding="UTF-8"?><Response/>');
+      client.messages
+        .create({ to: body.From ?? '', from: opts.from, body: body.Body ?? '' })
+        .catch(opts.onError);
+    },
+  );
+  return listenExpress(app);
 }

@@ -26,9 +26,16 @@ import {
   type FakePaymentChannel,
   type FakeProviderPayment,
 } from '../test/support/fake-payment.server.js';
-import { httpCatalogue, startTasdeed, type Running } from '../test/support/harness.js';
+import {
+  httpCatalogue,
+  startTasdeed,
+  type Running,
+  type SqliteRunning,
+} from '../test/support/harness.js';
 import { bareJsonServer, bareWebhookServer, type BareServer } from './baselines.js';
 import { keepAliveAgent, send } from './http.js';
+import { benchBroadcastMemory, MEMORY_SETTINGS } from './broadcast-memory.js';
+import { benchSms, benchTelegram, FRONT_SETTINGS } from './fronts.js';
 import {
   benchDispatch,
   benchReminderPlanning,
@@ -36,6 +43,8 @@ import {
   type BenchContext,
 } from './outbox.js';
 import type {
+  ChatJob,
+  ChatResult,
   FromClient,
   Job,
   LoadJob,
@@ -44,6 +53,8 @@ import type {
   ReceiptResult,
   ReceiptStep,
   RequestSpec,
+  SinkJob,
+  SinkResult,
   ToClient,
 } from './protocol.js';
 
@@ -56,11 +67,22 @@ const CONCURRENCY = 8;
 
 /**
  * Parts of the run, by name: `npm run bench -- dispatch reminders` runs those only; no name
- * runs them all. `outbox` stands for dispatch and reminders.
+ * runs them all. `outbox` stands for dispatch and reminders, `fronts` for telegram and sms.
  */
-const SECTIONS = ['inquiry', 'payments', 'dispatch', 'reminders'] as const;
+const SECTIONS = [
+  'inquiry',
+  'payments',
+  'telegram',
+  'sms',
+  'dispatch',
+  'reminders',
+  'memory',
+] as const;
 type Section = (typeof SECTIONS)[number];
-const ALIASES: Record<string, readonly Section[]> = { outbox: ['dispatch', 'reminders'] };
+const ALIASES: Record<string, readonly Section[]> = {
+  outbox: ['dispatch', 'reminders'],
+  fronts: ['telegram', 'sms'],
+};
 
 function selectedSections(): Set<Section> {
   const names = ARGS.filter((a) => !a.startsWith('--'));
@@ -272,6 +294,8 @@ class LoadClient {
 
   run(job: LoadJob): Promise<LoadResult>;
   run(job: ReceiptJob): Promise<ReceiptResult>;
+  run(job: SinkJob): Promise<SinkResult>;
+  run(job: ChatJob): Promise<ChatResult>;
   run(job: Job): Promise<unknown> {
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
@@ -365,7 +389,7 @@ class OutboxProbe {
 async function benchInquiry(client: LoadClient): Promise<void> {
   const s = SETTINGS;
   log('sandbox_inquiry: starting Tasdeed on the embedded defaults');
-  const tasdeed = await startTasdeed();
+  const tasdeed = await startTasdeed({ sqlite: true });
   let bare: BareServer | null = null;
   try {
     const port = portOf(tasdeed);
@@ -521,11 +545,12 @@ async function benchPayments(client: LoadClient): Promise<void> {
   log('payment_webhook: starting the fake biller, the fake payment channel and Tasdeed');
   const biller = await startFakeBiller({ token: BILLER_TOKEN });
   const channel = await startFakePaymentChannel({ webhookSecret: WEBHOOK_SECRET });
-  let tasdeed: Running | null = null;
+  let tasdeed: SqliteRunning | null = null;
   let bare: BareServer | null = null;
   let probe: OutboxProbe | null = null;
   try {
     tasdeed = await startTasdeed({
+      sqlite: true,
       catalogue: httpCatalogue({
         billerUrl: biller.url,
         billerToken: BILLER_TOKEN,
@@ -719,15 +744,6 @@ async function main(): Promise<void> {
   log(
     `mode: ${QUICK ? 'quick' : 'full'}; node ${process.version}; ${cpus().length} CPUs; ${[...sections].join(', ')}`,
   );
-  if (sections.has('inquiry') || sections.has('payments')) {
-    const client = await LoadClient.start();
-    try {
-      if (sections.has('inquiry')) await benchInquiry(client);
-      if (sections.has('payments')) await benchPayments(client);
-    } finally {
-      await client.stop();
-    }
-  }
   const outboxNotes: string[] = [];
   const outbox: BenchContext = {
     log,
@@ -738,9 +754,26 @@ async function main(): Promise<void> {
     warn: (message) => warnings.push(message),
     note: (message) => outboxNotes.push(message),
   };
+  const frontSettings = QUICK ? FRONT_SETTINGS.quick : FRONT_SETTINGS.full;
+  if (['inquiry', 'payments', 'telegram', 'sms'].some((x) => sections.has(x as Section))) {
+    const client = await LoadClient.start();
+    try {
+      if (sections.has('inquiry')) await benchInquiry(client);
+      if (sections.has('payments')) await benchPayments(client);
+      if (sections.has('telegram')) await benchTelegram(outbox, client, frontSettings);
+      if (sections.has('sms')) await benchSms(outbox, client, frontSettings);
+    } finally {
+      await client.stop();
+    }
+  }
   const outboxSettings = QUICK ? OUTBOX_SETTINGS.quick : OUTBOX_SETTINGS.full;
+  const memorySettings = QUICK ? MEMORY_SETTINGS.quick : MEMORY_SETTINGS.full;
   if (sections.has('dispatch')) await benchDispatch(outbox, outboxSettings);
-  if (sections.has('reminders')) await benchReminderPlanning(outbox, outboxSettings);
+  if (sections.has('reminders')) {
+    for (const bills of outboxSettings.reminderBills)
+      await benchReminderPlanning(outbox, outboxSettings, bills);
+  }
+  if (sections.has('memory')) await benchBroadcastMemory(outbox, memorySettings);
   const totalMs = performance.now() - started;
   for (const f of figures) console.log(line(f));
   for (const note of [...notes(), ...outboxNotes]) log(note);
@@ -761,7 +794,9 @@ async function main(): Promise<void> {
         sections: [...sections],
         concurrency: CONCURRENCY,
         settings: SETTINGS,
+        frontSettings,
         outboxSettings,
+        memorySettings,
         durationMs: Math.round(totalMs),
         figures,
         warnings,

@@ -5,8 +5,9 @@
  *   the database, sent by the real Tasdeed through providers that enforce their limits
  *   (bench/rate-limited.ts in front of the test/support stand-ins); the figure is the rate
  *   achieved over the channel's cap, and the 429s the providers answered.
- * - reminders: ReminderService.tick() planning reminders for 100,000 unpaid bills, against
- *   raw better-sqlite3 inserts of the same outbox rows in one transaction.
+ * - reminders: ReminderService.tick() planning reminders for 100,000 unpaid bills (and
+ *   1,000,000 in the full run), against raw better-sqlite3 inserts of the same outbox rows in
+ *   one transaction.
  */
 import BetterSqlite3 from 'better-sqlite3';
 import { DateTime } from 'luxon';
@@ -20,7 +21,13 @@ import { latestLocalHour } from '../src/core/schedule/local-time.js';
 import { measureSms } from '../src/sms/sms-renderer.js';
 import { startFakeBiller } from '../test/support/fake-biller.server.js';
 import { startFakePaymentChannel } from '../test/support/fake-payment.server.js';
-import { FakeClock, httpCatalogue, startTasdeed, type Running } from '../test/support/harness.js';
+import {
+  FakeClock,
+  httpCatalogue,
+  startTasdeed,
+  type Running,
+  type SqliteRunning,
+} from '../test/support/harness.js';
 import type {
   ProviderKind,
   ProviderReport,
@@ -47,9 +54,11 @@ export interface OutboxSettings {
   telegramRecipients: number;
   twilioRecipients: number;
   androidRecipients: number;
-  /** Bills whose reminders are planned, and alternating baseline/tick rounds (after a warm-up). */
-  reminderBills: number;
-  reminderRounds: number;
+  /**
+   * Reminder planning runs, one per size: bills whose reminders are planned, and alternating
+   * baseline/tick rounds (after a warm-up of each).
+   */
+  reminderBills: ReadonlyArray<{ bills: number; rounds: number }>;
 }
 
 export const OUTBOX_SETTINGS: { quick: OutboxSettings; full: OutboxSettings } = {
@@ -58,15 +67,16 @@ export const OUTBOX_SETTINGS: { quick: OutboxSettings; full: OutboxSettings } = 
     telegramRecipients: 300,
     twilioRecipients: 120,
     androidRecipients: 12,
-    reminderBills: 100_000,
-    reminderRounds: 1,
+    reminderBills: [{ bills: 100_000, rounds: 1 }],
   },
   full: {
     telegramRecipients: 1_500,
     twilioRecipients: 300,
     androidRecipients: 30,
-    reminderBills: 100_000,
-    reminderRounds: 3,
+    reminderBills: [
+      { bills: 100_000, rounds: 3 },
+      { bills: 1_000_000, rounds: 2 },
+    ],
   },
 };
 
@@ -89,7 +99,7 @@ const PROGRESS_POLL_MS = 500;
 const PAYMENT_SECRET = 'whsec-bench-0123456789abcdef';
 
 /** Quiet hours twelve hours away from now, so that a bulk run never meets them. */
-function quietHoursAwayFromNow(): string {
+export function quietHoursAwayFromNow(): string {
   const hour = DateTime.now().setZone(TIMEZONE).hour;
   return `${(hour + 12) % 24}-${(hour + 13) % 24}`;
 }
@@ -302,10 +312,10 @@ function percentile(values: readonly number[], p: number): number {
  */
 async function dispatchChannel(ctx: BenchContext, b: ChannelBench): Promise<void> {
   const providers = await ProviderClient.start();
-  let running: Running | null = null;
+  let running: SqliteRunning | null = null;
   try {
     const provider = await providers.request({ op: 'start', kind: b.kind, limit: b.providerLimit });
-    running = await startTasdeed({ env: b.env(provider) });
+    running = await startTasdeed({ sqlite: true, env: b.env(provider) });
     const warmCount = Math.max(2, Math.ceil(b.cap));
     seedRecipients(running.dbFile, b.channel, 'en', 0, warmCount, b.address);
     seedRecipients(running.dbFile, b.channel, 'ar', warmCount, b.recipients, b.address);
@@ -485,11 +495,19 @@ export async function benchDispatch(ctx: BenchContext, s: OutboxSettings): Promi
 // ---------------------------------------------------------------------------------------------
 // Reminder planning
 
+/** printf() of a seeded id: the n-th of a kind (seven digits, like the JS side). */
+const seededId = (kind: string) => `printf('bench-${kind}-%07d', seq.n)`;
+
+/** `WITH RECURSIVE seq(n)` counting 0 … count − 1: set-based seeding, no row by row. */
+function sequence(count: number): string {
+  return `WITH RECURSIVE seq(n) AS (SELECT 0 UNION ALL SELECT n + 1 FROM seq WHERE n + 1 < ${count})`;
+}
+
 /**
  * `count` subscribers, each following one account with one unpaid bill due on one of the
  * slots of the current send time (spread over the offsets), every snapshot fetched now so that
- * the tick asks the biller nothing. Returns the outbox rows the tick is expected to write, for
- * the baseline.
+ * the tick asks the biller nothing; written with set-based inserts. Returns the outbox rows the
+ * tick is expected to write, for the baseline, in dedupe key order.
  */
 function seedReminderBills(
   db: BetterSqlite3.Database,
@@ -497,66 +515,86 @@ function seedReminderBills(
   slots: ReadonlyArray<{ dueDate: string; offset: number }>,
 ): Array<[string, string, string]> {
   const now = Date.now();
-  const sub = db.prepare(
-    `INSERT INTO "Subscriber" ("id", "language", "governorate", "remindersEnabled", "createdAt", "updatedAt")
-     VALUES (?, 'ar', 'DAM', 1, ?, ?)`,
-  );
-  const ident = db.prepare(
-    `INSERT INTO "Identity" ("id", "subscriberId", "channel", "address", "optedOut", "createdAt")
-     VALUES (?, ?, 'telegram', ?, 0, ?)`,
-  );
-  const follow = db.prepare(
-    `INSERT INTO "FollowedAccount" ("id", "subscriberId", "billerId", "account", "createdAt")
-     VALUES (?, ?, 'electricity', ?, ?)`,
-  );
-  const account = db.prepare(
-    `INSERT INTO "BillAccount" ("billerId", "account", "holder", "governorate", "fetchedAt")
-     VALUES ('electricity', ?, 'محمد خالد الأحمد', 'DAM', ?)`,
-  );
-  const bill = db.prepare(
-    `INSERT INTO "Bill" ("billerId", "billId", "account", "period", "amountMinor", "currency", "dueDate", "status", "fetchedAt")
-     VALUES ('electricity', ?, ?, '9-10', 1875000, 'SYP', ?, 'unpaid', ?)`,
-  );
-  const rows: Array<[string, string, string]> = [];
+  const dueDate = `CASE seq.n % ${slots.length} ${slots.map((sl, k) => `WHEN ${k} THEN '${sl.dueDate}'`).join(' ')} END`;
+  const acct = `CAST(100000000 + seq.n AS TEXT)`;
   db.transaction(() => {
-    for (let i = 0; i < count; i++) {
-      const n = String(i).padStart(7, '0');
-      const subscriberId = `bench-sub-${n}`;
-      const identityId = `bench-idn-${n}`;
-      const acct = String(100_000_000 + i);
-      const billId = `B-${acct}`;
-      const slot = slots[i % slots.length]!;
-      sub.run(subscriberId, now, now);
-      ident.run(identityId, subscriberId, String(7_000_000 + i), now);
-      follow.run(`bench-fol-${n}`, subscriberId, acct, now);
-      account.run(acct, now);
-      bill.run(billId, acct, slot.dueDate, now);
-      rows.push([
-        `rem:electricity:${billId}:${slot.offset}:${subscriberId}`,
-        identityId,
-        JSON.stringify({ billerId: 'electricity', billId, account: acct, offset: slot.offset }),
-      ]);
-    }
+    db.prepare(
+      `INSERT INTO "Subscriber" ("id", "language", "governorate", "remindersEnabled", "createdAt", "updatedAt")
+       ${sequence(count)} SELECT ${seededId('sub')}, 'ar', 'DAM', 1, ?, ? FROM seq`,
+    ).run(now, now);
+    db.prepare(
+      `INSERT INTO "Identity" ("id", "subscriberId", "channel", "address", "optedOut", "createdAt")
+       ${sequence(count)} SELECT ${seededId('idn')}, ${seededId('sub')}, 'telegram', CAST(7000000 + seq.n AS TEXT), 0, ? FROM seq`,
+    ).run(now);
+    db.prepare(
+      `INSERT INTO "FollowedAccount" ("id", "subscriberId", "billerId", "account", "createdAt")
+       ${sequence(count)} SELECT ${seededId('fol')}, ${seededId('sub')}, 'electricity', ${acct}, ? FROM seq`,
+    ).run(now);
+    db.prepare(
+      `INSERT INTO "BillAccount" ("billerId", "account", "holder", "governorate", "fetchedAt")
+       ${sequence(count)} SELECT 'electricity', ${acct}, 'محمد خالد الأحمد', 'DAM', ? FROM seq`,
+    ).run(now);
+    db.prepare(
+      `INSERT INTO "Bill" ("billerId", "billId", "account", "period", "amountMinor", "currency", "dueDate", "status", "fetchedAt")
+       ${sequence(count)} SELECT 'electricity', 'B-' || ${acct}, ${acct}, '9-10', 1875000, 'SYP', ${dueDate}, 'unpaid', ? FROM seq`,
+    ).run(now);
   })();
-  return rows;
+  const rows: Array<[string, string, string]> = [];
+  for (let i = 0; i < count; i++) {
+    const n = String(i).padStart(7, '0');
+    const account = String(100_000_000 + i);
+    const billId = `B-${account}`;
+    const slot = slots[i % slots.length]!;
+    rows.push([
+      `rem:electricity:${billId}:${slot.offset}:bench-sub-${n}`,
+      `bench-idn-${n}`,
+      JSON.stringify({ billerId: 'electricity', billId, account, offset: slot.offset }),
+    ]);
+  }
+  // Byte order, as SQLite sorts TEXT (the keys are ASCII).
+  return rows.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
 }
 
-export async function benchReminderPlanning(ctx: BenchContext, s: OutboxSettings): Promise<void> {
-  const n = s.reminderBills;
+/** Counts the reminder rows that differ from `expected` (both in dedupe key order). */
+function differingRows(
+  db: BetterSqlite3.Database,
+  expected: ReadonlyArray<[string, string, string]>,
+): { written: number; differing: number } {
+  let written = 0;
+  let differing = 0;
+  const stmt = db.prepare(
+    `SELECT "dedupeKey" AS k, "identityId" AS i, "payload" AS p FROM "OutboxItem"
+     WHERE "kind" = 'reminder' ORDER BY "dedupeKey"`,
+  );
+  for (const row of stmt.iterate() as Iterable<{ k: string; i: string; p: string }>) {
+    const e = expected[written];
+    if (!e || e[0] !== row.k || e[1] !== row.i || e[2] !== row.p) differing += 1;
+    written += 1;
+  }
+  return { written, differing: differing + Math.max(0, expected.length - written) };
+}
+
+export async function benchReminderPlanning(
+  ctx: BenchContext,
+  s: OutboxSettings,
+  size: OutboxSettings['reminderBills'][number],
+): Promise<void> {
+  const n = size.bills;
   const label =
     n % 1_000_000 === 0 ? `${n / 1_000_000}m` : n % 1000 === 0 ? `${n / 1000}k` : `${n}`;
   ctx.log(
-    `reminder_plan: ${n} bills; Tasdeed with the HTTP biller stand-in (which must not be asked)`,
+    `reminder_plan_${label}: ${n} bills; Tasdeed with the HTTP biller stand-in (which must not be asked)`,
   );
   const biller = await startFakeBiller({ token: BILLER_TOKEN });
   const channel = await startFakePaymentChannel({ webhookSecret: PAYMENT_SECRET });
-  let running: Running | null = null;
+  let running: SqliteRunning | null = null;
   let db: BetterSqlite3.Database | null = null;
   try {
     // The business clock stands still, so that every tick plans for the same send time even if
     // the run crosses the send hour or midnight.
     const clock = new FakeClock(new Date());
     running = await startTasdeed({
+      sqlite: true,
       clock,
       env: { TASDEED_TIMEZONE: TIMEZONE },
       catalogue: httpCatalogue({
@@ -583,7 +621,7 @@ export async function benchReminderPlanning(ctx: BenchContext, s: OutboxSettings
     const seedStarted = performance.now();
     const rows = seedReminderBills(db, n, slots);
     const seedMs = performance.now() - seedStarted;
-    ctx.log(`reminder_plan: seeded in ${(seedMs / 1000).toFixed(1)} s (send date ${send.date})`);
+    ctx.log(`reminder_plan_${label}: seeded in ${(seedMs / 1000).toFixed(1)} s (send date ${send.date})`);
 
     const insert = db.prepare(
       `INSERT INTO "OutboxItem" ("kind", "lane", "dedupeKey", "identityId", "payload",
@@ -614,27 +652,19 @@ export async function benchReminderPlanning(ctx: BenchContext, s: OutboxSettings
       return { ms, planned: result.planned, refreshed: result.refreshed };
     };
 
-    ctx.log('reminder_plan: warm-up');
+    ctx.log(`reminder_plan_${label}: warm-up`);
     baseline();
     const warm = await tick();
     // The baseline writes the very rows the tick wrote (key, recipient, payload).
-    const expected = new Set(rows.map((r) => r.join('\u0000')));
-    const written = db
-      .prepare(
-        `SELECT "dedupeKey" AS k, "identityId" AS i, "payload" AS p FROM "OutboxItem" WHERE "kind" = 'reminder'`,
-      )
-      .all() as Array<{ k: string; i: string; p: string }>;
-    const same =
-      written.length === expected.size &&
-      written.every((w) => expected.has([w.k, w.i, w.p].join('\u0000')));
-    if (!same)
+    const compared = differingRows(db, rows);
+    if (compared.written !== rows.length || compared.differing > 0)
       ctx.warn(
-        `reminder_plan: the tick wrote ${written.length} rows that differ from the baseline's ${expected.size}`,
+        `reminder_plan_${label}: the tick wrote ${compared.written} rows, ${compared.differing} of them unlike the baseline's ${rows.length}`,
       );
     const baseMs: number[] = [];
     const ticks: Array<{ ms: number; planned: number; refreshed: number }> = [];
-    for (let r = 0; r < s.reminderRounds; r++) {
-      ctx.log(`reminder_plan: round ${r + 1}/${s.reminderRounds}`);
+    for (let r = 0; r < size.rounds; r++) {
+      ctx.log(`reminder_plan_${label}: round ${r + 1}/${size.rounds}`);
       baseMs.push(baseline());
       ticks.push(await tick());
     }
@@ -645,12 +675,12 @@ export async function benchReminderPlanning(ctx: BenchContext, s: OutboxSettings
     ctx.figure(`reminder_plan_${label}_rate`, (n / tickMs) * 1000, 'bills/s', (n / bMs) * 1000);
     const wrong = [warm, ...ticks].filter((t) => t.planned !== n);
     if (wrong.length > 0)
-      ctx.warn(`reminder_plan: a tick planned ${wrong[0]!.planned} reminders, not ${n}`);
+      ctx.warn(`reminder_plan_${label}: a tick planned ${wrong[0]!.planned} reminders, not ${n}`);
     if (biller.requests.length > 0)
       ctx.warn(
-        `reminder_plan: the biller was asked ${biller.requests.length} times (snapshots were fresh)`,
+        `reminder_plan_${label}: the biller was asked ${biller.requests.length} times (snapshots were fresh)`,
       );
-    ctx.detail('reminder_plan', {
+    ctx.detail(`reminder_plan_${label}`, {
       what: 'ReminderService.tick() (job run, refresh candidates, one INSERT…SELECT) vs raw better-sqlite3 inserts of the same rows, one transaction, prepared statement',
       bills: n,
       sendDate: send.date,

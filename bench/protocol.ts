@@ -80,8 +80,79 @@ export interface ReceiptResult {
   firstProblem: string | null;
 }
 
-export type Job = LoadJob | ReceiptJob;
-export type JobResult = LoadResult | ReceiptResult;
+/**
+ * Starts a provider stand-in (bench/stand-ins.ts) in the load generator, where the replies of
+ * the chat jobs arrive: the load generator then sees both ends of a conversation on one clock.
+ * One at a time; a new one replaces the last.
+ */
+export interface SinkJob {
+  kind: 'sink';
+  provider: 'telegram' | 'twilio';
+}
+
+export interface SinkResult {
+  kind: 'sink';
+  url: string;
+  credentials: Record<string, string>;
+}
+
+/**
+ * People writing to a bot: `lanes` of them at once, each writing its next message once the
+ * reply to the last has reached the provider stand-in started by the last sink job. Lane k
+ * writes as addresses k, k + lanes, … in turn, so an address never has two messages in flight
+ * and the n-th reply to it answers its n-th message.
+ *
+ * - telegram: a text update (unique update_id) POSTed to `path` with
+ *   X-Telegram-Bot-Api-Secret-Token: `secret`; the reply is a sendMessage to the chat.
+ * - twilio: an inbound SMS form (unique MessageSid) POSTed to `path`, signed with
+ *   X-Twilio-Signature over `signedUrl` with the auth token `secret`; the reply is a message
+ *   created through the REST API to the sender.
+ */
+export interface ChatJob {
+  kind: 'chat';
+  front: 'telegram' | 'twilio';
+  port: number;
+  path: string;
+  secret: string;
+  /** Twilio: the URL the server believes it is reached at (the signature covers it). */
+  signedUrl?: string;
+  /** Twilio: our number, the inbound message's To. */
+  to?: string;
+  /** Telegram chat ids or E.164 numbers. */
+  addresses: string[];
+  /** Texts, cycled over the messages. */
+  texts: string[];
+  lanes: number;
+  maxCount: number;
+  maxMs: number;
+  /** A message whose reply takes longer than this counts as timed out (and its lane stops). */
+  replyTimeoutMs: number;
+  /** A 2xx answer to the webhook whose body lacks this is unexpected. */
+  expectBodyIncludes?: string;
+}
+
+export interface ChatResult {
+  kind: 'chat';
+  /** Message sent → its reply's arrival at the stand-in (ms), per answered message. */
+  latencies: number[];
+  /** First send → last reply's arrival (ms). */
+  elapsedMs: number;
+  completed: number;
+  /** HTTP status of the webhook's answer → count. */
+  statuses: Record<string, number>;
+  /** Webhooks without an answer (connection error, timeout). */
+  errors: number;
+  /** Webhooks answered non-2xx or without the expected body. */
+  unexpected: number;
+  /** Messages whose reply did not come within replyTimeoutMs. */
+  timedOut: number;
+  /** Messages the stand-in got for these addresses during the job, beyond one per message. */
+  extraReplies: number;
+  firstProblem: string | null;
+}
+
+export type Job = LoadJob | ReceiptJob | SinkJob | ChatJob;
+export type JobResult = LoadResult | ReceiptResult | SinkResult | ChatResult;
 
 export type ToClient = { id: number; job: Job } | { id: number; stop: true };
 export type FromClient =

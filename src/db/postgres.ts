@@ -26,7 +26,7 @@ export const DEFAULT_POSTGRES_MIGRATIONS_DIR = fileURLToPath(
 );
 
 /** The advisory lock key of the migration runner (any constant shared by all instances). */
-const MIGRATION_LOCK_KEY = 7_361_001;
+export const MIGRATION_LOCK_KEY = 7_361_001;
 
 /** Connections per instance (pg's pool). */
 const POOL_SIZE = 10;

@@ -757,7 +757,7 @@ export class PrismaStore implements Store {
                  AND (("status" = 'queued' AND "nextAttemptAt" <= ${t})
                    OR ("status" = 'leased' AND "leaseUntil" < ${t}))
                ORDER BY "id" LIMIT CAST(? AS INTEGER)
-               FOR UPDATE SKIP LOCKED)
+               )
              RETURNING *`,
           ),
           owner,

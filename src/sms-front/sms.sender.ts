@@ -29,7 +29,7 @@ function isGatewayName(value: unknown): value is SmsGatewayName {
 
 export function smsSender(deps: SmsSenderDeps): MessageSender {
   return {
-    async send({ identity, text, choices, item, stillWanted }): Promise<SendResult> {
+    async send({ identity, text, replies, choices, item, stillWanted }): Promise<SendResult> {
       const to = identity.address;
       if (!isE164(to)) return { status: 'permanent', error: `not an E.164 number: ${to}` };
       const payload = isMessagePayload(item.payload) ? item.payload : null;
@@ -38,8 +38,10 @@ export function smsSender(deps: SmsSenderDeps): MessageSender {
       const gateway = route ? deps.gateways.get(route.gateway) : undefined;
       if (!route || !gateway) return { status: 'permanent', error: 'no SMS gateway configured' };
       const maxParts = payload && payload.key in TWO_PART_KEYS ? 2 : 1;
+      // A turn's replies are packed one by one: joined, two one-part replies would make one
+      // two-part SMS (a bill line and its "last known bill" note).
       const messages = packSms(
-        [cleanSmsText(text)],
+        (replies ?? [text]).map(cleanSmsText),
         (choices ?? []).map((c) => cleanSmsText(c.label)),
         maxParts,
       );

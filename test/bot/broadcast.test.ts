@@ -8,7 +8,7 @@
  * "Urgent send" goes out at once while "Send" waits, which is what the cancel test needs.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -16,7 +16,7 @@ import { DateTime } from 'luxon';
 import type { GovernorateCode } from '../../src/core/domain.js';
 import { measureSms } from '../../src/sms/sms-renderer.js';
 import { callbackUpdate, FakeTelegram } from '../support/fake-telegram.server.js';
-import { startTasdeed, waitFor } from '../support/harness.js';
+import { removeTestDir, startTasdeed, waitFor } from '../support/harness.js';
 import {
   buttons,
   labels,
@@ -78,7 +78,7 @@ describe('Telegram /broadcast (staff)', () => {
   });
   after(async () => {
     await rig.close();
-    rmSync(dir, { recursive: true, force: true });
+    await removeTestDir(dir);
   });
 
   async function subscriber(gov: GovernorateCode, language: 'ar' | 'en' = 'ar'): Promise<number> {

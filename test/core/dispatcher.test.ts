@@ -1,8 +1,9 @@
 /**
- * The outbox dispatcher (DESIGN §2, §8) against a real SQLite store: pools that do not block
- * each other, quiet hours without a busy loop, deferral without losing an attempt, and the
- * crash bound (leases that were never finished are claimed again once they expire, and there
- * are never more of them than the pool's in-flight limit).
+ * The outbox dispatcher (DESIGN §2, §8) against a real store (SQLite, or PostgreSQL when
+ * TEST_DATABASE_URL is set): pools that do not block each other, quiet hours without a busy
+ * loop, deferral without losing an attempt, and the crash bound (leases that were never
+ * finished are claimed again once they expire, and there are never more of them than the
+ * pool's in-flight limit).
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';

@@ -1,9 +1,9 @@
 /**
- * The store side of broadcasts (DESIGN §7) on a real SQLite file: who an audience reaches
- * (every filter given must match; a subscriber's governorates are their own and those of the
- * accounts they follow, as the biller reported them; opted-out addresses never), recipient
- * rows written in resumable batches exactly once each, counts by state, status transitions and
- * cancelling what has not been sent.
+ * The store side of broadcasts (DESIGN §7) on the test database (SQLite, or PostgreSQL when
+ * TEST_DATABASE_URL is set): who an audience reaches (every filter given must match; a
+ * subscriber's governorates are their own and those of the accounts they follow, as the biller
+ * reported them; opted-out addresses never), recipient rows written in resumable batches
+ * exactly once each, counts by state, status transitions and cancelling what has not been sent.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
@@ -131,7 +131,7 @@ async function reach(audience: BroadcastAudience, channels?: BroadcastChannel[])
   return names;
 }
 
-describe('broadcast audiences and planning (SQLite)', () => {
+describe('broadcast audiences and planning', () => {
   before(async () => {
     t = await createTestStore();
     store = t.store;
@@ -388,7 +388,7 @@ describe('broadcast audiences and planning (SQLite)', () => {
   });
 });
 
-describe('BroadcastService planning over SQLite', () => {
+describe('BroadcastService planning over the store', () => {
   before(async () => {
     t = await createTestStore();
     store = t.store;

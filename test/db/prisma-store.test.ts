@@ -1,15 +1,16 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, test } from 'node:test';
 import { qirsh } from '../../src/core/money.js';
 import type { NewPayment, Store } from '../../src/core/ports/store.port.js';
-import { PrismaStore } from '../../src/db/prisma-store.js';
-import { createSqliteClient, sqliteFileFromUrl } from '../../src/db/sqlite.js';
-import { createTestStore, type TestStore } from '../support/db.js';
+import type { PrismaStore } from '../../src/db/prisma-store.js';
+import { sqliteFileFromUrl } from '../../src/db/sqlite.js';
+import { createSqliteTestStore, createTestStore, type TestStore } from '../support/db.js';
 
 const execFileAsync = promisify(execFile);
 
@@ -22,9 +23,9 @@ beforeEach(async () => {
 });
 
 afterEach(async () => {
-  const dir = dirname(t.file);
+  const dir = t.file === null ? null : dirname(t.file);
   await t.close();
-  assert.equal(existsSync(dir), false, 'the test database is deleted');
+  if (dir) assert.equal(existsSync(dir), false, 'the test database is deleted');
 });
 
 const at = (iso: string): Date => new Date(iso);
@@ -283,9 +284,9 @@ void describe('PrismaStore: payments', () => {
   });
 
   void test('createPayment racing from two connections on one openKey', async () => {
-    const other = createSqliteClient(t.file);
+    const other = t.connect();
     try {
-      const otherStore = new PrismaStore(other);
+      const otherStore = other.store;
       const results = await Promise.all(
         Array.from({ length: 6 }, (_, i) =>
           (i % 2 === 0 ? store : otherStore).createPayment(newPayment({ id: `p-${i}` })),
@@ -295,7 +296,7 @@ void describe('PrismaStore: payments', () => {
       assert.equal(new Set(results.map((r) => r.payment.id)).size, 1);
       assert.equal(await t.client.payment.count(), 1);
     } finally {
-      await other.$disconnect();
+      await other.close();
     }
   });
 
@@ -744,15 +745,16 @@ void describe('PrismaStore: two processes on one database', () => {
       });
       ids.push(item!.id);
     }
-    const script = join(dirname(t.file), 'child.mts');
+    // The child opens the test database by its URL: the same file, or the same PostgreSQL
+    // database, with a client of its own.
+    const dir = mkdtempSync(join(tmpdir(), 'tasdeed-child-'));
+    const script = join(dir, 'child.mts');
     const src = (path: string) => JSON.stringify(pathToFileURL(join(process.cwd(), path)).href);
     writeFileSync(
       script,
-      `import { PrismaStore } from ${src('src/db/prisma-store.ts')};
-import { createSqliteClient } from ${src('src/db/sqlite.ts')};
-const [file, owner, startAt] = process.argv.slice(2);
-const client = createSqliteClient(file);
-const store = new PrismaStore(client);
+      `import { connectTo } from ${src('test/support/db.ts')};
+const [url, owner, startAt] = process.argv.slice(2);
+const { store, client } = connectTo(url);
 await store.ping();
 await new Promise((r) => setTimeout(r, Math.max(0, Number(startAt) - Date.now())));
 const claimed = [];
@@ -769,7 +771,7 @@ console.log(JSON.stringify({ claimed, created }));
     );
     const startAt = String(Date.now() + 2500);
     const run = (owner: string) =>
-      execFileAsync(process.execPath, ['--import', 'tsx', script, t.file, owner, startAt], {
+      execFileAsync(process.execPath, ['--import', 'tsx', script, t.url, owner, startAt], {
         cwd: process.cwd(),
       }).then(
         ({ stdout }) =>
@@ -778,7 +780,9 @@ console.log(JSON.stringify({ claimed, created }));
             created: number;
           },
       );
-    const [a, b] = await Promise.all([run('proc-a'), run('proc-b')]);
+    const [a, b] = await Promise.all([run('proc-a'), run('proc-b')]).finally(() =>
+      rmSync(dir, { recursive: true, force: true }),
+    );
     const all = [...a.claimed, ...b.claimed];
     assert.equal(new Set(all).size, all.length, 'no item claimed twice');
     assert.deepEqual(
@@ -847,6 +851,8 @@ void describe('PrismaStore: transactions', () => {
       await new Promise((resolve) => setTimeout(resolve, 50));
       throw new Error('rollback');
     });
+    // Watched from now on: the rollback may come before the enqueue below returns.
+    const rolledBack = assert.rejects(tx, /rollback/);
     await inside;
     const outside = await store.enqueue({
       kind: 'message',
@@ -854,21 +860,29 @@ void describe('PrismaStore: transactions', () => {
       dedupeKey: 'outside',
       payload: 2,
     });
-    await assert.rejects(tx, /rollback/);
+    await rolledBack;
     assert.ok(outside);
     const keys = (await t.client.outboxItem.findMany()).map((row) => row.dedupeKey);
     assert.deepEqual(keys, ['outside']);
   });
 
-  void test('using the root store inside its own transaction fails at once', async () => {
-    await assert.rejects(
-      store.transaction(async () => {
-        await store.ping();
-      }),
-      /use the store passed to transaction/,
-    );
-    // The lock was released.
-    await store.ping();
+  void test('SQLite: using the root store inside its own transaction fails at once', async () => {
+    // One connection per client on SQLite: the root store would wait for the transaction
+    // forever. (On PostgreSQL it takes another pooled connection and simply works.)
+    const sqlite = await createSqliteTestStore();
+    try {
+      const root = sqlite.store;
+      await assert.rejects(
+        root.transaction(async () => {
+          await root.ping();
+        }),
+        /use the store passed to transaction/,
+      );
+      // The lock was released.
+      await root.ping();
+    } finally {
+      await sqlite.close();
+    }
   });
 });
 

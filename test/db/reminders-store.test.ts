@@ -1,7 +1,8 @@
 /**
- * The store side of reminders on real SQLite: job runs (one per job and slot, a stale one taken
- * over), planning (one row per bill, offset and follower, to the preferred reachable identity,
- * never twice) and the accounts refreshed before planning.
+ * The store side of reminders on the test database (SQLite, or PostgreSQL when
+ * TEST_DATABASE_URL is set): job runs (one per job and slot, a stale one taken over), planning
+ * (one row per bill, offset and follower, to the preferred reachable identity, never twice) and
+ * the accounts refreshed before planning.
  */
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
@@ -9,8 +10,7 @@ import { afterEach, beforeEach, describe, it } from 'node:test';
 import type { IdentityChannel } from '../../src/core/domain.js';
 import { qirsh } from '../../src/core/money.js';
 import type { BillRecord } from '../../src/core/ports/store.port.js';
-import { PrismaStore } from '../../src/db/prisma-store.js';
-import { createSqliteClient } from '../../src/db/sqlite.js';
+import type { PrismaStore } from '../../src/db/prisma-store.js';
 import { createTestStore, type TestStore } from '../support/db.js';
 
 const NOW = new Date('2026-11-25T07:00:00Z');
@@ -113,8 +113,7 @@ describe('job runs', () => {
   });
 
   it('of many claims at once on two connections, exactly one wins', async () => {
-    const client = createSqliteClient(t.file);
-    const other = new PrismaStore(client);
+    const { store: other, close } = t.connect();
     try {
       const claims = await Promise.all(
         Array.from({ length: 20 }, (_, i) =>
@@ -123,7 +122,7 @@ describe('job runs', () => {
       );
       assert.equal(claims.filter(Boolean).length, 1);
     } finally {
-      await client.$disconnect();
+      await close();
     }
   });
 });
@@ -178,8 +177,7 @@ describe('planReminders', () => {
     await follower('telegram', '7001', '1000101');
     await follower('telegram', '7002', '1000101');
     const plan = { slots: slots(['2026-11-28', -3]), now: NOW };
-    const client = createSqliteClient(t.file);
-    const other = new PrismaStore(client);
+    const { store: other, close } = t.connect();
     try {
       const counts = await Promise.all(
         Array.from({ length: 10 }, (_, i) => (i % 2 ? other : store).planReminders(plan)),
@@ -189,7 +187,7 @@ describe('planReminders', () => {
         2,
       );
     } finally {
-      await client.$disconnect();
+      await close();
     }
     assert.equal(await store.planReminders(plan), 0);
     assert.equal((await reminderRows()).length, 2);

@@ -6,17 +6,21 @@
  */
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { DateTime } from 'luxon';
 import { DEFAULT_POOLS } from '../../src/core/outbox/dispatcher.js';
-import { migrateSqlite } from '../../src/db/migrate.js';
-import { PrismaStore } from '../../src/db/prisma-store.js';
-import { createSqliteClient } from '../../src/db/sqlite.js';
+import { connectTo } from '../support/db.js';
 import { FakeTelegram } from '../support/fake-telegram.server.js';
-import { freePort, spawnTasdeed, waitFor } from '../support/harness.js';
+import {
+  databaseForDir,
+  freePort,
+  removeTestDir,
+  spawnTasdeed,
+  waitFor,
+} from '../support/harness.js';
 
 const ADMIN_TOKEN = 'crash-admin-token-0123456789';
 const RECIPIENTS = 5_000;
@@ -32,12 +36,12 @@ describe('crash in the middle of a 5,000-recipient broadcast', () => {
   before(async () => {
     tg = await new FakeTelegram().start();
     dir = mkdtempSync(join(tmpdir(), 'tasdeed-bc-crash-'));
-    const file = join(dir, 'tasdeed.db');
+    // The directory's database: its SQLite file, or a PostgreSQL database named after it.
+    const database = await databaseForDir(dir);
     // The subscribers exist before the process starts, as Telegram users who wrote once:
     // the rows ensureIdentity('telegram', chatId, 'ar') writes, in two statements (5,000
     // ensureIdentity calls take 10-20 s, a fifth of this file's budget).
-    await migrateSqlite(file);
-    const client = createSqliteClient(file);
+    const { client, store, close } = connectTo(database.url);
     try {
       const ids = Array.from({ length: RECIPIENTS }, (_, i) => ({
         chat: String(FIRST_CHAT + i),
@@ -55,13 +59,12 @@ describe('crash in the middle of a 5,000-recipient broadcast', () => {
         })),
       });
       // The store reads them as it reads the identities it creates itself.
-      const store = new PrismaStore(client);
       const last = String(FIRST_CHAT + RECIPIENTS - 1);
       const { identity, created } = await store.ensureIdentity('telegram', last, 'ar');
       assert.equal(created, false);
       assert.equal((await store.getSubscriber(identity.subscriberId))?.language, 'ar');
     } finally {
-      await client.$disconnect();
+      await close();
     }
     const port = await freePort();
     url = `http://127.0.0.1:${port}`;
@@ -71,7 +74,7 @@ describe('crash in the middle of a 5,000-recipient broadcast', () => {
       PORT: String(port),
       HOST: '127.0.0.1',
       PUBLIC_URL: url,
-      DATABASE_URL: `file:${file}`,
+      DATABASE_URL: database.url,
       TASDEED_ADMIN_TOKEN: ADMIN_TOKEN,
       TASDEED_QUIET_HOURS: `${(hour + 6) % 24}-${(hour + 7) % 24}`,
       TELEGRAM_BOT_TOKEN: tg.token,
@@ -84,7 +87,7 @@ describe('crash in the middle of a 5,000-recipient broadcast', () => {
   });
   after(async () => {
     await tg.close();
-    rmSync(dir, { recursive: true, force: true });
+    await removeTestDir(dir);
   });
 
   async function boot() {

@@ -10,7 +10,7 @@ import { ConsoleQueries, type TodayReport } from '../../src/db/console-queries.j
 import { createPostgresClient, migratePostgres } from '../../src/db/postgres.js';
 import { PrismaStore } from '../../src/db/prisma-store.js';
 import type { PrismaClient } from '../../src/generated/prisma/client.js';
-import { createTestStore } from '../support/db.js';
+import { createSqliteTestStore } from '../support/db.js';
 import { createTestDatabase, NO_POSTGRES, TEST_DATABASE_URL } from '../support/pg.js';
 
 const HOUR = 3_600_000;
@@ -174,7 +174,7 @@ function checks(open: () => Promise<{ client: PrismaClient; close: () => Promise
 
 describe('today at a glance, on SQLite', () => {
   checks(async () => {
-    const t = await createTestStore();
+    const t = await createSqliteTestStore();
     return { client: t.client, close: () => t.close() };
   });
 });

@@ -2,12 +2,11 @@
  * "Tell me when it is back" (issue 5): a subscriber who finds the biller or the payment channel
  * down asks to be told (NOTIFY / أخبرني), and gets exactly one message when it answers again,
  * also when Tasdeed restarted in between (the watches are in the database). Against the local
- * biller and payment servers of DESIGN §5 and a real SQLite file; the recovery probe is run
+ * biller and payment servers of DESIGN §5 and a real database; the recovery probe is run
  * by hand (`scheduler.runNow`), as cron would every minute.
  */
 import assert from 'node:assert/strict';
-import Database from 'better-sqlite3';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -17,7 +16,14 @@ import {
   startFakePaymentChannel,
   type FakePaymentChannel,
 } from '../support/fake-payment.server.js';
-import { httpCatalogue, SandboxUser, startTasdeed, type Running } from '../support/harness.js';
+import { connectTo } from '../support/db.js';
+import {
+  httpCatalogue,
+  removeTestDir,
+  SandboxUser,
+  startTasdeed,
+  type Running,
+} from '../support/harness.js';
 
 const SECRET = 'whsec-notify-0123456789';
 const BILLER_BACK = 'عادت الكهرباء للعمل. يمكنك المحاولة الآن.';
@@ -80,16 +86,14 @@ describe('tell me when it is back', () => {
   const written = async (u: SandboxUser): Promise<number> => {
     const identity = await t.tasdeed.store.findIdentity(`sandbox-${u.channel}`, u.from);
     assert.ok(identity);
-    const db = new Database(t.dbFile, { readonly: true, fileMustExist: true });
+    // Read on a connection of the test's own, as an operator would.
+    const db = connectTo(t.databaseUrl);
     try {
-      const row = db
-        .prepare(
-          `SELECT COUNT(*) AS n FROM "OutboxItem" WHERE "identityId" = ? AND "payload" LIKE '%"back-online"%'`,
-        )
-        .get(identity.id) as { n: number };
-      return row.n;
+      return await db.client.outboxItem.count({
+        where: { identityId: identity.id, payload: { contains: '"back-online"' } },
+      });
     } finally {
-      db.close();
+      await db.close();
     }
   };
 
@@ -121,7 +125,7 @@ describe('tell me when it is back', () => {
     await t.close();
     await biller.close();
     await channel.close();
-    rmSync(dir, { recursive: true, force: true });
+    await removeTestDir(dir);
   });
 
   it('a biller: nothing while it is down, one message when it answers, nothing after', async () => {

@@ -6,8 +6,8 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { createSqliteClient } from '../../src/db/sqlite.js';
 import { measureSms } from '../../src/sms/sms-renderer.js';
+import { connectTo } from '../support/db.js';
 import { waitFor } from '../support/harness.js';
 import { startSms, twilioInbound, twilioTo, androidTo, type SmsRig } from '../sms-front/rig.js';
 import { ADMIN_TOKEN, awayFromQuietHours, maxInWindow } from './outbox-rig.js';
@@ -148,7 +148,7 @@ describe('SMS dispatch limits and failures', () => {
       { sent: progress.counts.sent, failed: progress.counts.failed },
       { sent: 2, failed: 1 },
     );
-    const client = createSqliteClient(rig.t.dbFile);
+    const { client, close } = connectTo(rig.t.databaseUrl);
     try {
       const row = await client.outboxItem.findFirst({
         where: { broadcastId: created.id, identityId: identity.id },
@@ -157,7 +157,7 @@ describe('SMS dispatch limits and failures', () => {
       assert.equal(row?.attempts, 1, 'failed at once, not retried');
       assert.match(row?.lastError ?? '', /21211/);
     } finally {
-      await client.$disconnect();
+      await close();
     }
     assert.deepEqual(twilioTo(rig, invalid), [], 'nothing accepted for the invalid number');
     // Not an opt-out: the number may still be written to (and a fixed number would work).

@@ -5,12 +5,18 @@
  * (5xx) are tried again after 5 s, 30 s, 5 min and 30 min, then the message fails.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { FakeTelegram, type RecordedCall } from '../support/fake-telegram.server.js';
-import { FakeClock, startTasdeed, waitFor, type Running } from '../support/harness.js';
+import {
+  FakeClock,
+  removeTestDir,
+  startTasdeed,
+  waitFor,
+  type Running,
+} from '../support/harness.js';
 import type { OutboxItemRecord, OutboxLane } from '../../src/core/ports/store.port.js';
 import { awayFromQuietHours, minGap } from './outbox-rig.js';
 
@@ -39,12 +45,12 @@ async function start(
       async close() {
         await t.close();
         await fake.close();
-        rmSync(dir, { recursive: true, force: true });
+        await removeTestDir(dir);
       },
     };
   } catch (error) {
     await fake.close();
-    rmSync(dir, { recursive: true, force: true });
+    await removeTestDir(dir);
     throw error;
   }
 }

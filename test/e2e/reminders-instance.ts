@@ -1,7 +1,7 @@
 /**
- * A second Tasdeed in a child process, on the same SQLite file as the test's own instance (two
- * instances in one process would share one event loop, and better-sqlite3 waits for a lock
- * synchronously: each would stall the other). Driven by JSON lines on stdin:
+ * A second Tasdeed in a child process, on the same database as the test's own instance (the
+ * directory's SQLite file or PostgreSQL database; two instances in one process would share one
+ * event loop, and better-sqlite3 waits for a lock synchronously: each would stall the other). Driven by JSON lines on stdin:
  *   {"at": iso}    sets its fake clock        {"tick": n}  runs n ticks at once
  *   {"drain": true} lets its dispatcher run    {"stop": true} stops and exits
  * and answers each with one line `@@ <json>` on stdout ({"ready": true} once started).

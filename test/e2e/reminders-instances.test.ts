@@ -1,6 +1,6 @@
 /**
  * One reminder per (bill, offset, subscriber) however many ticks repeat or overlap, in one
- * process and in two processes sharing the SQLite file, each with its dispatcher running.
+ * process and in two processes sharing the database, each with its dispatcher running.
  *
  * Dates: 2036-11-25 ("D"); Asia/Damascus (UTC+3), send hour 10:00 = 07:00 UTC, offsets -3, 0, 3.
  */
@@ -31,7 +31,7 @@ describe('one reminder per bill, offset and subscriber', () => {
     let other: ChildInstance | null = null;
     try {
       await rig.start();
-      // A second instance, in its own process, on the same SQLite file and the same Bot API.
+      // A second instance, in its own process, on the same database and the same Bot API.
       other = await ChildInstance.spawn(rig.place(), '2036-11-25T05:00:00Z');
       const a = billerAccount(outside, '2036-11-28');
       const b = billerAccount(outside, '2036-11-25');

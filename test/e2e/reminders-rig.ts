@@ -1,13 +1,13 @@
 /**
- * A Tasdeed for reminder tests: a fake clock, the cron jobs off (the test ticks), real SQLite in
- * a directory that survives restarts, Telegram through the local Bot API stand-in and the biller
+ * A Tasdeed for reminder tests: a fake clock, the cron jobs off (the test ticks), the database
+ * of a directory that survives restarts (its SQLite file, or its PostgreSQL database), Telegram through the local Bot API stand-in and the biller
  * through the local biller stand-in, so that a bill can change between ticks.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { PrismaClient } from '../../src/generated/prisma/client.js';
-import { createSqliteClient } from '../../src/db/sqlite.js';
+import { connectTo, type Connection } from '../support/db.js';
 import { startFakeBiller, type FakeBiller } from '../support/fake-biller.server.js';
 import {
   startFakePaymentChannel,
@@ -17,6 +17,7 @@ import { FakeTelegram } from '../support/fake-telegram.server.js';
 import {
   FakeClock,
   httpCatalogue,
+  removeTestDir,
   startTasdeed,
   waitFor,
   type Running,
@@ -59,7 +60,7 @@ export interface InstancePlace {
   env: Record<string, string>;
 }
 
-/** Starts Tasdeed on the place's SQLite file, Telegram in webhook mode, the biller over HTTP. */
+/** Starts Tasdeed on the place's database, Telegram in webhook mode, the biller over HTTP. */
 export function startReminderTasdeed(
   options: InstancePlace & { clock: FakeClock; scheduler: boolean },
 ): Promise<Running> {
@@ -98,7 +99,9 @@ export interface ReminderRow {
 export class ReminderRig {
   /** The instances running now (a second one shares the directory and the clock). */
   readonly running: Running[] = [];
-  private db: PrismaClient | null = null;
+  private db: Connection | null = null;
+  /** The instances' database, known once one started (it outlives them). */
+  private databaseUrl: string | null = null;
 
   constructor(
     readonly outside: Outside,
@@ -122,6 +125,7 @@ export class ReminderRig {
       scheduler: options.scheduler ?? false,
     });
     this.running.push(t);
+    this.databaseUrl = t.databaseUrl;
     return t;
   }
 
@@ -145,9 +149,9 @@ export class ReminderRig {
 
   async close(): Promise<void> {
     await this.stop();
-    await this.db?.$disconnect();
+    await this.db?.close();
     this.db = null;
-    rmSync(this.dir, { recursive: true, force: true });
+    await removeTestDir(this.dir);
   }
 
   /** A Telegram user talking to the first running instance through its webhook. */
@@ -177,8 +181,9 @@ export class ReminderRig {
 
   /** The test's own connection to the instances' database. */
   private get client(): PrismaClient {
-    this.db ??= createSqliteClient(join(this.dir, 'tasdeed.db'));
-    return this.db;
+    if (!this.databaseUrl) throw new Error('no Tasdeed started yet');
+    this.db ??= connectTo(this.databaseUrl);
+    return this.db.client;
   }
 
   /** The runs of the reminders job, by slot. */

@@ -1,4 +1,4 @@
-/** The Store's SMS methods over SQLite: inbound recorded once, receipts applied once. */
+/** The Store's SMS methods (SQLite, or PostgreSQL): inbound recorded once, receipts applied once. */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createTestStore, type TestStore } from '../support/db.js';

@@ -1,19 +1,29 @@
 /**
- * Starts a whole Tasdeed in this process on a fresh SQLite file, listening on a free port, and
- * talks to it over HTTP like any outside caller. Tests that must kill the process use
- * spawnTasdeed() instead.
+ * Starts a whole Tasdeed in this process on a fresh database (a SQLite file, or a PostgreSQL
+ * database when TEST_DATABASE_URL is set), listening on a free port, and talks to it over HTTP
+ * like any outside caller. Tests that must kill the process use spawnTasdeed() instead.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createTasdeed, type Tasdeed } from '../../src/app.js';
+import { migrateSqlite } from '../../src/db/migrate.js';
+import { sqliteFileFromUrl } from '../../src/db/sqlite.js';
 import { loadCatalogue, parseCatalogue } from '../../src/config/catalogue.js';
 import { parseEnv } from '../../src/config/env.js';
 import type { Catalogue } from '../../src/core/catalogue.js';
 import type { Clock } from '../../src/core/ports/clock.port.js';
 import { createLogger } from '../../src/observability/logger.js';
 import { freePort } from '../../src/cli/free-port.js';
+import {
+  createMigratedTestDatabase,
+  databaseNameForDir,
+  dropTestDatabase,
+  ensureDirDatabase,
+  TEST_DATABASE_URL,
+  type TestDatabase,
+} from './pg.js';
 
 export { freePort };
 
@@ -71,48 +81,125 @@ export function httpCatalogue(opts: {
 export interface Running {
   tasdeed: Tasdeed;
   url: string;
-  dbFile: string;
+  /** The DATABASE_URL it runs on (`file:…` or `postgresql://…`); see connectTo in db.ts. */
+  databaseUrl: string;
+  /** SQLite: the database file; null on PostgreSQL. */
+  dbFile: string | null;
   close(): Promise<void>;
 }
 
+/** A test directory's database, as instances started on that directory share it. */
+export interface DirDatabase {
+  /** The DATABASE_URL. */
+  url: string;
+  /** SQLite: `dir`/tasdeed.db; null on PostgreSQL. */
+  file: string | null;
+}
+
+/**
+ * The migrated database of a test directory: its tasdeed.db file on SQLite; on PostgreSQL
+ * (TEST_DATABASE_URL) a database named after the directory, created when missing, so that a
+ * restarted or a second instance (even in a child process) finds the same data. Remove both
+ * with removeTestDir().
+ */
+export async function databaseForDir(
+  dir: string,
+  options: { sqlite?: boolean } = {},
+): Promise<DirDatabase> {
+  if (TEST_DATABASE_URL && !options.sqlite)
+    return { url: (await ensureDirDatabase(dir)).url, file: null };
+  const file = join(dir, 'tasdeed.db');
+  await migrateSqlite(file);
+  return { url: `file:${file}`, file };
+}
+
+/** Deletes a test directory and, on PostgreSQL, the database named after it. */
+export async function removeTestDir(dir: string): Promise<void> {
+  rmSync(dir, { recursive: true, force: true });
+  if (TEST_DATABASE_URL) await dropTestDatabase(databaseNameForDir(dir));
+}
+
+export interface StartOptions {
+  catalogue?: Catalogue;
+  env?: Record<string, string>;
+  clock?: Clock;
+  /** A directory that outlives this instance: a restart on it finds the same database. */
+  dir?: string;
+  /** Run the cron jobs (default true); false leaves ticks to the test. */
+  scheduler?: boolean;
+  /** On SQLite whatever TEST_DATABASE_URL says (for callers that read the file itself). */
+  sqlite?: boolean;
+}
+
+/** A Tasdeed on a SQLite file. */
+export type SqliteRunning = Running & { dbFile: string };
+
 export async function startTasdeed(
-  options: {
-    catalogue?: Catalogue;
-    env?: Record<string, string>;
-    clock?: Clock;
-    dir?: string;
-    /** Run the cron jobs (default true); false leaves ticks to the test. */
-    scheduler?: boolean;
-  } = {},
-): Promise<Running> {
+  options: StartOptions & { sqlite: true },
+): Promise<SqliteRunning>;
+export async function startTasdeed(options?: StartOptions): Promise<Running>;
+export async function startTasdeed(options: StartOptions = {}): Promise<Running> {
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'tasdeed-test-'));
-  const dbFile = join(dir, 'tasdeed.db');
-  const port = await freePort();
-  const env = parseEnv({
-    PORT: String(port),
-    HOST: '127.0.0.1',
-    PUBLIC_URL: `http://127.0.0.1:${port}`,
-    DATABASE_URL: `file:${dbFile}`,
-    TASDEED_ADMIN_TOKEN: 'test-admin-token-0123456789',
-    ...options.env,
-  });
-  if (!env.ok) throw new Error(env.problems.join('\n'));
-  const tasdeed = await createTasdeed({
-    config: env.config,
-    catalogue: options.catalogue ?? demoCatalogue(),
-    logger: createLogger({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
-    ...(options.clock ? { clock: options.clock } : {}),
-    reconcileEveryMs: 3_600_000,
-    ...(options.scheduler !== undefined ? { scheduler: options.scheduler } : {}),
-  });
-  await tasdeed.start();
+  // The caller's DATABASE_URL; else a database of this run's dialect: the directory's (kept
+  // for a restart on it) when the caller gave one, else a fresh one dropped on close.
+  let database: DirDatabase;
+  let own: TestDatabase | null = null;
+  const given = options.env?.DATABASE_URL;
+  if (given) {
+    database = { url: given, file: given.startsWith('file:') ? sqliteFileFromUrl(given) : null };
+  } else if (TEST_DATABASE_URL && !options.dir && !options.sqlite) {
+    own = await createMigratedTestDatabase();
+    database = { url: own.url, file: null };
+  } else {
+    database = await databaseForDir(dir, options.sqlite ? { sqlite: true } : {});
+  }
+  const cleanUp = async () => {
+    if (!options.dir) rmSync(dir, { recursive: true, force: true });
+    await own?.drop();
+  };
+  let tasdeed: Tasdeed;
+  let port: number;
+  try {
+    port = await freePort();
+    const env = parseEnv({
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      PUBLIC_URL: `http://127.0.0.1:${port}`,
+      TASDEED_ADMIN_TOKEN: 'test-admin-token-0123456789',
+      ...options.env,
+      DATABASE_URL: database.url,
+    });
+    if (!env.ok) throw new Error(env.problems.join('\n'));
+    tasdeed = await createTasdeed({
+      config: env.config,
+      catalogue: options.catalogue ?? demoCatalogue(),
+      logger: createLogger({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
+      ...(options.clock ? { clock: options.clock } : {}),
+      reconcileEveryMs: 3_600_000,
+      ...(options.scheduler !== undefined ? { scheduler: options.scheduler } : {}),
+    });
+  } catch (error) {
+    await cleanUp();
+    throw error;
+  }
+  try {
+    await tasdeed.start();
+  } catch (error) {
+    await tasdeed.stop().catch(() => undefined);
+    await cleanUp();
+    throw error;
+  }
   return {
     tasdeed,
     url: `http://127.0.0.1:${port}`,
-    dbFile,
+    databaseUrl: database.url,
+    dbFile: database.file,
     async close() {
-      await tasdeed.stop();
-      if (!options.dir) rmSync(dir, { recursive: true, force: true });
+      try {
+        await tasdeed.stop();
+      } finally {
+        await cleanUp();
+      }
     },
   };
 }

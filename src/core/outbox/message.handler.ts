@@ -46,6 +46,12 @@ export interface MessageSender {
     identity: IdentityRecord;
     subscriber: SubscriberRecord;
     text: string;
+    /**
+     * The replies `text` joins (one per line), when there are several: SMS sends each as a
+     * message of its own unless they fit one part together (every key is written to fit its
+     * budget alone, not joined to the next one).
+     */
+    replies?: string[];
     /** Rendered choices the message offers (buttons); absent when it offers none. */
     choices?: Array<{ label: string; payload: string }>;
     item: OutboxItemRecord;
@@ -174,6 +180,7 @@ export class MessageHandler {
     const plain = medium === 'sms' || identity.channel.startsWith('sandbox-');
     const clean = (t: string) => (plain ? stripIsolation(t) : t);
     let text: string;
+    let replies: string[] = [];
     let choices: Array<{ label: string; payload: string }> | undefined;
     if ('text' in composed) {
       text = composed.text;
@@ -184,9 +191,10 @@ export class MessageHandler {
         medium,
         showOldPounds: subscriber.showOldPounds,
       };
-      text = [payload, ...(payload.also ?? [])]
-        .map((r) => clean(this.translator.render(r, ctx)))
-        .join('\n');
+      replies = [payload, ...(payload.also ?? [])].map((r) =>
+        clean(this.translator.render(r, ctx)),
+      );
+      text = replies.join('\n');
       choices = payload.choices?.map((c) => ({
         label: clean(this.translator.render(c, ctx)),
         payload: c.payload,
@@ -196,6 +204,7 @@ export class MessageHandler {
       identity,
       subscriber,
       text,
+      ...(replies.length > 1 ? { replies } : {}),
       ...(choices && choices.length > 0 ? { choices } : {}),
       item,
       // A STOP or a blocked bot recorded while this message waited for its rate limit wins,
