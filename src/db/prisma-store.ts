@@ -453,16 +453,22 @@ export class PrismaStore implements Store {
     rows: Array<Omit<CoverageRecord, 'updatedAt' | 'updatedBy'>>,
   ): Promise<number> {
     if (rows.length === 0) return 0;
+    // One statement per row that inserts only what is missing: instances starting together on
+    // PostgreSQL seed at the same moment, and a read-then-insert would collide.
+    const now = new Date();
     return this.withTx(async (db) => {
       let inserted = 0;
       for (const { billerId, governorate, available } of rows) {
-        const existing = await db.coverage.findUnique({
-          where: { billerId_governorate: { billerId, governorate } },
-          select: { billerId: true },
-        });
-        if (existing) continue;
-        await db.coverage.create({ data: { billerId, governorate, available } });
-        inserted++;
+        inserted += await db.$executeRawUnsafe(
+          this.d.sql(
+            `INSERT INTO "Coverage" ("billerId", "governorate", "available", "updatedAt", "updatedBy")
+             VALUES (?, ?, ${available ? 'TRUE' : 'FALSE'}, ${this.d.timeParam}, 'catalogue')
+             ON CONFLICT ("billerId", "governorate") DO NOTHING`,
+          ),
+          billerId,
+          governorate,
+          this.d.time(now),
+        );
       }
       return inserted;
     });
@@ -757,7 +763,7 @@ export class PrismaStore implements Store {
                  AND (("status" = 'queued' AND "nextAttemptAt" <= ${t})
                    OR ("status" = 'leased' AND "leaseUntil" < ${t}))
                ORDER BY "id" LIMIT CAST(? AS INTEGER)
-               )
+               FOR UPDATE SKIP LOCKED)
              RETURNING *`,
           ),
           owner,

@@ -217,7 +217,7 @@ export class Fleet {
               const res = await fetch(`${m.url}/healthz`).catch(() => null);
               return res?.ok ?? false;
             },
-            60_000,
+            120_000,
           ),
         ),
       );
