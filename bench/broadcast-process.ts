@@ -14,7 +14,7 @@
  */
 import { Api } from 'grammy';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { performance } from 'node:perf_hooks';
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startTasdeed, type SqliteRunning } from '../test/support/harness.js';
 
@@ -66,6 +66,8 @@ export interface PeakReport {
   intervalMs: number;
   /** Largest gap between two samples (ms): how long the event loop was busy at worst. */
   longestGapMs: number;
+  /** The event loop's delay (perf_hooks.monitorEventLoopDelay, 20 ms resolution), ms. */
+  eventLoopDelay: { p50: number; p99: number; max: number; mean: number };
   /** One entry per second since `idle`: the maxima within it (MB). */
   perSecond: Array<{ s: number; rssMb: number; heapUsedMb: number }>;
 }
@@ -124,11 +126,13 @@ class PeakSampler {
   private readonly started = performance.now();
   private readonly perSecond: Array<{ s: number; rssMb: number; heapUsedMb: number }> = [];
   private readonly timer: NodeJS.Timeout;
+  private readonly delay = monitorEventLoopDelay({ resolution: 20 });
   readonly kernel: boolean;
 
   constructor() {
     this.kernel = resetKernelPeak();
     this.timer = setInterval(() => this.sample(), SAMPLE_MS);
+    this.delay.enable();
   }
 
   private sample(): void {
@@ -150,7 +154,15 @@ class PeakSampler {
   stop(): PeakReport {
     this.sample();
     clearInterval(this.timer);
+    this.delay.disable();
+    const ms = (ns: number) => ns / 1e6;
     return {
+      eventLoopDelay: {
+        p50: ms(this.delay.percentile(50)),
+        p99: ms(this.delay.percentile(99)),
+        max: ms(this.delay.max),
+        mean: ms(this.delay.mean),
+      },
       max: this.max,
       kernelPeakRss: this.kernel ? kernelPeakRss() : null,
       samples: this.samples,
@@ -251,7 +263,7 @@ process.on('message', (raw: unknown) => {
   const r = raw as MemoryRequest;
   handle(r).then(
     (result) => {
-      process.send?.({ id: r.id, ok: true, result } as MemoryResponse);
+      process.send?.({ id: r.id, ok: true, result });
       if (r.op === 'stop') process.disconnect?.();
     },
     (error: unknown) =>
@@ -259,7 +271,7 @@ process.on('message', (raw: unknown) => {
         id: r.id,
         ok: false,
         error: error instanceof Error ? (error.stack ?? error.message) : String(error),
-      } as MemoryResponse),
+      }),
   );
 });
 process.send?.({ ready: true });

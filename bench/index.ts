@@ -737,6 +737,19 @@ function notes(): string[] {
   return out;
 }
 
+/** Section → its wall time (s), logged and kept in the JSON. */
+const sectionSeconds: Record<string, number> = {};
+
+async function timed(name: string, run: () => Promise<void>): Promise<void> {
+  const started = performance.now();
+  try {
+    await run();
+  } finally {
+    sectionSeconds[name] = Math.round((performance.now() - started) / 100) / 10;
+    log(`section ${name}: ${sectionSeconds[name]} s`);
+  }
+}
+
 async function main(): Promise<void> {
   const started = performance.now();
   const loadAtStart = loadavg();
@@ -758,22 +771,27 @@ async function main(): Promise<void> {
   if (['inquiry', 'payments', 'telegram', 'sms'].some((x) => sections.has(x as Section))) {
     const client = await LoadClient.start();
     try {
-      if (sections.has('inquiry')) await benchInquiry(client);
-      if (sections.has('payments')) await benchPayments(client);
-      if (sections.has('telegram')) await benchTelegram(outbox, client, frontSettings);
-      if (sections.has('sms')) await benchSms(outbox, client, frontSettings);
+      if (sections.has('inquiry')) await timed('inquiry', () => benchInquiry(client));
+      if (sections.has('payments')) await timed('payments', () => benchPayments(client));
+      if (sections.has('telegram'))
+        await timed('telegram', () => benchTelegram(outbox, client, frontSettings));
+      if (sections.has('sms')) await timed('sms', () => benchSms(outbox, client, frontSettings));
     } finally {
       await client.stop();
     }
   }
   const outboxSettings = QUICK ? OUTBOX_SETTINGS.quick : OUTBOX_SETTINGS.full;
   const memorySettings = QUICK ? MEMORY_SETTINGS.quick : MEMORY_SETTINGS.full;
-  if (sections.has('dispatch')) await benchDispatch(outbox, outboxSettings);
+  if (sections.has('dispatch'))
+    await timed('dispatch', () => benchDispatch(outbox, outboxSettings));
   if (sections.has('reminders')) {
-    for (const bills of outboxSettings.reminderBills)
-      await benchReminderPlanning(outbox, outboxSettings, bills);
+    await timed('reminders', async () => {
+      for (const bills of outboxSettings.reminderBills)
+        await benchReminderPlanning(outbox, outboxSettings, bills);
+    });
   }
-  if (sections.has('memory')) await benchBroadcastMemory(outbox, memorySettings);
+  if (sections.has('memory'))
+    await timed('memory', () => benchBroadcastMemory(outbox, memorySettings));
   const totalMs = performance.now() - started;
   for (const f of figures) console.log(line(f));
   for (const note of [...notes(), ...outboxNotes]) log(note);
@@ -798,6 +816,7 @@ async function main(): Promise<void> {
         outboxSettings,
         memorySettings,
         durationMs: Math.round(totalMs),
+        sectionSeconds,
         figures,
         warnings,
         details,

@@ -99,7 +99,10 @@ export async function startBotApi(
         return json(res, 200, { ok: true, result: BOT_USER });
       case 'sendMessage': {
         const chatId = params.chat_id;
-        if (chatId === undefined || typeof params.text !== 'string')
+        if (
+          (typeof chatId !== 'number' && typeof chatId !== 'string') ||
+          typeof params.text !== 'string'
+        )
           return json(res, 400, { ok: false, error_code: 400, description: 'Bad Request' });
         onMessage(String(chatId), performance.now());
         return json(res, 200, {
@@ -178,7 +181,8 @@ export async function startTwilioApi(
     if (m[1] !== accountSid || req.headers.authorization !== expected)
       return json(res, 401, { code: 20003, message: 'Authenticate', status: 401 });
     const form = Object.fromEntries(new URLSearchParams(raw));
-    if (!form.To) return json(res, 400, { code: 21604, message: "A 'To' phone number is required." });
+    if (!form.To)
+      return json(res, 400, { code: 21604, message: "A 'To' phone number is required." });
     if (!form.Body) return json(res, 400, { code: 21602, message: 'Message body is required.' });
     onMessage(form.To, performance.now());
     const sid = `SM${randomBytes(16).toString('hex')}`;

@@ -5,6 +5,10 @@
  * conversation engine (simulated biller), outbox row, dispatcher, sendMessage.
  *
  *   npx tsx bench/telegram-latency.ts [updates=300] [concurrency=4]
+ *
+ * A quick probe on the test rig (test/support). The throughput and latency figures against a
+ * bare grammY echo bot on the same Bot API stand-in are `npm run bench -- telegram`
+ * (bench/fronts.ts), which measures the same path from the load generator's process.
  */
 import { textUpdate } from '../test/support/fake-telegram.server.js';
 import { startTelegram, postUpdate } from '../test/support/telegram.js';

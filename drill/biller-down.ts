@@ -9,21 +9,21 @@
  * SMS replies keep their segment budget.
  */
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { parseCatalogue } from '../src/config/catalogue.js';
 import { migrateSqlite } from '../src/db/migrate.js';
 import { PrismaStore } from '../src/db/prisma-store.js';
 import { createSqliteClient } from '../src/db/sqlite.js';
 import { qirsh } from '../src/core/money.js';
 import { startFakeBiller } from '../test/support/fake-biller.server.js';
 import { startFakeTwilio, type FakeTwilio } from '../test/support/fake-twilio.server.js';
+import { seeded } from './fuzz-text.js';
 import { checkSmsBudget, describeOverruns } from './sms-budget-check.js';
 import {
   baseEnv,
+  catalogueFrom,
   Child,
   errorLines,
   finishedReply,
@@ -120,11 +120,11 @@ export const billerDown: Drill = {
             adapter: { type: 'http', baseUrl: silent.url },
           },
         ],
-        paymentChannels: [{ id: 'bank', name: { ar: 'بنك', en: 'Bank' }, adapter: { type: 'simulated' } }],
+        paymentChannels: [
+          { id: 'bank', name: { ar: 'بنك', en: 'Bank' }, adapter: { type: 'simulated' } },
+        ],
         coverage: {},
       });
-      const parsed = parseCatalogue(JSON.parse(readFileSync(catalogueFile, 'utf8')), 'drill');
-      if (!parsed.ok) throw new Error(parsed.problems.join('\n'));
 
       // Half the accounts were asked about three hours before the billers went down.
       const accounts = ['electricity', 'water'].flatMap((billerId, b) =>
@@ -188,7 +188,7 @@ export const billerDown: Drill = {
         }
       })();
 
-      const rnd = mulberry32(8);
+      const rnd = seeded(8);
       const jobs = Array.from({ length: inquiries }, (_, i) => {
         const a = accounts[Math.floor(rnd() * accounts.length)]!;
         const r = rnd();
@@ -255,7 +255,10 @@ export const billerDown: Drill = {
         if (cachedReply) cachedWithAge += 1;
         else if (answer.includes(FOLLOWED)) followedFromCache += 1;
         else if (answer.includes(NOT_ANSWERING)) notAnswering += 1;
-        if (!ok) wrong.push(`${job.intent} ${job.billerId} (${job.cached ? 'cached' : 'never seen'}) answered ${JSON.stringify(answer)}`);
+        if (!ok)
+          wrong.push(
+            `${job.intent} ${job.billerId} (${job.cached ? 'cached' : 'never seen'}) answered ${JSON.stringify(answer)}`,
+          );
       });
       const elapsed = Date.now() - started;
       // A last look once the breakers have had every inquiry.
@@ -276,7 +279,7 @@ export const billerDown: Drill = {
         billerCalls < inquiries / 2,
         `the billers were called ${billerCalls} times for ${inquiries} inquiries: the breaker did not spare them`,
       );
-      const budget = checkSmsBudget(file, parsed.catalogue, twilio.messages);
+      const budget = checkSmsBudget(file, catalogueFrom(catalogueFile), twilio.messages);
       promises.check(
         budget.overruns.length === 0,
         `SMS over budget: ${describeOverruns(budget.overruns).join(' | ')}`,
@@ -310,15 +313,3 @@ export const billerDown: Drill = {
     }
   },
 };
-
-/** A small seeded generator, so that a run can be repeated. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}

@@ -100,7 +100,9 @@ export const broadcastCrash: Drill = {
         audience: { all: true },
       });
       if (created.status !== 201)
-        throw new Error(`POST /admin/broadcasts → ${created.status} ${JSON.stringify(created.body)}`);
+        throw new Error(
+          `POST /admin/broadcasts → ${created.status} ${JSON.stringify(created.body)}`,
+        );
       promises.check(
         created.body.recipients === recipients,
         `the broadcast counted ${String(created.body.recipients)} recipients, not ${recipients}`,
@@ -117,10 +119,11 @@ export const broadcastCrash: Drill = {
 
       second = await Child.boot(env);
       let done: Record<string, unknown> | null = null;
-      for (const end = Date.now() + 300_000; !done; ) {
+      for (const end = Date.now() + 300_000; !done;) {
         const p = await admin(second.url, 'GET', `/admin/broadcasts/${id}`);
         if (p.body.status === 'done') done = p.body;
-        else if (Date.now() > end) throw new Error(`not done after 300 s: ${JSON.stringify(p.body)}`);
+        else if (Date.now() > end)
+          throw new Error(`not done after 300 s: ${JSON.stringify(p.body)}`);
         else await sleep(250);
       }
       const counts = done.counts as Record<string, number>;

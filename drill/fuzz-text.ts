@@ -34,9 +34,33 @@ const POOLS = {
   space: chars(' \u00a0\u2002\u2003\u3000\t'),
   emoji: ['😀', '👍🏽', '👨‍👩‍👧‍👦', '🇸🇾', '❤️', '🔥', '🧑‍💻', '🤲🏿', '☪️', '🕌', '💡', '🔌', '🏳️‍🌈'],
   controls: [...range(0x00, 0x1f), '\u007f', ...range(0x80, 0x9f)],
-  bidi: ['\u200e', '\u200f', '\u202a', '\u202b', '\u202c', '\u202d', '\u202e', '\u2066', '\u2067', '\u2068', '\u2069', '\u061c'],
+  bidi: [
+    '\u200e',
+    '\u200f',
+    '\u202a',
+    '\u202b',
+    '\u202c',
+    '\u202d',
+    '\u202e',
+    '\u2066',
+    '\u2067',
+    '\u2068',
+    '\u2069',
+    '\u061c',
+  ],
   invisible: ['\u200b', '\u200c', '\u200d', '\ufeff', '\u2060', '\u00ad', '\u180e'],
-  strange: ['\ufffd', '\uffff', '\ufdfa', '\ufdfd', '\u0600', '\u06dd', '\u034f', 'ﻻ', '\u{10ffff}', '\u{e0001}'],
+  strange: [
+    '\ufffd',
+    '\uffff',
+    '\ufdfa',
+    '\ufdfd',
+    '\u0600',
+    '\u06dd',
+    '\u034f',
+    'ﻻ',
+    '\u{10ffff}',
+    '\u{e0001}',
+  ],
   surrogates: ['\ud800', '\udbff', '\udc00', '\udfff'],
 } as const;
 
@@ -54,16 +78,88 @@ export interface FuzzOptions {
 }
 
 const ACCOUNTS = ['1000101', '1000102', '2000201', '3000301', '1234567', '100010', '999999999999'];
-const INTENTS = ['فاتورة', 'فاتوره', 'ادفع', 'دفع', 'اشترك', 'حذف', 'BILL', 'pay', 'Add', 'REMOVE', 'follow'];
-const BILLERS = ['كهرباء', 'الكهرباء', 'مياه', 'ماء', 'هاتف', 'انترنت', 'elec', 'Water', 'PHONE', 'غاز', 'xyz'];
+const INTENTS = [
+  'فاتورة',
+  'فاتوره',
+  'ادفع',
+  'دفع',
+  'اشترك',
+  'حذف',
+  'BILL',
+  'pay',
+  'Add',
+  'REMOVE',
+  'follow',
+];
+const BILLERS = [
+  'كهرباء',
+  'الكهرباء',
+  'مياه',
+  'ماء',
+  'هاتف',
+  'انترنت',
+  'elec',
+  'Water',
+  'PHONE',
+  'غاز',
+  'xyz',
+];
 const CHANNELS = ['', '', 'سيريتل', 'mtn', 'بنك', 'bank', 'كاش موبايل', 'paypal'];
 const WHOLE = [
-  'مساعدة', 'مساعده', 'HELP', 'help', '?', '؟', 'info', 'حساباتي', 'ACCOUNTS', 'فاتورة', 'فواتيري',
-  'BILLS', 'قديم', 'OLD', 'english', 'ENGLISH', 'عربي', 'Arabic', 'الغاء', 'إلغاء', 'CANCEL',
-  'تذكير تشغيل', 'تذكير ايقاف', 'REMIND ON', 'remind off', 'محافظة دمشق', 'محافظة الرقة',
-  'GOV ALE', 'gov hom', 'gov atlantis', 'أخبرني', 'أخبرني كهرباء', 'NOTIFY water', 'notify bank',
-  'بدء', 'START', '/start', '/help', '/bills', '/accounts', '/cancel', '/broadcast', '/unknown',
-  '1', '2', '3', '٣', '۴', '0', '00', '99', '0944123456', '+963944123456', '٠٩٤٤١٢٣٤٥٦',
+  'مساعدة',
+  'مساعده',
+  'HELP',
+  'help',
+  '?',
+  '؟',
+  'info',
+  'حساباتي',
+  'ACCOUNTS',
+  'فاتورة',
+  'فواتيري',
+  'BILLS',
+  'قديم',
+  'OLD',
+  'english',
+  'ENGLISH',
+  'عربي',
+  'Arabic',
+  'الغاء',
+  'إلغاء',
+  'CANCEL',
+  'تذكير تشغيل',
+  'تذكير ايقاف',
+  'REMIND ON',
+  'remind off',
+  'محافظة دمشق',
+  'محافظة الرقة',
+  'GOV ALE',
+  'gov hom',
+  'gov atlantis',
+  'أخبرني',
+  'أخبرني كهرباء',
+  'NOTIFY water',
+  'notify bank',
+  'بدء',
+  'START',
+  '/start',
+  '/help',
+  '/bills',
+  '/accounts',
+  '/cancel',
+  '/broadcast',
+  '/unknown',
+  '1',
+  '2',
+  '3',
+  '٣',
+  '۴',
+  '0',
+  '00',
+  '99',
+  '0944123456',
+  '+963944123456',
+  '٠٩٤٤١٢٣٤٥٦',
 ];
 const STOPS = ['إيقاف', 'ايقاف', 'STOP', 'stop', 'Unsubscribe', 'STOPALL', 'end', 'quit', '/stop'];
 
@@ -176,7 +272,16 @@ export class Fuzzer {
 
   /** Nothing to read: empty, spaces, line breaks, marks only. */
   private blank(o: FuzzOptions): string {
-    const options = [' ', '\n\n', '\t', '\u200b', '\u200f\u200e', '\u2067\u2069', 'ـــ', '\u064b\u064c'];
+    const options = [
+      ' ',
+      '\n\n',
+      '\t',
+      '\u200b',
+      '\u200f\u200e',
+      '\u2067\u2069',
+      'ـــ',
+      '\u064b\u064c',
+    ];
     return o.empty && this.chance(0.3) ? '' : this.pick(options);
   }
 

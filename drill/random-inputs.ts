@@ -1,25 +1,27 @@
 /**
  * Random inputs through every front (DESIGN §9: "anything not understood gets a short help
- * reply (one SMS segment), never silence and never an error"). 100,000 texts (10,000 with
- * --quick) from drill/fuzz-text.ts: a fifth as signed Twilio inbound webhooks, a fifth as
- * Telegram webhook updates (with some button presses carrying random data), the rest through
- * the sandbox API, which runs the same conversation engine. Tasdeed runs as a child process
- * on the demo catalogue (simulated billers and payment channels, so commands reach bills,
- * payments and receipts).
+ * reply (one SMS segment), never silence and never an error"). 100,000 texts (5,000 with
+ * --quick) from drill/fuzz-text.ts: a tenth as signed Twilio inbound webhooks, a tenth as
+ * Telegram webhook updates (one in ten a button press carrying random data), the rest through
+ * the sandbox API, which runs the same conversation engine. Tasdeed runs as child processes on
+ * the demo catalogue (simulated billers and payment channels, so commands reach bills,
+ * payments and receipts); the full run splits the senders between one process per core (at
+ * most four), each with its own database and stand-ins.
  *
- * Promises: no crash (the process lives and stops cleanly), no 5xx, nothing logged at error
- * level, every inbound SMS and Telegram update processed without error and answered (unless its
- * sender had opted out), no outbox row failed, every SMS within its segment budget
- * (drill/sms-budget-check.ts), every Telegram message within Telegram's 4,096 characters.
+ * Promises: no crash (the process lives and stops cleanly), no 5xx and no input refused,
+ * nothing logged at error level, every inbound SMS and Telegram update processed without error
+ * and answered (unless its sender had opted out), no outbox row failed, every SMS within its
+ * segment budget (drill/sms-budget-check.ts), every Telegram message 1–4,096 characters.
  */
 import { createHash } from 'node:crypto';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { loadCatalogue } from '../src/config/catalogue.js';
 import { Grammar } from '../src/core/conversation/grammar.js';
 import { FakeTelegram, callbackUpdate } from '../test/support/fake-telegram.server.js';
 import { startFakeTwilio } from '../test/support/fake-twilio.server.js';
 import { Fuzzer, seeded, type FuzzOptions } from './fuzz-text.js';
-import { checkSmsBudget, describeOverruns } from './sms-budget-check.js';
+import { checkSmsBudget, describeOverruns, type BudgetOverrun } from './sms-budget-check.js';
 import {
   baseEnv,
   Child,
@@ -32,12 +34,15 @@ import {
   tempDir,
   waitUntil,
   type Drill,
+  type DrillContext,
   type DrillOutcome,
 } from './support.js';
 
 const TWILIO_FROM = '+15005550006';
 const TG_SECRET = 'drill-webhook-secret-0123456789';
 const SEED = 20_261_125;
+/** Messages per sender: senders write one after another, many senders at once. */
+const PER_SENDER = 25;
 
 type Front = 'sms' | 'telegram' | 'sandbox';
 
@@ -57,302 +62,381 @@ const LIMITS: Record<Front, FuzzOptions> = {
   sandbox: { maxLength: 5_000, surrogates: true, stopWords: true, empty: true },
 };
 
+const catalogue = (() => {
+  const loaded = loadCatalogue(null);
+  if (!loaded.ok) throw new Error(loaded.problems.join('\n'));
+  return loaded.catalogue;
+})();
+
+/** Every input, dealt round-robin to senders; the same seed gives the same run. */
+function makeSenders(total: number): { senders: Sender[]; counts: Record<Front, number> } {
+  const fuzz = new Fuzzer(seeded(SEED));
+  const tenth = Math.round(total / 10);
+  const counts: Record<Front, number> = { sms: tenth, telegram: tenth, sandbox: total - 2 * tenth };
+  const senders: Sender[] = [];
+  for (const front of ['sms', 'telegram', 'sandbox'] as const) {
+    const list = Array.from(
+      { length: Math.max(8, Math.ceil(counts[front] / PER_SENDER)) },
+      (_, i) => {
+        const s: Sender = { front, id: '', inputs: [] };
+        if (front === 'sms') s.id = `+9639448${String(10_000 + i).padStart(5, '0')}`;
+        if (front === 'telegram') {
+          s.id = String(900_000 + i);
+          s.language = ['ar', 'en', 'fr', ''][i % 4];
+        }
+        if (front === 'sandbox') {
+          s.medium = i % 2 === 0 ? 'sms' : 'telegram';
+          // A sandbox sender is any name up to 64 characters.
+          s.id =
+            i % 5 === 0
+              ? `s${i}-${fuzz.text({ ...LIMITS.sandbox, surrogates: false, maxLength: 40 })}`
+              : `+9639449${String(10_000 + i).padStart(5, '0')}`;
+        }
+        return s;
+      },
+    );
+    for (let k = 0; k < counts[front]; k++)
+      list[k % list.length]!.inputs.push(fuzz.text(LIMITS[front]));
+    senders.push(...list);
+  }
+  return { senders, counts };
+}
+
+interface ShardResult {
+  statuses: Map<string, number>;
+  refused: string[];
+  sandboxSilent: number;
+  smsSilent: number;
+  tgSilent: number;
+  processingErrors: string[];
+  lost: string[];
+  failedRows: number;
+  overruns: BudgetOverrun[];
+  sms: number;
+  smsParts: number;
+  tgMessages: number;
+  tgBadLength: number;
+  errorsLogged: string[];
+  died: boolean;
+  exitCode: number | null;
+  log: string;
+}
+
+/** One Tasdeed process with its own stand-ins, fed by `senders`. */
+async function runShard(
+  ctx: DrillContext,
+  senders: Sender[],
+  progress: () => void,
+): Promise<ShardResult> {
+  const dir = tempDir('random');
+  const twilio = await startFakeTwilio();
+  const tg = await new FakeTelegram().start();
+  let child: Child | null = null;
+  try {
+    const file = join(dir.path, 'tasdeed.db');
+    const env = await baseEnv(file, {
+      TASDEED_SANDBOX: '1',
+      SMS_GATEWAY: 'twilio',
+      TWILIO_ACCOUNT_SID: twilio.accountSid,
+      TWILIO_AUTH_TOKEN: twilio.authToken,
+      TWILIO_FROM,
+      TWILIO_API_ROOT: twilio.url,
+      SMS_MAX_PER_SECOND: '100000',
+      // The drill's senders write far more than a person does; the hourly cap is not tested here.
+      SMS_REPLIES_PER_HOUR: '1000000',
+      TELEGRAM_BOT_TOKEN: tg.token,
+      TELEGRAM_API_ROOT: tg.apiRoot,
+      TELEGRAM_MODE: 'webhook',
+      TELEGRAM_WEBHOOK_SECRET: TG_SECRET,
+    });
+    child = await Child.boot(env);
+    const url = child.url;
+    // A sandbox sender that wrote STOP (DESIGN §7) is rightly answered no more until START.
+    const grammar = new Grammar(catalogue);
+    const callbackFuzz = new Fuzzer(seeded(SEED + 1));
+
+    const statuses = new Map<string, number>();
+    const refused: string[] = [];
+    const answered = (front: Front, status: number, text: string, body: string) => {
+      const key = `${front} ${status}`;
+      statuses.set(key, (statuses.get(key) ?? 0) + 1);
+      if (status !== 200 && refused.length < 5) {
+        refused.push(
+          `${front} ${status} for ${JSON.stringify(text.slice(0, 80))}: ${body.slice(0, 200)}`,
+        );
+      }
+      progress();
+    };
+    let sandboxSilent = 0;
+    let updateId = 1_000_000;
+    const tgText: number[] = [];
+    let smsSid = 0;
+
+    const runSms = async (s: Sender) => {
+      for (const text of s.inputs) {
+        const sid = `SM${createHash('md5').update(`${s.id}:${smsSid++}`).digest('hex')}`;
+        const res = await twilio.sendSignedWebhook(`${url}/sms/twilio/inbound`, {
+          MessageSid: sid,
+          AccountSid: twilio.accountSid,
+          From: s.id,
+          To: TWILIO_FROM,
+          Body: text,
+        });
+        answered('sms', res.status, text, res.body);
+      }
+    };
+    const runTelegram = async (s: Sender) => {
+      const chat = Number(s.id);
+      for (const [i, text] of s.inputs.entries()) {
+        const id = updateId++;
+        const command = /^\/\S*/.exec(text)?.[0];
+        const update =
+          i % 10 === 9
+            ? {
+                update_id: id,
+                ...callbackUpdate(chat, callbackFuzz.callbackData(), { messageAgeS: 30 }),
+              }
+            : {
+                update_id: id,
+                message: {
+                  message_id: id,
+                  date: Math.floor(Date.now() / 1000),
+                  chat: { id: chat, type: 'private', first_name: 'Drill' },
+                  from: {
+                    id: chat,
+                    is_bot: false,
+                    first_name: 'Drill',
+                    ...(s.language ? { language_code: s.language } : {}),
+                  },
+                  text,
+                  ...(command
+                    ? { entities: [{ type: 'bot_command', offset: 0, length: command.length }] }
+                    : {}),
+                },
+              };
+        if (!('callback_query' in update)) tgText.push(id);
+        const res = await fetch(`${url}/telegram/webhook`, {
+          method: 'POST',
+          headers: {
+            'Content-Type': 'application/json',
+            'X-Telegram-Bot-Api-Secret-Token': TG_SECRET,
+          },
+          body: JSON.stringify(update),
+        });
+        answered('telegram', res.status, text, await res.text());
+      }
+    };
+    const runSandbox = async (s: Sender) => {
+      let stopped = false;
+      for (const text of s.inputs) {
+        const res = await fetch(`${url}/sandbox/messages`, {
+          method: 'POST',
+          headers: { 'Content-Type': 'application/json' },
+          body: JSON.stringify({ channel: s.medium, from: s.id, text }),
+        });
+        const body = await res.text();
+        if (res.status === 200) {
+          const replies = (JSON.parse(body) as { replies: string[] }).replies;
+          const command = grammar.parse(text).type;
+          if (command === 'stop') stopped = true;
+          else if (command === 'start') stopped = false;
+          else if (replies.length === 0 && !stopped) sandboxSilent += 1;
+        }
+        answered('sandbox', res.status, text, body);
+      }
+    };
+    const of = (front: Front) => senders.filter((s) => s.front === front);
+    await Promise.all([
+      mapLimit(of('sms'), 8, runSms),
+      mapLimit(of('telegram'), 8, runTelegram),
+      mapLimit(of('sandbox'), 16, runSandbox),
+    ]);
+
+    // Everything recorded is processed and every reply is out.
+    const count = (sql: string) => readDb(file, (db) => (db.prepare(sql).get() as { n: number }).n);
+    const backlog = () =>
+      count(
+        `SELECT (SELECT COUNT(*) FROM "SmsInbound" WHERE "processedAt" IS NULL)
+              + (SELECT COUNT(*) FROM "TelegramUpdate" WHERE "processedAt" IS NULL)
+              + (SELECT COUNT(*) FROM "OutboxItem" WHERE "status" IN ('queued','leased')) AS n`,
+      );
+    await waitUntil(
+      'every input processed and every reply out',
+      () => backlog() === 0,
+      600_000,
+      500,
+    );
+    ctx.note(`a shard finished its ${senders.reduce((a, s) => a + s.inputs.length, 0)} inputs`);
+
+    const smsSent = of('sms').reduce((a, s) => a + s.inputs.length, 0);
+    const tgSent = of('telegram').reduce((a, s) => a + s.inputs.length, 0);
+    const processingErrors: string[] = [];
+    const lost: string[] = [];
+    const smsRows = count(`SELECT COUNT(*) AS n FROM "SmsInbound"`);
+    if (smsRows !== smsSent)
+      lost.push(`${smsRows} inbound SMS recorded of ${smsSent} acknowledged`);
+    const tgRows = count(`SELECT COUNT(*) AS n FROM "TelegramUpdate"`);
+    if (tgRows !== tgSent)
+      lost.push(`${tgRows} Telegram updates recorded of ${tgSent} acknowledged`);
+    readDb(file, (db) => {
+      for (const table of ['SmsInbound', 'TelegramUpdate']) {
+        for (const row of db
+          .prepare(`SELECT "error" FROM "${table}" WHERE "error" IS NOT NULL LIMIT 3`)
+          .all() as Array<{ error: string }>) {
+          processingErrors.push(`${table}: ${row.error.slice(0, 200)}`);
+        }
+      }
+    });
+    // Silence: an inbound SMS with no reply row, its sender not opted out.
+    const smsSilent = count(
+      `SELECT COUNT(*) AS n FROM "SmsInbound" s
+        WHERE NOT EXISTS (SELECT 1 FROM "OutboxItem" o WHERE o."dedupeKey" LIKE 'sms:' || s."dedupeKey" || ':%')
+          AND NOT EXISTS (SELECT 1 FROM "Identity" i WHERE i."channel" = 'sms'
+                           AND i."address" = s."fromAddress" AND i."optedOut" = 1)`,
+    );
+    const { replied, optedOut } = readDb(file, (db) => ({
+      replied: new Set(
+        (
+          db
+            .prepare(
+              `SELECT "dedupeKey" AS k FROM "OutboxItem" WHERE "dedupeKey" LIKE 'telegram:%'`,
+            )
+            .all() as Array<{ k: string }>
+        ).map((r) => Number(r.k.split(':')[1])),
+      ),
+      optedOut: (
+        db
+          .prepare(
+            `SELECT COUNT(*) AS n FROM "Identity" WHERE "channel" = 'telegram' AND "optedOut" = 1`,
+          )
+          .get() as { n: number }
+      ).n,
+    }));
+    const tgSilent = optedOut > 0 ? 0 : tgText.filter((id) => !replied.has(id)).length;
+    const budget = checkSmsBudget(file, catalogue, twilio.messages);
+    const tgMessages = tg.calls.filter((c) => c.method === 'sendMessage');
+    const tgBadLength = tgMessages.filter((c) => {
+      const length = typeof c.params.text === 'string' ? c.params.text.length : 0;
+      return length === 0 || length > 4_096;
+    }).length;
+    const died = !child.alive();
+    const failedRows = outboxCounts(file).failed ?? 0;
+    const exitCode = await child.stop();
+    const log = child.output();
+    return {
+      statuses,
+      refused,
+      sandboxSilent,
+      smsSilent,
+      tgSilent,
+      processingErrors,
+      lost,
+      failedRows,
+      overruns: budget.overruns,
+      sms: budget.sms,
+      smsParts: budget.parts,
+      tgMessages: tgMessages.length,
+      tgBadLength,
+      errorsLogged: errorLines(log),
+      died,
+      exitCode,
+      log,
+    };
+  } finally {
+    await child?.kill();
+    await twilio.close();
+    await tg.close();
+    dir.remove();
+  }
+}
 
 export const randomInputs: Drill = {
   name: 'random-inputs',
   what: '100,000 hostile texts via SMS, Telegram, sandbox: no crash, no 5xx, SMS within budget',
   async run(ctx): Promise<DrillOutcome> {
-    const total = ctx.quick ? 10_000 : 100_000;
+    const total = ctx.quick ? 5_000 : 100_000;
+    const shards = ctx.quick ? 1 : Math.max(1, Math.min(4, availableParallelism()));
+    const { senders, counts } = makeSenders(total);
+    ctx.note(`${n(total)} inputs for ${senders.length} senders, ${shards} processes`);
+    let sent = 0;
+    const progress = () => {
+      sent += 1;
+      if (sent % Math.round(total / 10) === 0) ctx.note(`${n(sent)} sent`);
+    };
+    const started = Date.now();
+    const results = await Promise.all(
+      Array.from({ length: shards }, (_, k) =>
+        runShard(
+          ctx,
+          senders.filter((_, i) => i % shards === k),
+          progress,
+        ),
+      ),
+    );
+    const seconds = (Date.now() - started) / 1000;
+
     const promises = new Promises();
-    const dir = tempDir('random');
-    const twilio = await startFakeTwilio();
-    const tg = await new FakeTelegram().start();
-    let child: Child | null = null;
-    try {
-      const file = join(dir.path, 'tasdeed.db');
-      const env = await baseEnv(file, {
-        TASDEED_SANDBOX: '1',
-        SMS_GATEWAY: 'twilio',
-        TWILIO_ACCOUNT_SID: twilio.accountSid,
-        TWILIO_AUTH_TOKEN: twilio.authToken,
-        TWILIO_FROM,
-        TWILIO_API_ROOT: twilio.url,
-        SMS_MAX_PER_SECOND: '100000',
-        // The drill's senders write far more than a person does; the hourly cap is not tested here.
-        SMS_REPLIES_PER_HOUR: '1000000',
-        TELEGRAM_BOT_TOKEN: tg.token,
-        TELEGRAM_API_ROOT: tg.apiRoot,
-        TELEGRAM_MODE: 'webhook',
-        TELEGRAM_WEBHOOK_SECRET: TG_SECRET,
-      });
-      child = await Child.boot(env);
-      const url = child.url;
-      const catalogue = loadCatalogue(null);
-      if (!catalogue.ok) throw new Error(catalogue.problems.join('\n'));
-      // A sandbox sender that wrote STOP (DESIGN §7) is rightly answered no more until START.
-      const grammar = new Grammar(catalogue.catalogue);
+    const sum = (f: (r: ShardResult) => number) => results.reduce((a, r) => a + f(r), 0);
+    const statuses = new Map<string, number>();
+    for (const r of results)
+      for (const [k, v] of r.statuses) statuses.set(k, (statuses.get(k) ?? 0) + v);
+    const fives = [...statuses].filter(([k]) => Number(k.split(' ')[1]) >= 500);
+    promises.check(fives.length === 0, `5xx answers: ${JSON.stringify(Object.fromEntries(fives))}`);
+    const refused = [...statuses].filter(([k]) => !k.endsWith(' 200'));
+    promises.check(
+      refused.length === 0,
+      `inputs refused: ${JSON.stringify(Object.fromEntries(refused))}; ${results
+        .flatMap((r) => r.refused)
+        .slice(0, 5)
+        .join(' | ')}`,
+    );
+    promises.check(!results.some((r) => r.died), 'Tasdeed died during the drill');
+    const exits = results.map((r) => r.exitCode).filter((c) => c !== 0);
+    promises.check(exits.length === 0, `graceful stop exited ${exits.join(', ')}`);
+    const lost = results.flatMap((r) => r.lost);
+    promises.check(lost.length === 0, lost.join('; '));
+    const processing = results.flatMap((r) => r.processingErrors);
+    promises.check(
+      processing.length === 0,
+      `inputs failed in processing: ${processing.slice(0, 3).join(' | ')}`,
+    );
+    const silent = {
+      sms: sum((r) => r.smsSilent),
+      telegram: sum((r) => r.tgSilent),
+      sandbox: sum((r) => r.sandboxSilent),
+    };
+    promises.check(
+      silent.sms + silent.telegram + silent.sandbox === 0,
+      `inputs with no reply: ${JSON.stringify(silent)}`,
+    );
+    const failedRows = sum((r) => r.failedRows);
+    promises.check(failedRows === 0, `${failedRows} outbox rows failed`);
+    const overruns = results.flatMap((r) => r.overruns);
+    promises.check(
+      overruns.length === 0,
+      `SMS over budget: ${describeOverruns(overruns).join(' | ')}`,
+    );
+    const badLength = sum((r) => r.tgBadLength);
+    promises.check(
+      badLength === 0,
+      `${badLength} Telegram messages empty or over 4,096 characters`,
+    );
+    const logged = results.flatMap((r) => r.errorsLogged);
+    promises.check(
+      logged.length === 0,
+      `${logged.length} errors logged, e.g. ${logged[0]?.slice(0, 400) ?? ''}`,
+    );
 
-      // Inputs, dealt to senders round-robin; each sender writes one message after another.
-      const fuzz = new Fuzzer(seeded(SEED));
-      const counts: Record<Front, number> = {
-        sms: Math.round(total * 0.2),
-        telegram: Math.round(total * 0.2),
-        sandbox: total - 2 * Math.round(total * 0.2),
-      };
-      const senders: Sender[] = [];
-      const makeSenders = (front: Front, howMany: number) => {
-        const list = Array.from({ length: howMany }, (_, i): Sender => {
-          const s: Sender = { front, id: '', inputs: [] };
-          if (front === 'sms') s.id = `+9639448${String(10_000 + i).padStart(5, '0')}`;
-          if (front === 'telegram') {
-            s.id = String(900_000 + i);
-            s.language = ['ar', 'en', 'fr', ''][i % 4];
-          }
-          if (front === 'sandbox') {
-            s.medium = i % 2 === 0 ? 'sms' : 'telegram';
-            // Sandbox senders are any name up to 64 characters.
-            s.id =
-              i % 5 === 0
-                ? `s${i}-${fuzz.text({ ...LIMITS.sandbox, surrogates: false, maxLength: 40 })}`
-                : `+9639449${String(10_000 + i).padStart(5, '0')}`;
-          }
-          return s;
-        });
-        for (let k = 0; k < counts[front]; k++) {
-          list[k % list.length]!.inputs.push(fuzz.text(LIMITS[front]));
-        }
-        senders.push(...list);
-        return list;
-      };
-      const smsSenders = makeSenders('sms', Math.max(50, Math.round(counts.sms / 25)));
-      const tgSenders = makeSenders('telegram', Math.max(50, Math.round(counts.telegram / 25)));
-      const boxSenders = makeSenders('sandbox', Math.max(100, Math.round(counts.sandbox / 25)));
-      ctx.note(`${n(total)} inputs for ${senders.length} senders`);
-
-      const statuses = new Map<string, number>();
-      const count = (front: Front, status: number) => {
-        const key = `${front} ${status}`;
-        statuses.set(key, (statuses.get(key) ?? 0) + 1);
-      };
-      const odd: string[] = [];
-      let sandboxSilent = 0;
-      let sent = 0;
-      let updateId = 1_000_000;
-      const tgText: number[] = [];
-      let smsSid = 0;
-      const started = Date.now();
-      const progress = () => {
-        sent += 1;
-        if (sent % Math.round(total / 10) === 0) ctx.note(`${n(sent)} sent`);
-      };
-
-      const runSms = (s: Sender) =>
-        (async () => {
-          for (const text of s.inputs) {
-            const sid = `SM${createHash('md5').update(String(smsSid++)).digest('hex')}`;
-            const res = await twilio.sendSignedWebhook(`${url}/sms/twilio/inbound`, {
-              MessageSid: sid,
-              AccountSid: twilio.accountSid,
-              From: s.id,
-              To: TWILIO_FROM,
-              Body: text,
-            });
-            count('sms', res.status);
-            if (res.status !== 200 && odd.length < 5) odd.push(`SMS ${res.status} for ${JSON.stringify(text.slice(0, 80))}: ${res.body.slice(0, 200)}`);
-            progress();
-          }
-        })();
-      const runTelegram = (s: Sender) =>
-        (async () => {
-          const chat = Number(s.id);
-          for (const [i, text] of s.inputs.entries()) {
-            const id = updateId++;
-            // One update in ten is a button press carrying random data.
-            const update =
-              i % 10 === 9
-                ? { update_id: id, ...callbackUpdate(chat, fuzz.callbackData(), { messageAgeS: 30 }) }
-                : {
-                    update_id: id,
-                    message: {
-                      message_id: id,
-                      date: Math.floor(Date.now() / 1000),
-                      chat: { id: chat, type: 'private', first_name: 'Drill' },
-                      from: {
-                        id: chat,
-                        is_bot: false,
-                        first_name: 'Drill',
-                        ...(s.language ? { language_code: s.language } : {}),
-                      },
-                      text,
-                      ...(text.startsWith('/')
-                        ? { entities: [{ type: 'bot_command', offset: 0, length: (/^\/\S*/.exec(text)?.[0] ?? '/').length }] }
-                        : {}),
-                    },
-                  };
-            if (!('callback_query' in update)) tgText.push(id);
-            const res = await fetch(`${url}/telegram/webhook`, {
-              method: 'POST',
-              headers: { 'Content-Type': 'application/json', 'X-Telegram-Bot-Api-Secret-Token': TG_SECRET },
-              body: JSON.stringify(update),
-            });
-            const body = await res.text();
-            count('telegram', res.status);
-            if (res.status !== 200 && odd.length < 5) odd.push(`Telegram ${res.status} for ${JSON.stringify(text.slice(0, 80))}: ${body.slice(0, 200)}`);
-            progress();
-          }
-        })();
-      const runSandbox = (s: Sender) =>
-        (async () => {
-          let stopped = false;
-          for (const text of s.inputs) {
-            const res = await fetch(`${url}/sandbox/messages`, {
-              method: 'POST',
-              headers: { 'Content-Type': 'application/json' },
-              body: JSON.stringify({ channel: s.medium, from: s.id, text }),
-            });
-            const body = await res.text();
-            count('sandbox', res.status);
-            if (res.status === 200) {
-              const replies = (JSON.parse(body) as { replies: string[] }).replies;
-              const command = grammar.parse(text).type;
-              if (command === 'stop') stopped = true;
-              else if (command === 'start') stopped = false;
-              else if (replies.length === 0 && !stopped) sandboxSilent += 1;
-            } else if (odd.length < 5) {
-              odd.push(`sandbox ${res.status} for ${JSON.stringify(text.slice(0, 80))}: ${body.slice(0, 200)}`);
-            }
-            progress();
-          }
-        })();
-
-      await Promise.all([
-        mapLimit(smsSenders, 12, runSms),
-        mapLimit(tgSenders, 12, runTelegram),
-        mapLimit(boxSenders, 24, runSandbox),
-      ]);
-      const sendSeconds = (Date.now() - started) / 1000;
-      ctx.note(`all sent in ${sendSeconds.toFixed(1)} s; waiting for the replies`);
-
-      // Everything recorded is processed and every reply is out.
-      const pending = () =>
-        readDb(file, (db) => {
-          const q = (sql: string) => (db.prepare(sql).get() as { n: number }).n;
-          return (
-            q(`SELECT COUNT(*) AS n FROM "SmsInbound" WHERE "processedAt" IS NULL`) +
-            q(`SELECT COUNT(*) AS n FROM "TelegramUpdate" WHERE "processedAt" IS NULL`) +
-            q(`SELECT COUNT(*) AS n FROM "OutboxItem" WHERE "status" IN ('queued','leased')`)
-          );
-        });
-      await waitUntil('every input processed and every reply out', () => pending() === 0, 600_000, 500);
-      const doneSeconds = (Date.now() - started) / 1000;
-
-      const facts = readDb(file, (db) => {
-        const q = (sql: string) => (db.prepare(sql).get() as { n: number }).n;
-        return {
-          smsRows: q(`SELECT COUNT(*) AS n FROM "SmsInbound"`),
-          smsErrors: q(`SELECT COUNT(*) AS n FROM "SmsInbound" WHERE "error" IS NOT NULL`),
-          smsSilent: q(
-            `SELECT COUNT(*) AS n FROM "SmsInbound" s
-              WHERE NOT EXISTS (SELECT 1 FROM "OutboxItem" o
-                                 WHERE o."dedupeKey" LIKE 'sms:' || s."dedupeKey" || ':%')
-                AND NOT EXISTS (SELECT 1 FROM "Identity" i
-                                 WHERE i."channel" = 'sms' AND i."address" = s."fromAddress"
-                                   AND i."optedOut" = 1)`,
-          ),
-          tgRows: q(`SELECT COUNT(*) AS n FROM "TelegramUpdate"`),
-          tgErrors: q(`SELECT COUNT(*) AS n FROM "TelegramUpdate" WHERE "error" IS NOT NULL`),
-          tgErrorSample: (
-            db.prepare(`SELECT "error" FROM "TelegramUpdate" WHERE "error" IS NOT NULL LIMIT 1`).get() as
-              { error: string } | undefined
-          )?.error,
-          smsErrorSample: (
-            db.prepare(`SELECT "error" FROM "SmsInbound" WHERE "error" IS NOT NULL LIMIT 1`).get() as
-              { error: string } | undefined
-          )?.error,
-          tgReplied: new Set(
-            (
-              db
-                .prepare(`SELECT "dedupeKey" AS k FROM "OutboxItem" WHERE "dedupeKey" LIKE 'telegram:%'`)
-                .all() as Array<{ k: string }>
-            ).map((r) => Number(r.k.split(':')[1])),
-          ),
-          tgOptedOut: q(
-            `SELECT COUNT(*) AS n FROM "Identity" WHERE "channel" = 'telegram' AND "optedOut" = 1`,
-          ),
-        };
-      });
-      const outbox = outboxCounts(file);
-      const smsSent = counts.sms;
-      const tgSilent = tgText.filter((id) => !facts.tgReplied.has(id)).length;
-
-      const fives = [...statuses].filter(([k]) => Number(k.split(' ')[1]) >= 500);
-      promises.check(fives.length === 0, `5xx answers: ${JSON.stringify(Object.fromEntries(fives))}`);
-      const non200 = [...statuses].filter(([k]) => !k.endsWith(' 200'));
-      promises.check(
-        non200.length === 0,
-        `inputs refused: ${JSON.stringify(Object.fromEntries(non200))}; ${odd.join(' | ')}`,
-      );
-      promises.check(child.alive(), 'Tasdeed died during the drill');
-      promises.check(
-        facts.smsRows === smsSent,
-        `${facts.smsRows} inbound SMS recorded of ${smsSent} acknowledged`,
-      );
-      promises.check(
-        facts.smsErrors === 0,
-        `${facts.smsErrors} inbound SMS failed, e.g. ${facts.smsErrorSample ?? ''}`,
-      );
-      promises.check(facts.smsSilent === 0, `${facts.smsSilent} inbound SMS got no reply`);
-      promises.check(
-        facts.tgRows === counts.telegram,
-        `${facts.tgRows} Telegram updates recorded of ${counts.telegram} acknowledged`,
-      );
-      promises.check(
-        facts.tgErrors === 0,
-        `${facts.tgErrors} Telegram updates failed, e.g. ${facts.tgErrorSample ?? ''}`,
-      );
-      promises.check(
-        tgSilent === 0 || facts.tgOptedOut > 0,
-        `${tgSilent} Telegram messages got no reply`,
-      );
-      promises.check(sandboxSilent === 0, `${sandboxSilent} sandbox messages got no reply`);
-      promises.check(!outbox.failed, `${outbox.failed} outbox rows failed`);
-
-      const budget = checkSmsBudget(file, catalogue.catalogue, twilio.messages);
-      promises.check(
-        budget.overruns.length === 0,
-        `SMS over budget: ${describeOverruns(budget.overruns).join(' | ')}`,
-      );
-      const tgMessages = tg.calls.filter((c) => c.method === 'sendMessage');
-      const tooLong = tgMessages.filter((c) => {
-        const text = String(c.params.text ?? '');
-        return text.length === 0 || text.length > 4_096;
-      });
-      promises.check(
-        tooLong.length === 0,
-        `${tooLong.length} Telegram messages empty or over 4,096 characters`,
-      );
-      const errors = errorLines(child.output());
-      promises.check(
-        errors.length === 0,
-        `${errors.length} errors logged, e.g. ${errors[0]?.slice(0, 400) ?? ''}`,
-      );
-      const code = await child.stop();
-      promises.check(code === 0, `graceful stop after the drill exited ${code}`);
-      return {
-        numbers:
-          `${n(total)} inputs (${n(counts.sms)} SMS, ${n(counts.telegram)} Telegram, ${n(counts.sandbox)} sandbox) ` +
-          `sent in ${sendSeconds.toFixed(0)} s, all answered in ${doneSeconds.toFixed(0)} s: ` +
-          `${n(budget.sms)} SMS out (${n(budget.parts)} parts, ${budget.overruns.length} over budget), ` +
-          `${n(tgMessages.length)} Telegram messages, ${fives.length === 0 ? 'no' : 'some'} 5xx, ` +
-          `${facts.smsSilent + tgSilent + sandboxSilent} unanswered`,
-        problems: promises.broken,
-        logTail: child.output().slice(-20_000),
-      };
-    } finally {
-      await child?.kill();
-      await twilio.close();
-      await tg.close();
-      dir.remove();
-    }
+    const over = overruns.length;
+    return {
+      numbers:
+        `${n(total)} inputs (${n(counts.sms)} SMS, ${n(counts.telegram)} Telegram, ${n(counts.sandbox)} sandbox; ` +
+        `${shards} process${shards > 1 ? 'es' : ''}) answered in ${seconds.toFixed(0)} s: ` +
+        `${n(sum((r) => r.sms))} SMS out in ${n(sum((r) => r.smsParts))} parts, ${over} over budget; ` +
+        `${n(sum((r) => r.tgMessages))} Telegram messages; ${fives.length === 0 ? 'no' : 'some'} 5xx, ` +
+        `${silent.sms + silent.telegram + silent.sandbox} unanswered, ${processing.length} failed`,
+      problems: promises.broken,
+      logTail: results.map((r) => r.log.slice(-10_000)).join('\n'),
+    };
   },
 };

@@ -36,8 +36,8 @@ export const replays: Drill = {
   name: 'replays',
   what: '1,000 replays of one payment event, 1,000 event ids: one transition, settlement, receipt',
   async run(ctx): Promise<DrillOutcome> {
-    const copies = 1_000;
-    const concurrency = ctx.quick ? 32 : 64;
+    const copies = ctx.quick ? 250 : 1_000;
+    const concurrency = 32;
     const promises = new Promises();
     const dir = tempDir('replays');
     const biller = await startFakeBiller();
@@ -58,9 +58,23 @@ export const replays: Drill = {
       const webhookUrl = `${url}/payments/webhook/wallet`;
 
       const cases = [
-        { name: 'same event', account: '7500001', user: new SandboxUser(url, 'sms', '+963944700001') },
-        { name: 'distinct event ids', account: '7500002', user: new SandboxUser(url, 'sms', '+963944700002') },
-      ].map((c) => ({ ...c, ref: '', providerRef: '', statuses: new Map<number, number>(), outcomes: new Map<string, number>() }));
+        {
+          name: 'same event',
+          account: '7500001',
+          user: new SandboxUser(url, 'sms', '+963944700001'),
+        },
+        {
+          name: 'distinct event ids',
+          account: '7500002',
+          user: new SandboxUser(url, 'sms', '+963944700002'),
+        },
+      ].map((c) => ({
+        ...c,
+        ref: '',
+        providerRef: '',
+        statuses: new Map<number, number>(),
+        outcomes: new Map<string, number>(),
+      }));
       for (const c of cases) {
         biller.addAccount(unpaidAccount(c.account));
         const r = await c.user.say(`ادفع كهرباء ${c.account}`);
@@ -73,7 +87,10 @@ export const replays: Drill = {
       const deliver = async (c: (typeof cases)[number], body: string) => {
         const res = await fetch(webhookUrl, {
           method: 'POST',
-          headers: { 'Content-Type': 'application/json', 'X-Tasdeed-Signature': channel.sign(body) },
+          headers: {
+            'Content-Type': 'application/json',
+            'X-Tasdeed-Signature': channel.sign(body),
+          },
           body,
         });
         const answer = (await res.json().catch(() => ({}))) as { outcome?: string };
@@ -145,7 +162,10 @@ export const replays: Drill = {
       }
       promises.check(child.alive(), 'Tasdeed died during the drill');
       const errors = errorLines(child.output());
-      promises.check(errors.length === 0, `${errors.length} errors logged, e.g. ${errors[0]?.slice(0, 300) ?? ''}`);
+      promises.check(
+        errors.length === 0,
+        `${errors.length} errors logged, e.g. ${errors[0]?.slice(0, 300) ?? ''}`,
+      );
       const code = await child.stop();
       promises.check(code === 0, `graceful stop after the drill exited ${code}`);
       return {

@@ -27,7 +27,16 @@ import { createLogger } from '../src/observability/logger.js';
 import { startFakeBiller } from '../test/support/fake-biller.server.js';
 import { startFakePaymentChannel } from '../test/support/fake-payment.server.js';
 import { FakeClock, freePort, httpCatalogue, SandboxUser } from '../test/support/harness.js';
-import { ADMIN_TOKEN, errorLines, mapLimit, paymentRef, Promises, unpaidAccount, type Drill, type DrillOutcome } from './support.js';
+import {
+  ADMIN_TOKEN,
+  errorLines,
+  mapLimit,
+  paymentRef,
+  Promises,
+  unpaidAccount,
+  type Drill,
+  type DrillOutcome,
+} from './support.js';
 
 const SECRET = 'whsec-drill-silent-0123456789';
 const isReceipt = (text: string) => text.startsWith('إيصال');
@@ -67,7 +76,10 @@ export const silentChannel: Drill = {
           paymentUrl: channel.url,
           webhookSecret: SECRET,
         }),
-        logger: createLogger({ level: 'warn', destination: { write: (line: string) => void (log += line) } }),
+        logger: createLogger({
+          level: 'warn',
+          destination: { write: (line: string) => void (log += line) },
+        }),
         clock,
         scheduler: false,
         // The drill calls the reconciliation job itself, at the fake clock's times.
@@ -113,8 +125,9 @@ export const silentChannel: Drill = {
       }
       const statusOf = async (ref: string) => (await t.store.getPayment(ref))?.status ?? 'missing';
       const gets = (p: (typeof payers)[number]) =>
-        channel.requests.filter((r) => r.method === 'GET' && r.path === `/payments/${p.providerRef}`)
-          .length;
+        channel.requests.filter(
+          (r) => r.method === 'GET' && r.path === `/payments/${p.providerRef}`,
+        ).length;
 
       // Walk the clock through the schedule (minutes after the deadline).
       let at = 0;
@@ -176,8 +189,8 @@ export const silentChannel: Drill = {
         );
         if (p.fate === 'lost') {
           promises.check(
-            channel.initiations.filter((x) => x.idempotencyKey === p.ref && x.providerRef).length >= 1 &&
-              channel.distinctKeys() === payers.length,
+            channel.initiations.filter((x) => x.idempotencyKey === p.ref && x.providerRef).length >=
+              1 && channel.distinctKeys() === payers.length,
             `${p.ref} started while the channel was down: ${channel.distinctKeys()} provider payments for ${payers.length}`,
           );
         }
@@ -191,7 +204,10 @@ export const silentChannel: Drill = {
       }
       const pendingGets = payers.filter((p) => p.fate === 'pending').map(gets);
       const errors = errorLines(log);
-      promises.check(errors.length === 0, `${errors.length} errors logged, e.g. ${errors[0]?.slice(0, 300) ?? ''}`);
+      promises.check(
+        errors.length === 0,
+        `${errors.length} errors logged, e.g. ${errors[0]?.slice(0, 300) ?? ''}`,
+      );
       const total = payers.length;
       return {
         numbers:

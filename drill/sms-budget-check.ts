@@ -8,10 +8,10 @@
  */
 import type { Catalogue } from '../src/core/catalogue.js';
 import type { Language } from '../src/core/domain.js';
-import type { Reply } from '../src/core/i18n/reply.js';
+import type { Choice, Reply } from '../src/core/i18n/reply.js';
 import { Translator } from '../src/core/i18n/translator.js';
 import { TWO_PART_KEYS } from '../src/sms/sms-budget.js';
-import { cleanSmsText, measureSms } from '../src/sms/sms-renderer.js';
+import { cleanSmsText, measureSms, renderSmsTurn } from '../src/sms/sms-renderer.js';
 import type { FakeTwilioMessage } from '../test/support/fake-twilio.server.js';
 import { readDb } from './support.js';
 
@@ -29,6 +29,11 @@ export interface BudgetReport {
   parts: number;
   /** Replies (message keys) rendered and measured. */
   replies: number;
+  /**
+   * SMS the rows sent should have made (each row rendered and packed as the SMS front does);
+   * more at the provider means rows sent again (at least once: a lease that expired).
+   */
+  expected: number;
   overruns: BudgetOverrun[];
 }
 
@@ -57,9 +62,14 @@ export function checkSmsBudget(
   /** Per number, the two-part replies sent to it (an SMS holding one may take two parts). */
   const twoPart = new Map<string, Array<{ key: string; text: string }>>();
   let replies = 0;
+  let expected = 0;
   for (const row of rows) {
-    const payload = JSON.parse(row.payload) as Reply & { also?: Reply[] };
-    for (const reply of [payload, ...(payload.also ?? [])]) {
+    const payload = JSON.parse(row.payload) as Reply & { also?: Reply[]; choices?: Choice[] };
+    const turn = { replies: [payload, ...(payload.also ?? [])], choices: payload.choices ?? [] };
+    const subscriber = { language: row.language, showOldPounds: row.old === 1 };
+    expected += renderSmsTurn(translator, turn, subscriber, { maxParts: budgetOf([payload.key]) })
+      .messages.length;
+    for (const reply of turn.replies) {
       replies += 1;
       const text = cleanSmsText(
         translator.render(reply, {
@@ -85,9 +95,15 @@ export function checkSmsBudget(
     const holds = (twoPart.get(message.form.To ?? '') ?? []).find((r) => text.includes(r.text));
     const budget = holds ? 2 : 1;
     if (m.parts > budget)
-      overruns.push({ what: 'sms', keys: [holds?.key ?? 'one-part'], parts: m.parts, budget, text });
+      overruns.push({
+        what: 'sms',
+        keys: [holds?.key ?? 'one-part'],
+        parts: m.parts,
+        budget,
+        text,
+      });
   }
-  return { sms: sent.length, parts, replies, overruns };
+  return { sms: sent.length, parts, replies, expected, overruns };
 }
 
 /** A few overruns, one per line, for the report. */

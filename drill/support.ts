@@ -4,10 +4,12 @@
  * concurrency-limited map, read-only looks into the SQLite file, the staff API).
  */
 import BetterSqlite3 from 'better-sqlite3';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { parseCatalogue } from '../src/config/catalogue.js';
+import type { Catalogue } from '../src/core/catalogue.js';
 import { freePort, spawnTasdeed } from '../test/support/harness.js';
 
 export const ADMIN_TOKEN = 'drill-admin-token-0123456789';
@@ -93,7 +95,7 @@ export class Child {
       const res = await fetch(`${url}/healthz`).catch(() => null);
       if (res?.ok) return child;
       if (Date.now() > end) {
-        child.kill();
+        await child.kill();
         throw new Error(`Tasdeed did not answer /healthz in ${timeoutMs} ms`);
       }
       await sleep(50);
@@ -305,4 +307,11 @@ export function finishedReply(file: string, prefix: string): { status: string } 
       .get(`${prefix.replace(/[\\%_]/g, (c) => `\\${c}`)}%`) as { status: string } | undefined;
     return row && !['queued', 'leased'].includes(row.status) ? row : null;
   });
+}
+
+/** The catalogue in a file, as Tasdeed reads it. */
+export function catalogueFrom(file: string): Catalogue {
+  const parsed = parseCatalogue(JSON.parse(readFileSync(file, 'utf8')), file);
+  if (!parsed.ok) throw new Error(parsed.problems.join('\n'));
+  return parsed.catalogue;
 }

@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { BatchWorker } from '../core/batch-worker.js';
 import type { Clock } from '../core/ports/clock.port.js';
 import type { Store } from '../core/ports/store.port.js';
+import { isDatabaseUnavailable } from '../db/unavailable.js';
 import type { Logger } from '../observability/logger.js';
 
 /** The part of an update Tasdeed relies on before grammY reads the rest. */
@@ -57,7 +58,7 @@ export class TelegramUpdateInbox extends BatchWorker {
       list.push({ updateId: row.updateId, update });
       byChat.set(key, list);
     }
-    await Promise.all(
+    const chats = await Promise.allSettled(
       [...byChat.values()].map(async (list) => {
         for (const { updateId, update } of list) {
           let error: string | null = update ? null : 'unreadable update';
@@ -65,6 +66,9 @@ export class TelegramUpdateInbox extends BatchWorker {
             try {
               await this.process(update);
             } catch (e) {
+              // The database failing is not the update's fault: this chat stops here, and the
+              // update (with the chat's later ones, in order) is taken again once it is back.
+              if (isDatabaseUnavailable(e)) throw e;
               // Recorded as processed with its error: a poisonous update must not block its chat.
               error = e instanceof Error ? e.message : String(e);
               this.logger.error({ err: e, updateId }, 'telegram update failed');
@@ -74,6 +78,10 @@ export class TelegramUpdateInbox extends BatchWorker {
         }
       }),
     );
+    // Every chat has stopped (none may still run when the next batch takes its rows again);
+    // a chat that failed leaves its rows for the next batch.
+    const failed = chats.find((c) => c.status === 'rejected');
+    if (failed) throw failed.reason;
     return rows.length;
   }
 }

@@ -10,6 +10,7 @@ import { turnMessagePayload } from '../core/outbox/turn-message.js';
 import type { Clock } from '../core/ports/clock.port.js';
 import type { SmsInboundRecord, Store } from '../core/ports/store.port.js';
 import type { Logger } from '../observability/logger.js';
+import { isDatabaseUnavailable } from '../db/unavailable.js';
 import type { ReplyCap } from '../sms/limits.js';
 import { isReplyableSender, parsePhone } from '../sms/phone.js';
 import type { InboundSms } from '../sms/sms-gateway.port.js';
@@ -68,6 +69,9 @@ export class SmsInbox extends BatchWorker {
       try {
         await this.process(row);
       } catch (e) {
+        // The database failing is not the message's fault: the batch stops here, and this row
+        // (with the ones after it, in order) is taken again once the database is back.
+        if (isDatabaseUnavailable(e)) throw e;
         // Recorded as processed with its error: a poisonous message must not block the rest.
         error = e instanceof Error ? e.message : String(e);
         this.deps.logger.error({ err: e, smsId: row.id }, 'sms inbound failed');

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { textUpdate } from '../support/fake-telegram.server.js';
-import { waitFor } from '../support/harness.js';
+import { outboxItemsOf, waitFor } from '../support/harness.js';
 import { plain, startTelegram, TelegramUser, type TelegramRig } from '../support/telegram.js';
 
 describe('Telegram delivery through the outbox', () => {
@@ -44,15 +44,11 @@ describe('Telegram delivery through the outbox', () => {
     await waitFor('refused', () => rig.fake.sentTo(u.chatId).length >= 1);
     const identity = await rig.t.tasdeed.store.findIdentity('telegram', String(u.chatId));
     assert.ok(identity);
-    const row = await waitFor('row rescheduled', async () => {
-      for (let id = 1; id < 10_000; id++) {
-        const item = await rig.t.tasdeed.store.getOutboxItem(id);
-        if (!item) return null;
-        if (item.identityId === identity.id && item.attempts === 1 && item.status === 'queued')
-          return item;
-      }
-      return null;
-    });
+    const row = await waitFor('row rescheduled', async () =>
+      (await outboxItemsOf(rig.t, identity.id)).find(
+        (item) => item.attempts === 1 && item.status === 'queued',
+      ),
+    );
     assert.match(row.lastError ?? '', /429/);
     const wait = row.nextAttemptAt.getTime() - started;
     assert.ok(wait >= 900 && wait < 3_000, `next attempt ${wait} ms after the first`);

@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { waitFor } from '../support/harness.js';
+import { outboxItemsOf, waitFor } from '../support/harness.js';
 import {
   androidInbound,
   androidTo,
@@ -17,16 +17,10 @@ import {
   type SmsRig,
 } from './rig.js';
 
+/** The outbox rows of an address; none while its first message is still being taken in. */
 async function itemsOf(rig: SmsRig, address: string) {
   const identity = await rig.t.tasdeed.store.findIdentity('sms', address);
-  assert.ok(identity, `identity ${address}`);
-  const items = [];
-  for (let id = 1; ; id++) {
-    const item = await rig.t.tasdeed.store.getOutboxItem(id);
-    if (!item) break;
-    if (item.identityId === identity.id) items.push(item);
-  }
-  return { identity, items };
+  return { identity, items: identity ? await outboxItemsOf(rig.t, identity.id) : [] };
 }
 
 describe('SMS delivery: provider errors', () => {

@@ -24,7 +24,7 @@ export const TEST_DIALECT: Dialect = TEST_DATABASE_URL ? 'postgresql' : 'sqlite'
 export interface Connection {
   store: PrismaStore;
   client: PrismaClient;
-  close(): Promise<void>;
+  close: () => Promise<void>;
 }
 
 export interface TestStore extends Connection {
@@ -36,7 +36,7 @@ export interface TestStore extends Connection {
   /** Another connection to the same database, e.g. a second instance racing this one. */
   connect(): Connection;
   /** Disconnects and deletes the database (and, on SQLite, its directory). */
-  close(): Promise<void>;
+  close: () => Promise<void>;
 }
 
 export interface SqliteTestStore extends TestStore {

@@ -9,11 +9,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createTasdeed, type Tasdeed } from '../../src/app.js';
 import { migrateSqlite } from '../../src/db/migrate.js';
+import { PrismaStore } from '../../src/db/prisma-store.js';
 import { sqliteFileFromUrl } from '../../src/db/sqlite.js';
 import { loadCatalogue, parseCatalogue } from '../../src/config/catalogue.js';
 import { parseEnv } from '../../src/config/env.js';
 import type { Catalogue } from '../../src/core/catalogue.js';
 import type { Clock } from '../../src/core/ports/clock.port.js';
+import type { OutboxItemRecord } from '../../src/core/ports/store.port.js';
 import { createLogger } from '../../src/observability/logger.js';
 import { freePort } from '../../src/cli/free-port.js';
 import {
@@ -202,6 +204,20 @@ export async function startTasdeed(options: StartOptions = {}): Promise<Running>
       }
     },
   };
+}
+
+/**
+ * The outbox rows of an identity, oldest first, read through the instance's store. (Row ids are
+ * not dense on PostgreSQL: an insert refused by a unique key still uses up a sequence value.)
+ */
+export async function outboxItemsOf(t: Running, identityId: string): Promise<OutboxItemRecord[]> {
+  const store = t.tasdeed.store;
+  if (!(store instanceof PrismaStore)) throw new Error('outboxItemsOf: not a PrismaStore');
+  const ids = await store.read((db) =>
+    db.outboxItem.findMany({ where: { identityId }, orderBy: { id: 'asc' }, select: { id: true } }),
+  );
+  const items = await Promise.all(ids.map(({ id }) => store.getOutboxItem(id)));
+  return items.filter((item): item is OutboxItemRecord => item !== null);
 }
 
 export interface SandboxReply {

@@ -3,8 +3,9 @@
  * fresh database created on that server and dropped afterwards; when it is not set, the
  * suite runs on SQLite and the PostgreSQL-only tests are skipped with a clear message.
  *
- * Every test database is named `tasdeed_t_…`: scripts/run-tests.mjs drops the ones a killed
- * run left behind.
+ * Every test database is named `tasdeed_t_r<run>_…`, <run> being the process id of the test
+ * run (scripts/run-tests.mjs, or the test process when run on its own): a run drops the
+ * databases of runs whose process is gone, and never those of a run going on beside it.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
@@ -23,6 +24,11 @@ export const onlyPostgres = { skip: TEST_DATABASE_URL ? false : NO_POSTGRES } as
 
 /** The prefix of every database the tests create. */
 export const TEST_DATABASE_PREFIX = 'tasdeed_t_';
+
+// Inherited by the processes a test starts, so that they name a directory's database alike.
+process.env.TASDEED_TEST_RUN ||= String(process.pid);
+/** The prefix of this run's databases. */
+const RUN_PREFIX = `${TEST_DATABASE_PREFIX}r${process.env.TASDEED_TEST_RUN}_`;
 
 function withDatabase(url: string, database: string): string {
   const u = new URL(url);
@@ -62,7 +68,7 @@ export async function dropTestDatabase(name: string): Promise<void> {
 
 /** A new, empty database on the TEST_DATABASE_URL server. */
 export async function createTestDatabase(): Promise<TestDatabase> {
-  const name = `${TEST_DATABASE_PREFIX}${randomBytes(6).toString('hex')}`;
+  const name = `${RUN_PREFIX}${randomBytes(6).toString('hex')}`;
   await admin((c) => c.query(`CREATE DATABASE "${name}"`));
   return testDatabase(name);
 }
@@ -74,21 +80,28 @@ export async function createTestDatabase(): Promise<TestDatabase> {
  * sees it half-migrated.
  */
 export async function createMigratedTestDatabase(): Promise<TestDatabase> {
-  const template = await migratedTemplate();
-  const name = `${TEST_DATABASE_PREFIX}${randomBytes(6).toString('hex')}`;
-  await admin((c) => createFromTemplate(c, name, template));
+  const name = `${RUN_PREFIX}${randomBytes(6).toString('hex')}`;
+  await admin((c) => createFromTemplate(c, name));
   return testDatabase(name);
 }
 
-/** Creates `name` from `template`, waiting out the moments another session is on the template. */
-async function createFromTemplate(c: pg.Client, name: string, template: string): Promise<void> {
+/**
+ * Creates `name` as a copy of the migrated template, waiting out the moments another session is
+ * on the template, and building the template again should another run have dropped it.
+ */
+async function createFromTemplate(c: pg.Client, name: string): Promise<void> {
   for (let attempt = 1; ; attempt++) {
+    const template = await migratedTemplate();
     try {
       await c.query(`CREATE DATABASE "${name}" TEMPLATE "${template}"`);
       return;
     } catch (error) {
+      const code = (error as { code?: string }).code;
+      if (attempt >= 50) throw error;
+      // 3D000 invalid_catalog_name: the template is gone (dropped by hand, say).
+      if (code === '3D000') templateReady = null;
       // 55006 object_in_use: "source database … is being accessed by other users".
-      if ((error as { code?: string }).code !== '55006' || attempt >= 50) throw error;
+      else if (code !== '55006') throw error;
       await new Promise((r) => setTimeout(r, 100));
     }
   }
@@ -107,13 +120,13 @@ function migratedTemplate(): Promise<string> {
 async function buildTemplate(): Promise<string> {
   const files = readMigrationFiles(DEFAULT_POSTGRES_MIGRATIONS_DIR);
   const version = checksumOf(files.map((f) => `${f.name}:${f.checksum}`).join('\n')).slice(0, 12);
-  const name = `${TEST_DATABASE_PREFIX}template_${version}`;
+  const name = `${RUN_PREFIX}template_${version}`;
   const exists = await admin(async (c) => {
     const found = await c.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
     return (found.rowCount ?? 0) > 0;
   });
   if (exists) return name;
-  const building = `${TEST_DATABASE_PREFIX}build_${randomBytes(6).toString('hex')}`;
+  const building = `${RUN_PREFIX}build_${randomBytes(6).toString('hex')}`;
   await admin((c) => c.query(`CREATE DATABASE "${building}"`));
   try {
     await migratePostgres(testDatabase(building).url);
@@ -138,17 +151,16 @@ async function buildTemplate(): Promise<string> {
  */
 export function databaseNameForDir(dir: string): string {
   const hash = createHash('sha256').update(resolve(dir)).digest('hex').slice(0, 16);
-  return `${TEST_DATABASE_PREFIX}dir_${hash}`;
+  return `${RUN_PREFIX}dir_${hash}`;
 }
 
 export async function ensureDirDatabase(dir: string): Promise<TestDatabase> {
   const name = databaseNameForDir(dir);
-  const template = await migratedTemplate();
   await admin(async (c) => {
     const found = await c.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
     if (found.rowCount) return;
     try {
-      await createFromTemplate(c, name, template);
+      await createFromTemplate(c, name);
     } catch (error) {
       // Another process created it between the look and the CREATE: 42P04 duplicate_database,
       // or 23505 when both inserted into pg_database at once.

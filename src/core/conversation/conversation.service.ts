@@ -383,7 +383,9 @@ export class ConversationService {
       turn.pending = { kind: 'account', intent: command.intent, billerId: command.billerId };
     }
     if (command.account && command.billerId) {
-      return [reply('account-invalid', this.accountArgs(command.billerId, command.account))];
+      return [
+        reply('account-invalid', this.accountArgs(command.billerId, shortAccount(command.account))),
+      ];
     }
     return [reply('need-account', { biller: { biller: command.billerId ?? '' } })];
   }
@@ -539,6 +541,15 @@ export function toE164(text: string): string | null {
   if (cleaned.length < 6) return null;
   const phone = parsePhoneNumberFromString(cleaned, 'SY');
   return phone?.isValid() ? phone.number : null;
+}
+
+/**
+ * A mistyped account number as a reply repeats it: cut to the 12 characters the SMS budget
+ * allows for an account (src/sms/sms-budget.ts WORST_ACCOUNT), so that 300 digits typed by
+ * mistake do not make the reply five SMS parts long.
+ */
+export function shortAccount(account: string): string {
+  return account.length <= 12 ? account : `${account.slice(0, 9)}...`;
 }
 
 /** "محمد خالد الأحمد" → "م*** خ*** ا***": enough to recognise, not enough to learn a name. */

@@ -1,0 +1,367 @@
+/**
+ * The database refuses writes for a moment while traffic flows (DESIGN §3: readiness "503
+ * while the database is unreachable"; §2: "nothing is lost if the process dies between
+ * 'decided to send' and 'sent'").
+ *
+ * How: another process takes SQLite's write lock (BEGIN IMMEDIATE) and holds it, three times,
+ * for 6.5 to 12 s — longer than Tasdeed's 5 s busy timeout, so that Tasdeed's writes fail with
+ * SQLITE_BUSY — as
+ * when a backup tool or an operator's sqlite3 shell holds the file. (chmod on the file and its
+ * -wal cannot do this: SQLite keeps the descriptors it opened read-write, and the permission
+ * is only checked when a file is opened, so a running process never notices.)
+ *
+ * Meanwhile people keep asking for bills by SMS (Twilio stand-in) and Telegram, and a payment
+ * channel confirms payments. Senders do what the real ones do with an answer that is not 2xx:
+ * Telegram and the payment channel retry, and so does the drill for SMS (counted apart:
+ * Twilio itself would go to its fallback URL). Promises: a clear sign while it lasts (readyz
+ * not ready, or an error logged), ready again afterwards, and nothing lost: every message
+ * acknowledged gets its reply, every payment event is applied with one receipt and one
+ * settlement.
+ */
+import BetterSqlite3 from 'better-sqlite3';
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { startFakeBiller } from '../test/support/fake-biller.server.js';
+import { startFakePaymentChannel } from '../test/support/fake-payment.server.js';
+import { FakeTelegram, textUpdate } from '../test/support/fake-telegram.server.js';
+import { startFakeTwilio, type FakeTwilio } from '../test/support/fake-twilio.server.js';
+import { checkSmsBudget } from './sms-budget-check.js';
+import {
+  baseEnv,
+  catalogueFrom,
+  Child,
+  errorLines,
+  httpCatalogueFile,
+  mapLimit,
+  n,
+  paymentRef,
+  paymentView,
+  Promises,
+  readDb,
+  tempDir,
+  unpaidAccount,
+  waitUntil,
+  type Drill,
+  type DrillOutcome,
+} from './support.js';
+
+const SECRET = 'whsec-drill-locked-0123456789';
+const TG_SECRET = 'drill-webhook-secret-0123456789';
+const TWILIO_FROM = '+15005550006';
+/** Lock episodes (ms), each longer than the 5 s busy timeout, ending at different offsets. */
+const LOCKS_MS = [6_500, 9_000, 12_000];
+const QUICK_LOCKS_MS = [9_000];
+const GAP_MS = 2_000;
+const isReceipt = (text: string) => text.startsWith('إيصال');
+
+function smsTo(twilio: FakeTwilio, to: string): string[] {
+  return twilio.messages.filter((m) => m.form.To === to).map((m) => m.form.Body ?? '');
+}
+
+/** Sends until the answer is 2xx (as Telegram and payment channels do); counts the refusals. */
+async function untilAccepted(
+  send: () => Promise<number>,
+  refused: Map<number | string, number>,
+): Promise<void> {
+  for (const end = Date.now() + 120_000; ;) {
+    let status: number | string;
+    try {
+      status = await send();
+    } catch (error) {
+      status = error instanceof Error ? error.name : 'error';
+    }
+    if (typeof status === 'number' && status >= 200 && status < 300) return;
+    refused.set(status, (refused.get(status) ?? 0) + 1);
+    if (Date.now() > end) throw new Error(`still refused after 120 s (${status})`);
+    await sleep(250);
+  }
+}
+
+export const dbLocked: Drill = {
+  name: 'db-locked',
+  what: 'the database refuses writes for 8 s under traffic: clear error, recovery, nothing lost',
+  async run(ctx): Promise<DrillOutcome> {
+    const payments = ctx.quick ? 8 : 24;
+    const promises = new Promises();
+    const dir = tempDir('db-locked');
+    const biller = await startFakeBiller();
+    const channel = await startFakePaymentChannel({ webhookSecret: SECRET });
+    const twilio = await startFakeTwilio();
+    const tg = await new FakeTelegram().start();
+    let child: Child | null = null;
+    let locker: BetterSqlite3.Database | null = null;
+    try {
+      const file = join(dir.path, 'tasdeed.db');
+      const catalogueFile = httpCatalogueFile(dir.path, {
+        billerUrl: biller.url,
+        paymentUrl: channel.url,
+        webhookSecret: SECRET,
+      });
+      const locks = ctx.quick ? QUICK_LOCKS_MS : LOCKS_MS;
+      const env = await baseEnv(file, {
+        TASDEED_CATALOGUE: catalogueFile,
+        SMS_GATEWAY: 'twilio',
+        TWILIO_ACCOUNT_SID: twilio.accountSid,
+        TWILIO_AUTH_TOKEN: twilio.authToken,
+        TWILIO_FROM,
+        TWILIO_API_ROOT: twilio.url,
+        SMS_MAX_PER_SECOND: '1000',
+        SMS_REPLIES_PER_HOUR: '100000',
+        TELEGRAM_BOT_TOKEN: tg.token,
+        TELEGRAM_API_ROOT: tg.apiRoot,
+        TELEGRAM_MODE: 'webhook',
+        TELEGRAM_WEBHOOK_SECRET: TG_SECRET,
+      });
+      child = await Child.boot(env);
+      const url = child.url;
+      for (let i = 0; i < 50; i++) biller.addAccount(unpaidAccount(String(7_600_000 + i)));
+
+      // Payments waiting for their confirmation.
+      const payers = Array.from({ length: payments }, (_, i) => ({
+        phone: `+9639447${String(10_000 + i).padStart(5, '0')}`,
+        account: String(7_600_000 + i),
+        ref: '',
+        providerRef: '',
+      }));
+      await mapLimit(payers, 8, async (p) => {
+        await twilio.sendSignedWebhook(`${url}/sms/twilio/inbound`, {
+          MessageSid: `SM${randomBytes(16).toString('hex')}`,
+          AccountSid: twilio.accountSid,
+          From: p.phone,
+          To: TWILIO_FROM,
+          Body: `ادفع كهرباء ${p.account}`,
+        });
+        p.ref = await waitUntil(
+          `the pay reply to ${p.phone}`,
+          () => smsTo(twilio, p.phone).map(paymentRef).find(Boolean),
+          30_000,
+        );
+        p.providerRef = (
+          await waitUntil(`the initiation of ${p.ref}`, () => channel.paymentFor(p.ref), 30_000)
+        ).providerRef;
+      });
+      ctx.note(`${payers.length} payments pending`);
+
+      // Traffic: people asking for bills by SMS and Telegram, one message after another.
+      const refused = {
+        sms: new Map<number | string, number>(),
+        telegram: new Map<number | string, number>(),
+        webhook: new Map<number | string, number>(),
+      };
+      const smsSids: string[] = [];
+      const tgUpdates: number[] = [];
+      let traffic = true;
+      let nextUpdate = 5_000_000;
+      const smsPerson = async (i: number) => {
+        const from = `+9639447${String(50_000 + i).padStart(5, '0')}`;
+        for (let k = 0; traffic; k++) {
+          const sid = `SM${randomBytes(16).toString('hex')}`;
+          const params = {
+            MessageSid: sid,
+            AccountSid: twilio.accountSid,
+            From: from,
+            To: TWILIO_FROM,
+            Body: `فاتورة كهرباء ${7_600_000 + ((i + k) % 50)}`,
+          };
+          await untilAccepted(
+            async () =>
+              (await twilio.sendSignedWebhook(`${url}/sms/twilio/inbound`, params)).status,
+            refused.sms,
+          );
+          smsSids.push(sid);
+          await sleep(20);
+        }
+      };
+      const tgPerson = async (i: number) => {
+        const chat = 950_000 + i;
+        for (let k = 0; traffic; k++) {
+          const update = {
+            ...textUpdate(chat, `فاتورة كهرباء ${7_600_000 + ((i + k) % 50)}`),
+            update_id: nextUpdate++,
+          };
+          await untilAccepted(async () => {
+            const res = await fetch(`${url}/telegram/webhook`, {
+              method: 'POST',
+              headers: {
+                'Content-Type': 'application/json',
+                'X-Telegram-Bot-Api-Secret-Token': TG_SECRET,
+              },
+              body: JSON.stringify(update),
+              signal: AbortSignal.timeout(10_000),
+            });
+            await res.arrayBuffer();
+            return res.status;
+          }, refused.telegram);
+          tgUpdates.push(update.update_id);
+          await sleep(100);
+        }
+      };
+      const people = Promise.all([
+        ...Array.from({ length: 8 }, (_, i) => smsPerson(i)),
+        ...Array.from({ length: 4 }, (_, i) => tgPerson(i)),
+      ]);
+
+      // readyz, every 250 ms, answered within 2 s or counted as no answer.
+      const ready = new Map<string, number>();
+      let watching = true;
+      let phase: 'before' | 'locked' | 'after' = 'before';
+      const watcher = (async () => {
+        while (watching) {
+          const status = await fetch(`${url}/readyz`, { signal: AbortSignal.timeout(2_000) })
+            .then((r) => String(r.status))
+            .catch(() => 'no answer');
+          const key = `${phase} ${status}`;
+          ready.set(key, (ready.get(key) ?? 0) + 1);
+          await sleep(250);
+        }
+      })();
+
+      await sleep(GAP_MS);
+      const logBefore = child.output().length;
+      // The payment channel confirms the payments while the locks come and go.
+      const confirm = (p: (typeof payers)[number]) =>
+        untilAccepted(async () => {
+          const res = await channel.sendWebhook(`${url}/payments/webhook/wallet`, {
+            providerRef: p.providerRef,
+            status: 'succeeded',
+          });
+          return res.status;
+        }, refused.webhook);
+      const confirming = mapLimit(payers, 1, async (p) => {
+        await confirm(p);
+        await sleep((locks.reduce((a, b) => a + b + GAP_MS, 0) / payers.length) | 0);
+      });
+      let released = Date.now();
+      for (const ms of locks) {
+        // The write lock, taken by another process's connection and held past the busy timeout.
+        locker = new BetterSqlite3(file);
+        locker.pragma('busy_timeout = 30000');
+        locker.exec('BEGIN IMMEDIATE');
+        phase = 'locked';
+        ctx.note(`write lock taken for ${ms} ms`);
+        await sleep(ms);
+        locker.exec('ROLLBACK');
+        locker.close();
+        locker = null;
+        released = Date.now();
+        phase = 'after';
+        await sleep(GAP_MS);
+      }
+      await confirming;
+      await sleep(3_000);
+      traffic = false;
+      await people;
+      const logDuring = child.output().slice(logBefore);
+
+      // Everything acknowledged is answered, every payment settled with its receipt.
+      const replyDone = (prefix: string) =>
+        readDb(file, (db) => {
+          const rows = db
+            .prepare(`SELECT "dedupeKey" AS k, status FROM "OutboxItem" WHERE "dedupeKey" LIKE ?`)
+            .all(`${prefix}%`) as Array<{ k: string; status: string }>;
+          return new Map(rows.map((r) => [r.k.split(':').slice(0, -1).join(':'), r.status]));
+        });
+      let unanswered: { sms: number; telegram: number } = { sms: 0, telegram: 0 };
+      const settled = async () => {
+        const sms = replyDone('sms:twilio:');
+        const tgRows = replyDone('telegram:');
+        unanswered = {
+          sms: smsSids.filter((sid) => sms.get(`sms:twilio:${sid}`) !== 'sent').length,
+          telegram: tgUpdates.filter((id) => tgRows.get(`telegram:${id}`) !== 'sent').length,
+        };
+        if (unanswered.sms + unanswered.telegram > 0) return false;
+        for (const p of payers) {
+          const view = await paymentView(url, p.ref);
+          if (view.payment.settlementStatus !== 'acknowledged') return false;
+          if (!smsTo(twilio, p.phone).some(isReceipt)) return false;
+        }
+        return true;
+      };
+      const recovered = await waitUntil('everything answered', settled, 120_000, 500).catch(
+        () => false,
+      );
+      const recoverySeconds = (Date.now() - released) / 1000;
+      watching = false;
+      await watcher;
+
+      const readyDuring = [...ready].filter(([k]) => k.startsWith('locked') && !k.endsWith(' 200'));
+      const errorsDuring = errorLines(logDuring);
+      ctx.note(errorsDuring.map((l) => l.slice(0, 400)).join('\n'));
+      const busyLogged = errorsDuring.filter((l) => /locked|busy|SQLITE/i.test(l)).length;
+      promises.check(
+        readyDuring.length > 0 || busyLogged > 0,
+        `no sign of the locked database: readyz ${JSON.stringify(Object.fromEntries(ready))}, no error logged`,
+      );
+      promises.check(
+        (ready.get('after 200') ?? 0) > 0,
+        `readyz never ready after the lock: ${JSON.stringify(Object.fromEntries(ready))}`,
+      );
+      promises.check(
+        recovered === true,
+        `not everything answered 120 s after the lock: ${unanswered.sms} SMS and ${unanswered.telegram} Telegram messages without a reply`,
+      );
+      const lostRows = readDb(
+        file,
+        (db) =>
+          (
+            db
+              .prepare(
+                `SELECT (SELECT COUNT(*) FROM "SmsInbound" WHERE "error" IS NOT NULL)
+                    + (SELECT COUNT(*) FROM "TelegramUpdate" WHERE "error" IS NOT NULL) AS n`,
+              )
+              .get() as { n: number }
+          ).n,
+      );
+      promises.check(
+        lostRows === 0,
+        `${lostRows} inbound messages recorded as failed (never answered)`,
+      );
+      let receipts = 0;
+      let effects = 0;
+      for (const p of payers) {
+        const view = await paymentView(url, p.ref);
+        const mine = smsTo(twilio, p.phone).filter(isReceipt).length;
+        const settledHere = biller.settlements.filter(
+          (s) => s.billId === `B-${p.account}` && s.outcome === 'settled',
+        ).length;
+        receipts += mine;
+        effects += settledHere;
+        promises.check(
+          view.payment.status === 'succeeded' && mine === 1 && settledHere === 1,
+          `${p.ref}: ${view.payment.status}, ${mine} receipts, ${settledHere} settlements`,
+        );
+      }
+      const budget = checkSmsBudget(file, catalogueFrom(catalogueFile), twilio.messages);
+      const repeats = budget.sms - budget.expected;
+      promises.check(child.alive(), 'Tasdeed died during the drill');
+      const code = await child.stop();
+      promises.check(code === 0, `graceful stop after the drill exited ${code}`);
+      const refusals = (m: Map<number | string, number>) =>
+        [...m].map(([k, v]) => `${v}×${k}`).join(' ') || 'none';
+      return {
+        numbers:
+          `write lock held ${locks.map((ms) => ms / 1000).join(' s, ')} s under traffic: readyz while locked ` +
+          `${[...ready]
+            .filter(([k]) => k.startsWith('locked'))
+            .map(([k, v]) => `${v}×${k.slice(7)}`)
+            .join(' ')}, ` +
+          `${errorsDuring.length} errors logged (${busyLogged} naming the lock); refused and retried: ` +
+          `SMS ${refusals(refused.sms)}, Telegram ${refusals(refused.telegram)}, payment webhooks ${refusals(refused.webhook)}; ` +
+          `${n(smsSids.length)} SMS and ${n(tgUpdates.length)} Telegram messages, ` +
+          `${unanswered.sms + unanswered.telegram} unanswered (all answered ${recoverySeconds.toFixed(0)} s after the last lock, ` +
+          `${repeats} SMS sent twice); ${payers.length} payments: ${receipts} receipts, ${effects} settlements`,
+        problems: promises.broken,
+        logTail: child.output().slice(-20_000),
+      };
+    } finally {
+      locker?.close();
+      await child?.kill();
+      await tg.close();
+      await twilio.close();
+      await channel.close();
+      await biller.close();
+      dir.remove();
+    }
+  },
+};
