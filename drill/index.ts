@@ -10,6 +10,7 @@
  * The exit code is non-zero when any promise is broken. Names select drills
  * (`npm run drill -- replays biller-down`); `--list` prints them. See drill/README.md.
  */
+import { rmSync } from 'node:fs';
 import { billerDown } from './biller-down.js';
 import { broadcastCrash } from './broadcast-crash.js';
 import { dbLocked } from './db-locked.js';
@@ -17,7 +18,7 @@ import { randomInputs } from './random-inputs.js';
 import { receiptCrash } from './receipt-crash.js';
 import { replays } from './replays.js';
 import { silentChannel } from './silent-channel.js';
-import { secondsSince, tail, type Drill, type DrillOutcome } from './support.js';
+import { Child, secondsSince, tail, tempDirs, type Drill, type DrillOutcome } from './support.js';
 
 const DRILLS: readonly Drill[] = [
   broadcastCrash,
@@ -98,6 +99,16 @@ function indent(text: string): string {
     .split('\n')
     .map((l) => `    ${l}`)
     .join('\n');
+}
+
+// Interrupted: the Tasdeed processes of the drill go too.
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    for (const child of Child.running) child.killNow();
+    for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
+    process.stderr.write(`drill interrupted (${signal})\n`);
+    process.exit(130);
+  });
 }
 
 main().then(

@@ -15,6 +15,7 @@
  */
 import { createHash } from 'node:crypto';
 import { availableParallelism } from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { join } from 'node:path';
 import { loadCatalogue } from '../src/config/catalogue.js';
 import { Grammar } from '../src/core/conversation/grammar.js';
@@ -31,6 +32,7 @@ import {
   outboxCounts,
   Promises,
   readDb,
+  tail,
   tempDir,
   waitUntil,
   type Drill,
@@ -117,6 +119,8 @@ interface ShardResult {
   tgMessages: number;
   tgBadLength: number;
   errorsLogged: string[];
+  /** Requests that got no answer (connection reset) and were sent again. */
+  resets: number;
   died: boolean;
   exitCode: number | null;
   log: string;
@@ -167,6 +171,25 @@ async function runShard(
       }
       progress();
     };
+    /**
+     * A request that got no answer at all (connection reset) is sent again, as the providers
+     * do, at most three times; counted apart. The process being gone ends the shard.
+     */
+    let resets = 0;
+    const resilient = async <T>(send: () => Promise<T>): Promise<T> => {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return await send();
+        } catch (error) {
+          if (child && !child.alive()) {
+            throw new Error(`Tasdeed died during the drill:\n${tail(child.output(), 40)}`);
+          }
+          if (attempt >= 3) throw error;
+          resets += 1;
+          await sleep(500);
+        }
+      }
+    };
     let sandboxSilent = 0;
     let updateId = 1_000_000;
     const tgText: number[] = [];
@@ -175,13 +198,15 @@ async function runShard(
     const runSms = async (s: Sender) => {
       for (const text of s.inputs) {
         const sid = `SM${createHash('md5').update(`${s.id}:${smsSid++}`).digest('hex')}`;
-        const res = await twilio.sendSignedWebhook(`${url}/sms/twilio/inbound`, {
-          MessageSid: sid,
-          AccountSid: twilio.accountSid,
-          From: s.id,
-          To: TWILIO_FROM,
-          Body: text,
-        });
+        const res = await resilient(() =>
+          twilio.sendSignedWebhook(`${url}/sms/twilio/inbound`, {
+            MessageSid: sid,
+            AccountSid: twilio.accountSid,
+            From: s.id,
+            To: TWILIO_FROM,
+            Body: text,
+          }),
+        );
         answered('sms', res.status, text, res.body);
       }
     };
@@ -215,26 +240,32 @@ async function runShard(
                 },
               };
         if (!('callback_query' in update)) tgText.push(id);
-        const res = await fetch(`${url}/telegram/webhook`, {
-          method: 'POST',
-          headers: {
-            'Content-Type': 'application/json',
-            'X-Telegram-Bot-Api-Secret-Token': TG_SECRET,
-          },
-          body: JSON.stringify(update),
+        const res = await resilient(async () => {
+          const r = await fetch(`${url}/telegram/webhook`, {
+            method: 'POST',
+            headers: {
+              'Content-Type': 'application/json',
+              'X-Telegram-Bot-Api-Secret-Token': TG_SECRET,
+            },
+            body: JSON.stringify(update),
+          });
+          return { status: r.status, body: await r.text() };
         });
-        answered('telegram', res.status, text, await res.text());
+        answered('telegram', res.status, text, res.body);
       }
     };
     const runSandbox = async (s: Sender) => {
       let stopped = false;
       for (const text of s.inputs) {
-        const res = await fetch(`${url}/sandbox/messages`, {
-          method: 'POST',
-          headers: { 'Content-Type': 'application/json' },
-          body: JSON.stringify({ channel: s.medium, from: s.id, text }),
+        const res = await resilient(async () => {
+          const r = await fetch(`${url}/sandbox/messages`, {
+            method: 'POST',
+            headers: { 'Content-Type': 'application/json' },
+            body: JSON.stringify({ channel: s.medium, from: s.id, text }),
+          });
+          return { status: r.status, body: await r.text() };
         });
-        const body = await res.text();
+        const body = res.body;
         if (res.status === 200) {
           const replies = (JSON.parse(body) as { replies: string[] }).replies;
           const command = grammar.parse(text).type;
@@ -338,6 +369,7 @@ async function runShard(
       tgMessages: tgMessages.length,
       tgBadLength,
       errorsLogged: errorLines(log),
+      resets,
       died,
       exitCode,
       log,
@@ -434,6 +466,7 @@ export const randomInputs: Drill = {
         `${shards} process${shards > 1 ? 'es' : ''}) answered in ${seconds.toFixed(0)} s: ` +
         `${n(sum((r) => r.sms))} SMS out in ${n(sum((r) => r.smsParts))} parts, ${over} over budget; ` +
         `${n(sum((r) => r.tgMessages))} Telegram messages; ${fives.length === 0 ? 'no' : 'some'} 5xx, ` +
+        `${sum((r) => r.resets)} connection resets retried, ` +
         `${silent.sms + silent.telegram + silent.sandbox} unanswered, ${processing.length} failed`,
       problems: promises.broken,
       logTail: results.map((r) => r.log.slice(-10_000)).join('\n'),

@@ -14,8 +14,6 @@
  * request may or may not have reached it): reconciliation repeats the same idempotent request,
  * the payer approves, and the next check finds the success — one provider payment each.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createTasdeed, type Tasdeed } from '../src/app.js';
 import { parseEnv } from '../src/config/env.js';
@@ -33,6 +31,7 @@ import {
   mapLimit,
   paymentRef,
   Promises,
+  tempDir,
   unpaidAccount,
   type Drill,
   type DrillOutcome,
@@ -52,7 +51,7 @@ export const silentChannel: Drill = {
   async run(ctx): Promise<DrillOutcome> {
     const perFate = ctx.quick ? 4 : 10;
     const promises = new Promises();
-    const dir = mkdtempSync(join(tmpdir(), 'tasdeed-drill-silent-'));
+    const dir = tempDir('silent');
     const biller = await startFakeBiller();
     const channel = await startFakePaymentChannel({ webhookSecret: SECRET });
     let log = '';
@@ -63,7 +62,7 @@ export const silentChannel: Drill = {
         PORT: String(port),
         HOST: '127.0.0.1',
         PUBLIC_URL: `http://127.0.0.1:${port}`,
-        DATABASE_URL: `file:${join(dir, 'tasdeed.db')}`,
+        DATABASE_URL: `file:${join(dir.path, 'tasdeed.db')}`,
         TASDEED_ADMIN_TOKEN: ADMIN_TOKEN,
         TASDEED_SANDBOX: '1',
       });
@@ -223,7 +222,7 @@ export const silentChannel: Drill = {
       await tasdeed?.stop().catch(() => undefined);
       await channel.close();
       await biller.close();
-      rmSync(dir, { recursive: true, force: true });
+      dir.remove();
     }
   },
 };

@@ -47,9 +47,19 @@ export class Promises {
   }
 }
 
+/** Directories the drills made and have not removed yet (removed too when interrupted). */
+export const tempDirs = new Set<string>();
+
 export function tempDir(prefix: string): { path: string; remove(): void } {
   const path = mkdtempSync(join(tmpdir(), `tasdeed-drill-${prefix}-`));
-  return { path, remove: () => rmSync(path, { recursive: true, force: true }) };
+  tempDirs.add(path);
+  return {
+    path,
+    remove: () => {
+      rmSync(path, { recursive: true, force: true });
+      tempDirs.delete(path);
+    },
+  };
 }
 
 export function writeJson(dir: string, name: string, value: unknown): string {
@@ -77,10 +87,16 @@ export async function baseEnv(
 
 /** A Tasdeed child process (`npm start`'s entry point). */
 export class Child {
+  /** Every child still running, so that an interrupted drill leaves none behind. */
+  static readonly running = new Set<Child>();
+
   private constructor(
     private readonly proc: ReturnType<typeof spawnTasdeed>,
     readonly url: string,
-  ) {}
+  ) {
+    Child.running.add(this);
+    void proc.exited.then(() => Child.running.delete(this));
+  }
 
   /** Starts `src/main.ts` with `env` and resolves once /healthz answers. */
   static async boot(env: Record<string, string>, timeoutMs = 60_000): Promise<Child> {
@@ -108,6 +124,11 @@ export class Child {
 
   output(): string {
     return this.proc.output();
+  }
+
+  /** SIGKILL without waiting (an interrupted drill). */
+  killNow(): void {
+    if (this.alive()) this.proc.child.kill('SIGKILL');
   }
 
   /** SIGKILL, and waits for the process to be gone. */
