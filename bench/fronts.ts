@@ -13,6 +13,7 @@
  * the stand-in, so that both ends of each conversation are timed on one clock and neither costs
  * the server measured anything.
  */
+import { loadavg } from 'node:os';
 import { startTasdeed, type Running } from '../test/support/harness.js';
 import { grammyEchoBot, twilioEchoServer, type BareServer } from './baselines.js';
 import type { BenchContext } from './outbox.js';
@@ -163,6 +164,7 @@ async function conversation(
   );
   ctx.detail(`${front.name}_reply`, {
     what: 'message POSTed to the webhook → its reply arriving at the provider stand-in',
+    loadAverage: loadavg(),
     lanes: s.lanes,
     people: front.addresses.length,
     texts: front.texts,

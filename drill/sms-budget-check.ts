@@ -4,7 +4,7 @@
  *  - each reply (message key) of every SMS outbox row, rendered as the SMS front renders it
  *    for that subscriber (language, old pounds): within its key's budget;
  *  - each SMS the provider stand-in received: one part, or two when it carries the text of a
- *    two-part reply sent to that number.
+ *    row with a two-part reply sent to that number (the row's text as sent).
  */
 import type { Catalogue } from '../src/core/catalogue.js';
 import type { Language } from '../src/core/domain.js';
@@ -48,15 +48,21 @@ export function checkSmsBudget(
   const rows = readDb(dbFile, (db) =>
     db
       .prepare(
-        `SELECT o."payload" AS payload, i."address" AS address, s."language" AS language,
-                s."showOldPounds" AS old
+        `SELECT o."payload" AS payload, o."text" AS sent, i."address" AS address,
+                s."language" AS language, s."showOldPounds" AS old
            FROM "OutboxItem" o
            JOIN "Identity" i ON i."id" = o."identityId"
            JOIN "Subscriber" s ON s."id" = i."subscriberId"
           WHERE i."channel" = 'sms' AND o."status" = 'sent' AND o."kind" = 'message'`,
       )
       .all(),
-  ) as Array<{ payload: string; address: string; language: Language; old: number }>;
+  ) as Array<{
+    payload: string;
+    sent: string | null;
+    address: string;
+    language: Language;
+    old: number;
+  }>;
 
   const overruns: BudgetOverrun[] = [];
   /** Per number, the two-part replies sent to it (an SMS holding one may take two parts). */
@@ -81,8 +87,16 @@ export function checkSmsBudget(
       const { parts } = measureSms(text);
       const budget = budgetOf([reply.key]);
       if (parts > budget) overruns.push({ what: 'reply', keys: [reply.key], parts, budget, text });
-      if (budget > 1 && text !== '') {
-        twoPart.set(row.address, [...(twoPart.get(row.address) ?? []), { key: reply.key, text }]);
+    }
+    // The text as it was sent (the subscriber's language or old-pound setting may have changed
+    // since): its lines are the replies of the row, a two-part reply among them.
+    const twoPartKey = turn.replies.find((r) => r.key in TWO_PART_KEYS)?.key;
+    if (twoPartKey && row.sent) {
+      for (const line of cleanSmsText(row.sent).split('\n')) {
+        if (line.trim() === '') continue;
+        const list = twoPart.get(row.address) ?? [];
+        list.push({ key: twoPartKey, text: line });
+        twoPart.set(row.address, list);
       }
     }
   }
