@@ -264,12 +264,14 @@ describe('broadcast audiences and planning', () => {
       (await store.broadcastsPlanning()).map((x) => x.id),
       [b.id],
     );
+    // A batch is the next 3 identities; those outside the audience are not written.
     const first = await store.planBroadcastBatch(b.id, 3, NOW);
-    assert.deepEqual(first, { written: 3, done: false });
+    assert.equal(first.done, false);
+    assert.ok(first.written >= 1 && first.written <= 3, `first batch wrote ${first.written}`);
     const cursor = (await store.getBroadcast(b.id))?.planCursor;
     assert.ok(cursor);
     // As after a crash: another planner picks the broadcast up and goes on from the cursor.
-    const written = 3 + (await planAll(b.id, 3));
+    const written = first.written + (await planAll(b.id, 3));
     assert.equal(written, 7);
     const rows = await t.client.outboxItem.findMany({ where: { broadcastId: b.id } });
     assert.equal(rows.length, 7);
@@ -350,7 +352,8 @@ describe('broadcast audiences and planning', () => {
     );
     // Cancelling while still planning stops the planner at its next batch.
     const c = await store.createBroadcast(newBroadcast({ all: true }), NOW);
-    await store.planBroadcastBatch(c.id, 2, NOW);
+    const firstBatch = await store.planBroadcastBatch(c.id, 2, NOW);
+    assert.ok(firstBatch.written > 0 && !firstBatch.done);
     await store.setBroadcastStatus(c.id, ['planning', 'sending'], 'cancelled', NOW);
     await store.cancelBroadcastItems(c.id, NOW);
     assert.deepEqual(await store.planBroadcastBatch(c.id, 2, NOW), { written: 0, done: true });
@@ -360,7 +363,7 @@ describe('broadcast audiences and planning', () => {
       delivered: 0,
       failed: 0,
       skipped: 0,
-      cancelled: 2,
+      cancelled: firstBatch.written,
     });
     assert.equal((await store.getBroadcast(c.id))?.status, 'cancelled');
   });

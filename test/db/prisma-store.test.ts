@@ -535,7 +535,7 @@ void describe('PrismaStore: outbox', () => {
     assert.ok(bulk && work && reply1 && reply2 && future);
 
     const firstTwo = await store.claimOutbox('w1', now, 30_000, 2);
-    // Within a lane, id order.
+    // Within the reply lane, id order (whatever each row's due time).
     assert.deepEqual(
       firstTwo.map((i) => i.id),
       [reply2.id, reply1.id],
@@ -571,6 +571,59 @@ void describe('PrismaStore: outbox', () => {
     assert.ok(reclaimed.every((i) => i.attempts === 2 && i.leaseOwner === 'w3'));
     assert.equal((await store.getOutboxItem(future.id))?.leaseOwner, 'w2');
     assert.deepEqual(await store.claimOutbox('w2', later, 30_000, 0), []);
+  });
+
+  void test('the bulk lane: expired leases, then urgent rows, then the rest by due time', async () => {
+    const bulk = (payload: number, ago: number, urgent = false) =>
+      store.enqueue({
+        kind: 'broadcast',
+        lane: 'bulk',
+        payload,
+        urgent,
+        nextAttemptAt: before(ago),
+      });
+    const late = await bulk(1, 1000); // written first, due most recently (a retry)
+    const early = await bulk(2, 9000);
+    const urgent = await bulk(3, 500, true);
+    const stale = await bulk(4, 8000);
+    assert.ok(late && early && urgent && stale);
+    // A dead holder's lease.
+    const [held] = await store.claimOutbox('dead', before(8_500), 1_000, 1);
+    assert.equal(held?.id, early.id);
+
+    const quiet = await store.claimOutbox('w1', now, 30_000, 10, {
+      lanes: ['bulk'],
+      bulkUrgentOnly: true,
+    });
+    assert.deepEqual(
+      quiet.map((i) => i.id),
+      [urgent.id],
+      'in quiet hours only urgent rows (the expired lease is not urgent)',
+    );
+    const rest = await store.claimOutbox('w1', now, 30_000, 10, { lanes: ['bulk'] });
+    assert.deepEqual(
+      rest.map((i) => i.id),
+      [early.id, stale.id, late.id],
+    );
+    // Nothing queued: the next thing due is the first of those leases to expire.
+    assert.deepEqual(
+      await store.nextOutboxDue({ lanes: ['bulk'] }),
+      new Date(now.getTime() + 30_000),
+    );
+  });
+
+  void test('nextOutboxDue in quiet hours looks at urgent bulk rows only', async () => {
+    await store.enqueue({ kind: 'broadcast', lane: 'bulk', payload: 1, nextAttemptAt: before(10) });
+    const soon = new Date(now.getTime() + 5_000);
+    await store.enqueue({
+      kind: 'broadcast',
+      lane: 'bulk',
+      payload: 2,
+      urgent: true,
+      nextAttemptAt: soon,
+    });
+    assert.deepEqual(await store.nextOutboxDue({ lanes: ['bulk'], bulkUrgentOnly: true }), soon);
+    assert.deepEqual(await store.nextOutboxDue({ lanes: ['bulk'] }), before(10));
   });
 
   void test('concurrent claims never return the same item twice', async () => {
@@ -730,6 +783,45 @@ void describe('PrismaStore: watches', () => {
     assert.deepEqual(await store.takeWatches('biller', 'electricity'), []);
     assert.equal(await store.hasWatches('biller', 'electricity'), false);
     assert.equal(await store.hasWatches('payment', 'p-1'), true);
+  });
+});
+
+void describe('PrismaStore: instances', () => {
+  const now = at('2026-03-01T12:00:00.000Z');
+  const before = (ms: number) => new Date(now.getTime() - ms);
+
+  void test('heartbeat counts live instances; a dead one is forgotten and its leases freed', async () => {
+    const at = (s: number) => new Date(now.getTime() + s * 1000);
+    assert.equal(await store.heartbeat('a', at(0), at(-15)), 1);
+    assert.equal(await store.heartbeat('b', at(1), at(-14)), 2);
+    const items = [];
+    for (let i = 0; i < 3; i++) {
+      items.push(
+        await store.enqueue({
+          kind: 'message',
+          lane: 'reply',
+          payload: i,
+          nextAttemptAt: before(10),
+        }),
+      );
+    }
+    const [heldByA] = await store.claimOutbox('a', now, 60_000, 1);
+    const [heldByB] = await store.claimOutbox('b', now, 60_000, 1);
+    assert.ok(heldByA && heldByB);
+    // b goes on beating; a stops (killed) and is stale 15 s after its last beat.
+    assert.equal(await store.heartbeat('b', at(10), at(-5)), 2);
+    assert.equal(await store.heartbeat('b', at(16), at(1)), 1);
+    const freed = await store.getOutboxItem(heldByA.id);
+    assert.equal(freed?.status, 'queued');
+    assert.equal(freed?.leaseOwner, null);
+    assert.equal(freed?.attempts, 1, 'the attempt it made still counts');
+    assert.equal((await store.getOutboxItem(heldByB.id))?.leaseOwner, 'b');
+    // The freed item is claimed again at once, long before a's lease (60 s) would have ended.
+    const again = await store.claimOutbox('b', at(16), 60_000, 5);
+    assert.ok(again.some((i) => i.id === heldByA.id));
+    // An instance that stops cleanly leaves at once.
+    await store.leaveFleet('b');
+    assert.equal(await store.heartbeat('c', at(17), at(2)), 1);
   });
 });
 

@@ -431,7 +431,8 @@ export interface Store {
   // Instances (several processes on one database)
   /**
    * Records that `instanceId` is alive at `now`, forgets instances not seen since
-   * `staleBefore`, and returns how many are alive (this one included).
+   * `staleBefore` (putting the outbox items they held back in the queue: they died), and
+   * returns how many are alive (this one included).
    */
   heartbeat(instanceId: string, now: Date, staleBefore: Date): Promise<number>;
   /** This instance stops: it no longer counts. */
