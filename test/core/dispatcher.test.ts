@@ -278,6 +278,60 @@ describe('OutboxDispatcher', () => {
     assert.equal(texts.length, 1, 'only the urgent one went out in quiet hours');
   });
 
+  it('a broadcast row that fails while its broadcast is cancelled counts as cancelled, not retried', async () => {
+    await fresh();
+    const clock = new FakeClock(T0);
+    const handler = new MessageHandler(db.store, new Translator(demoCatalogue()), clock);
+    const { identity } = await db.store.ensureIdentity('sandbox-sms', 'cancel-1', 'ar');
+    const broadcast = await db.store.createBroadcast(
+      {
+        id: 'B-inflight',
+        text: { ar: 'رسالة', en: null },
+        audience: { all: true },
+        channels: ['sms'],
+        urgent: true,
+        recipients: 0,
+        smsPartsPerMessage: 1,
+        smsPartsTotal: 0,
+        createdBy: 'test',
+      },
+      clock.now(),
+    );
+    const row = await db.store.enqueue({
+      kind: 'broadcast',
+      lane: 'bulk',
+      identityId: identity.id,
+      broadcastId: broadcast.id,
+      payload: {},
+      urgent: true,
+      nextAttemptAt: clock.now(),
+    });
+    // The provider answers "try later" while staff cancel: the cancel cannot touch a row in
+    // flight, so the row must not go back to the queue.
+    handler.setSender('sandbox-sms', {
+      send: async () => {
+        await db.store.setBroadcastStatus(
+          broadcast.id,
+          ['planning', 'sending'],
+          'cancelled',
+          clock.now(),
+        );
+        assert.equal(await db.store.cancelBroadcastItems(broadcast.id, clock.now()), 0);
+        return { status: 'temporary', error: 'busy' };
+      },
+    });
+    const d = new OutboxDispatcher(db.store, clock, { owner: 'one' }).register(
+      'broadcast',
+      handler.handlerFor(() => Promise.resolve({ text: 'رسالة' })),
+    );
+    assert.equal(await d.drain(), 1);
+    const after = await db.store.getOutboxItem(row!.id);
+    assert.equal(after?.status, 'cancelled');
+    assert.equal((await db.store.broadcastCounts(broadcast.id)).cancelled, 1);
+    clock.advance(3_600_000);
+    assert.equal(await d.drain(), 0, 'nothing is tried again');
+  });
+
   it('after a crash, claims again only what was in flight, once its lease expires', async () => {
     await fresh();
     const clock = new FakeClock(T0);
