@@ -90,6 +90,8 @@ wallet-invalid = هذا ليس رقم هاتف. أرسل مثلاً 0944123456 �
 pay-started = الدفعة { $ref }: { $amount } لـ { $biller } { $account } عبر { $channel }. وافق عليها في محفظتك وسيصلك إيصال.
     .sms = دفعة { $ref }: { $amount }. وافق في محفظتك.
 pay-instructions = { $text }
+# The simulated payment channel's own instructions (src/adapters/payment/simulated.payment.ts).
+simulated-pay-instructions = وافق على { $amount } في محفظتك. المرجع { $ref }
 pay-same = الدفعة { $ref } لهذه الفاتورة قيد التنفيذ.
 pay-other-payer = شخص آخر بدأ دفع { $biller } { $account }. هل نخبرك عند اكتمالها؟
     .sms = شخص آخر يدفع هذه الفاتورة الآن.

@@ -78,6 +78,8 @@ ask-wallet = Send the wallet phone number to pay from, e.g. 0944123456
 wallet-invalid = That is not a phone number. Send e.g. 0944123456, or CANCEL.
 pay-started = Payment { $ref }: { $amount } for { $biller } { $account } via { $channel }. Approve it in your wallet; a receipt will follow.
 pay-instructions = { $text }
+# The simulated payment channel's own instructions (src/adapters/payment/simulated.payment.ts).
+simulated-pay-instructions = Approve the payment of { $amount } in your wallet app. Ref { $ref }
 pay-same = Payment { $ref } for this bill is already in progress.
 pay-other-payer = Someone else started paying { $biller } { $account }. Shall we tell you when it completes?
 pay-channel-unavailable = { $channel } is not answering. We will retry payment { $ref } and tell you the result.

@@ -153,14 +153,14 @@ export async function createTasdeed(options: TasdeedOptions): Promise<Tasdeed> {
   }
   const channels = new Map<string, PaymentChannelAdapter>();
   for (const def of catalogue.paymentChannels) {
-    channels.set(
-      def.id,
-      createPaymentChannel(def, {
-        clock,
-        publicUrl: config.publicUrl,
-        log: (msg, err) => logger.warn({ err, channel: def.id }, msg),
-      }),
-    );
+    const channel = createPaymentChannel(def, {
+      clock,
+      publicUrl: config.publicUrl,
+      log: (msg, err) => logger.warn({ err, channel: def.id }, msg),
+      // The simulated channel's instructions come from the locale files, in the payer's language.
+      texts: translator,
+    });
+    channels.set(def.id, channel);
   }
   const webhookSecrets = new Map([...channels].map(([id, c]) => [id, c.webhookSecret]));
 

@@ -7,7 +7,7 @@ import { HttpBiller } from './biller/http.biller.js';
 import { SimulatedBiller } from './biller/simulated.biller.js';
 import { withCircuitBreaker, type BreakerBiller, type BreakerState } from './circuit-breaker.js';
 import { HttpPaymentChannel } from './payment/http.payment.js';
-import { SimulatedPaymentChannel } from './payment/simulated.payment.js';
+import { SimulatedPaymentChannel, type PaymentTexts } from './payment/simulated.payment.js';
 
 export interface BillerFactoryDeps {
   clock: Clock;
@@ -20,6 +20,8 @@ export interface PaymentChannelFactoryDeps {
   /** The externally visible base URL (callback URLs are built by the caller from it). */
   publicUrl?: string;
   log?: (msg: string, err?: unknown) => void;
+  /** Renders a simulated channel's instructions from the locale files. */
+  texts?: PaymentTexts;
 }
 
 export type PaymentChannelAdapter = PaymentPort & {
@@ -72,5 +74,6 @@ export function createPaymentChannel(
     confirmAfterMs: a.confirmAfterMs,
     clock: deps.clock,
     log: deps.log,
+    ...(deps.texts ? { translator: deps.texts } : {}),
   });
 }

@@ -844,6 +844,23 @@ export class PrismaStore implements Store {
     const { count } = await this.run((db) =>
       db.outboxItem.updateMany({ where: { id, status: 'leased', leaseOwner: owner }, data }),
     );
+    if (count > 0 && data.status === 'queued') {
+      // A broadcast cancelled while this row was in flight could not cancel it (the cancel
+      // takes queued rows only); it is cancelled now instead of being tried again. Whichever
+      // of the two comes second sees the other's write, so the row never stays queued.
+      await this.run((db) =>
+        db.$executeRawUnsafe(
+          this.d.sql(
+            `UPDATE "OutboxItem" SET "status" = 'cancelled', "doneAt" = ${this.d.timeParam},
+               "lastError" = 'broadcast cancelled'
+             WHERE "id" = ? AND "status" = 'queued' AND "broadcastId" IN (
+               SELECT "id" FROM "Broadcast" WHERE "status" = 'cancelled')`,
+          ),
+          this.d.time(now),
+          id,
+        ),
+      );
+    }
     return count > 0;
   }
 

@@ -1,14 +1,16 @@
 import assert from 'node:assert/strict';
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import {
   SIMULATED_ACCOUNTS,
   SimulatedBiller,
   simulatedAccountsFor,
 } from '../../src/adapters/biller/simulated.biller.js';
 import { SimulatedPaymentChannel } from '../../src/adapters/payment/simulated.payment.js';
+import { loadCatalogue } from '../../src/config/catalogue.js';
 import { GOVERNORATES } from '../../src/core/domain.js';
+import { Translator } from '../../src/core/i18n/translator.js';
 import { qirsh } from '../../src/core/money.js';
 import { verifyWebhookSignature } from '../../src/core/payments/webhook-signature.js';
 import { BillerUnavailableError } from '../../src/core/ports/biller.port.js';
@@ -16,6 +18,7 @@ import {
   PaymentChannelUnavailableError,
   type InitiatePaymentRequest,
 } from '../../src/core/ports/payment.port.js';
+import { SandboxUser, startTasdeed, type Running } from '../support/harness.js';
 
 function fixedClock(iso: string) {
   let now = new Date(iso);
@@ -266,7 +269,6 @@ void describe('SimulatedPaymentChannel', () => {
     try {
       const started = await channel.initiate(payRequest('P-1', rx.url));
       assert.equal(started.status, 'pending');
-      assert.match(started.instructions ?? '', /18,750 SYP/);
       const again = await channel.initiate(payRequest('P-1', rx.url));
       assert.equal(again.providerRef, started.providerRef);
 
@@ -408,5 +410,96 @@ void describe('SimulatedPaymentChannel', () => {
       await assert.rejects(restarted.status(garbled), PaymentChannelUnavailableError, garbled);
     }
     restarted.close();
+  });
+});
+
+void describe('SimulatedPaymentChannel instructions', () => {
+  const loaded = loadCatalogue(null);
+  if (!loaded.ok) throw new Error(loaded.problems.join('\n'));
+  const translator = new Translator(loaded.catalogue);
+  const channel = (texts: boolean) =>
+    new SimulatedPaymentChannel({
+      channelId: 'wallet',
+      webhookSecret: 'sim-secret',
+      confirmAfterMs: 60_000,
+      ...(texts ? { translator } : {}),
+    });
+
+  void it("speaks the payer's language, from the locale files, Arabic when none is named", async () => {
+    const sim = channel(true);
+    try {
+      const url = 'http://127.0.0.1:1/hook';
+      const ar = await sim.initiate({ ...payRequest('P-7', url), language: 'ar' });
+      const en = await sim.initiate({ ...payRequest('P-8', url), language: 'en' });
+      const unnamed = await sim.initiate(payRequest('P-9', url));
+      assert.equal(ar.instructions, 'وافق على 18750 ل.س في محفظتك. المرجع P-7');
+      assert.equal(
+        en.instructions,
+        'Approve the payment of 18,750 SYP in your wallet app. Ref P-8',
+      );
+      assert.equal(unnamed.instructions, 'وافق على 18750 ل.س في محفظتك. المرجع P-9');
+      // Asked again in the other language (a retry), the same payment answers in that one.
+      const again = await sim.initiate({ ...payRequest('P-7', url), language: 'en' });
+      assert.equal(again.providerRef, ar.providerRef);
+      assert.match(again.instructions ?? '', /^Approve /);
+    } finally {
+      sim.close();
+    }
+  });
+
+  void it('gives no instructions without a translator, and setTranslator gives it one', async () => {
+    const sim = channel(false);
+    try {
+      const url = 'http://127.0.0.1:1/hook';
+      const bare = await sim.initiate({ ...payRequest('P-10', url), language: 'en' });
+      assert.equal(bare.instructions, undefined);
+      assert.ok(!('instructions' in bare));
+      sim.setTranslator(translator);
+      const given = await sim.initiate({ ...payRequest('P-11', url), language: 'en' });
+      assert.match(given.instructions ?? '', /^Approve the payment of 18,750 SYP/);
+    } finally {
+      sim.close();
+    }
+  });
+});
+
+void describe('simulated payment instructions in a conversation', () => {
+  let t: Running;
+  void before(async () => {
+    t = await startTasdeed();
+  });
+  void after(async () => {
+    await t.close();
+  });
+
+  /** Pays a water bill from a sandbox Telegram chat; the replies to the wallet number. */
+  async function pay(user: SandboxUser, ask: string, account: string): Promise<string[]> {
+    const channels = await user.say(ask);
+    const syriatel = channels.choices.find((c) => c.payload.endsWith(' syriatel-cash'));
+    assert.ok(syriatel, `channel buttons: ${JSON.stringify(channels)}`);
+    await user.press(syriatel.payload);
+    const started = await user.say('0944123456');
+    assert.equal(started.replies.length, 2, JSON.stringify(started.replies));
+    assert.match(started.replies[0]!, new RegExp(account));
+    return started.replies.map((r) => r.replace(/[\u2068\u2069]/g, ''));
+  }
+
+  void it('tells an Arabic chat to approve in Arabic, and an English chat in English', async () => {
+    const arabic = new SandboxUser(t.url, 'telegram', 'tg-sim-ar');
+    const [startedAr, instructionsAr] = await pay(arabic, 'ادفع مياه 2000401', '2000401');
+    const refAr = /P-[0-9A-Z]{10}/.exec(startedAr!)![0];
+    assert.match(instructionsAr!, new RegExp(`^وافق على \\d+ ل\\.س في محفظتك\\. المرجع ${refAr}$`));
+    assert.doesNotMatch(instructionsAr!.replace(refAr, ''), /[A-Za-z]/, 'no English words');
+
+    const english = new SandboxUser(t.url, 'telegram', 'tg-sim-en');
+    const [startedEn, instructionsEn] = await pay(english, 'PAY water 2000501', '2000501');
+    const refEn = /P-[0-9A-Z]{10}/.exec(startedEn!)![0];
+    assert.match(
+      instructionsEn!,
+      new RegExp(`^Approve the payment of [\\d,]+ SYP in your wallet app\\. Ref ${refEn}$`),
+    );
+    // Stored with the payment as the channel gave it.
+    assert.equal((await t.tasdeed.store.getPayment(refAr))?.instructions, instructionsAr);
+    assert.equal((await t.tasdeed.store.getPayment(refEn))?.instructions, instructionsEn);
   });
 });

@@ -4,6 +4,7 @@
  */
 import { existsSync } from 'node:fs';
 import { randomInt } from 'node:crypto';
+import type { Page } from 'playwright-core';
 import { qirsh } from '../../src/core/money.js';
 import { SandboxUser, type Running } from '../support/harness.js';
 
@@ -128,4 +129,106 @@ export async function heldPayment(t: Running, account = '1000201'): Promise<stri
     detail: { amountMinor: confirmed },
   });
   return id;
+}
+
+/** What a person at this width would find wrong: sideways scrolling of the page or a table. */
+export async function overflowProblems(page: Page): Promise<string[]> {
+  return page.evaluate(`(() => {
+    const problems = [];
+    const root = document.documentElement;
+    if (root.scrollWidth > window.innerWidth)
+      problems.push('the page scrolls sideways: ' + root.scrollWidth + 'px in ' + window.innerWidth);
+    document.querySelectorAll('.table-wrap, .screen, .card, .phone').forEach((box) => {
+      if (box.scrollWidth > box.clientWidth + 1) {
+        const what = box.querySelector('[id]')?.id ?? box.className;
+        problems.push(what + ' is cut off: ' + box.scrollWidth + 'px in ' + box.clientWidth);
+      }
+    });
+    return problems;
+  })()`);
+}
+
+export interface KeyboardWalk {
+  /** Every control a person can use, in page order (radio groups count once). */
+  controls: string[];
+  /** What Tab reached, in order, until focus left the page or came round again. */
+  reached: string[];
+  /** Controls reached without a visible focus ring. */
+  unringed: string[];
+  /** Whether the first Tab showed the "skip to content" link on screen. */
+  skipShown: boolean;
+}
+
+/**
+ * Tabs through a page from its start as a keyboard user would, and says which controls were
+ * reached and whether each showed a focus ring (an outline of 2 px or more, or a box shadow).
+ */
+export async function walkWithKeyboard(page: Page): Promise<KeyboardWalk> {
+  const controls = await page.evaluate<string[]>(`(() => {
+    const selector = 'a[href], button, input:not([type="hidden"]), textarea, select, summary, [tabindex]:not([tabindex="-1"])';
+    const keys = [];
+    let n = 0;
+    for (const el of document.querySelectorAll(selector)) {
+      const style = getComputedStyle(el);
+      const visible = el.getClientRects().length > 0 && style.visibility !== 'hidden';
+      if (!visible || el.disabled) continue;
+      const key = el.type === 'radio' ? 'radio:' + el.name : 'k' + n++;
+      el.setAttribute('data-walk', key);
+      if (!keys.includes(key)) keys.push(key);
+    }
+    return keys;
+  })()`);
+  await page.evaluate(
+    'document.activeElement && document.activeElement.blur(); window.scrollTo(0, 0)',
+  );
+  // Start from the top of the document, as after loading it.
+  await page.evaluate(`(() => {
+    const start = document.createElement('span');
+    start.tabIndex = -1;
+    start.id = 'walk-start';
+    document.body.prepend(start);
+    start.focus();
+    start.remove();
+  })()`);
+  const reached: string[] = [];
+  const unringed: string[] = [];
+  let skipShown = false;
+  for (let i = 0; i < controls.length + 5; i++) {
+    await page.keyboard.press('Tab');
+    const now = await page.evaluate<{
+      key: string | null;
+      ringed: boolean;
+      top: number;
+      skip: boolean;
+      label: string;
+    } | null>(`(() => {
+      const el = document.activeElement;
+      if (!el || el === document.body) return null;
+      const style = getComputedStyle(el);
+      const ringed =
+        (style.outlineStyle !== 'none' && parseFloat(style.outlineWidth) >= 2) ||
+        style.boxShadow !== 'none';
+      return {
+        key: el.getAttribute('data-walk'),
+        ringed,
+        top: el.getBoundingClientRect().top,
+        skip: el.classList.contains('skip'),
+        label: (el.getAttribute('aria-label') || el.textContent || el.id || el.tagName).trim().slice(0, 40),
+      };
+    })()`);
+    if (now === null) break;
+    if (i === 0) skipShown = now.skip && now.top >= 0;
+    const key = now.key ?? `?${now.label}`;
+    if (reached.length > 0 && key === reached[0]) break;
+    if (reached[reached.length - 1] !== key) reached.push(key);
+    if (!now.ringed) unringed.push(now.label);
+  }
+  return { controls, reached, unringed, skipShown };
+}
+
+/** True when `inner` appears in `outer` in the same order (other items may come between). */
+export function inOrder(inner: string[], outer: string[]): boolean {
+  let at = 0;
+  for (const item of outer) if (item === inner[at]) at++;
+  return at === inner.length;
 }

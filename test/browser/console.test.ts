@@ -1,8 +1,10 @@
 /**
  * The staff console in headless Chromium (issue 7): log in with the keyboard, see today's
  * figures and charts, compose a broadcast to sandbox subscribers (live SMS parts, recipients and
- * cost), send it and watch its progress reach 100 %, edit a coverage cell, resolve a held
- * payment; screenshots of each page in Arabic (and at 360 px) go to test-results/screenshots/.
+ * cost), send it and watch its progress reach 100 % while the past list follows, edit a coverage
+ * cell, resolve a held payment; every page used with the keyboard alone, and read at desktop
+ * width and at 360 px in Arabic and in English. Screenshots of each go to
+ * test-results/screenshots/ (not committed) for a person to look at.
  */
 import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -13,6 +15,7 @@ import {
   type Page,
   type Response as PlaywrightResponse,
 } from 'playwright-core';
+import { formatMoney } from '../../src/core/money.js';
 import type { PrismaStore } from '../../src/db/prisma-store.js';
 import { measureSms } from '../../src/sms/sms-renderer.js';
 import { SandboxUser, startTasdeed, waitFor, type Running } from '../support/harness.js';
@@ -22,6 +25,9 @@ import {
   CHROMIUM,
   CHROMIUM_ARGS,
   heldPayment,
+  inOrder,
+  overflowProblems,
+  walkWithKeyboard,
 } from './console-support.js';
 
 const SHOTS = 'test-results/screenshots';
@@ -41,6 +47,9 @@ describe('staff console in a browser', { skip: browserSkipReason() }, () => {
   let browser: Browser;
   let page: Page;
   let held: string;
+  /** A held payment left unresolved, for the pages read afterwards. */
+  let heldKept: string;
+  let broadcastId: string;
   const dam = [
     new SandboxUser('', 'sms', '+963944200001'),
     new SandboxUser('', 'telegram', 'tg-console-2'),
@@ -62,6 +71,7 @@ describe('staff console in a browser', { skip: browserSkipReason() }, () => {
     await users[2]!.say('1');
     await users[2]!.waitForInbox(1);
     held = await heldPayment(t, '1000701');
+    heldKept = await heldPayment(t, '1000301');
     browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
     page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
   });
@@ -97,10 +107,25 @@ describe('staff console in a browser', { skip: browserSkipReason() }, () => {
       sent.some((v) => v > 0),
       'messages sent are drawn in the "sent" series',
     );
+    // Readable: each series in its legend's colour, failures in red, labels dark enough.
+    const colours = await page.evaluate<string[]>(`['a', 'b', 'c'].flatMap((s) => [
+      getComputedStyle(document.querySelector('#chart-messages .ct-series-' + s + ' .ct-bar')).stroke,
+      getComputedStyle(document.querySelector('.legend .s-' + s)).backgroundColor,
+    ])`);
+    assert.equal(colours[0], colours[1], 'sent: bar and legend alike');
+    assert.equal(colours[2], colours[3], 'delivered: bar and legend alike');
+    assert.equal(colours[4], colours[5], 'failed: bar and legend alike');
+    assert.equal(colours[4], 'rgb(179, 38, 30)', 'failed in red');
+    assert.equal(new Set([colours[0], colours[2], colours[4]]).size, 3);
+    const label = await page.evaluate<string>(
+      `getComputedStyle(document.querySelector('#chart-billers .ct-label')).color`,
+    );
+    assert.equal(label, 'rgb(86, 96, 107)', 'axis labels in the muted ink, not faint grey');
+    assert.match(await textOf(page, '#billers-h ~ figure figcaption'), /ل\.س/);
     await page.screenshot({ path: `${SHOTS}/today-ar.png`, fullPage: true });
   });
 
-  it('composes a broadcast with live parts, recipients and cost, sends it and watches it reach 100 %', async () => {
+  it('composes a broadcast with live parts, recipients and cost, sends it and watches it reach 100 %, the past list too', async () => {
     await page.click('nav >> text=الرسائل الجماعية');
     await page.waitForURL(/\/admin\/console\/broadcasts$/);
     await page.fill('#text-ar', TEXT);
@@ -124,8 +149,25 @@ describe('staff console in a browser', { skip: browserSkipReason() }, () => {
     await page.check('input[name="urgent"]');
     await page.screenshot({ path: `${SHOTS}/broadcasts-compose-ar.png`, fullPage: true });
 
+    // The outbox holds the messages back until the page shows the broadcast under way.
+    await t.tasdeed.dispatcher.stop();
     await page.click('button[value="send"]');
     await page.waitForURL(/\/admin\/console\/broadcasts\?watch=B-[\w-]+#progress$/);
+    broadcastId = new URL(page.url()).searchParams.get('watch')!;
+    const row = `#past tr[data-broadcast="${broadcastId}"]`;
+    await waitFor('the broadcast being sent', async () =>
+      (await textOf(page, '#progress-status')) === 'قيد الإرسال' ? true : null,
+    );
+    assert.equal(await textOf(page, '#progress-pct'), '0 %');
+    await waitFor('its row being sent', async () =>
+      (await textOf(page, `${row} [data-cell="status"]`)) === 'قيد الإرسال' ? true : null,
+    );
+    assert.equal(await textOf(page, `${row} [data-cell="percent"]`), '(0 %)');
+    assert.equal(await textOf(page, `${row} [data-cell="sent"]`), '0');
+    assert.ok(await page.isVisible('#cancel-form button'), 'it can be cancelled while it runs');
+    await page.screenshot({ path: `${SHOTS}/broadcasts-sending-ar.png`, fullPage: true });
+
+    t.tasdeed.dispatcher.start();
     await waitFor(
       'the progress bar at 100 %',
       async () => ((await textOf(page, '#progress-pct')) === '100 %' ? true : null),
@@ -136,6 +178,15 @@ describe('staff console in a browser', { skip: browserSkipReason() }, () => {
       (await textOf(page, '#progress-status')) === 'اكتملت' ? true : null,
     );
     assert.equal(await textOf(page, '[data-count="sent"]'), '2');
+    assert.ok(!(await page.isVisible('#cancel-form button')), 'nothing left to cancel');
+    // The past list, without reloading the page, shows the same state and result.
+    await waitFor('its row done', async () =>
+      (await textOf(page, `${row} [data-cell="status"]`)) === 'اكتملت' ? true : null,
+    );
+    assert.equal(await textOf(page, `${row} [data-cell="percent"]`), '(100 %)');
+    assert.equal(await textOf(page, `${row} [data-cell="sent"]`), '2');
+    assert.equal(await textOf(page, `${row} [data-cell="failed"]`), '0');
+    assert.equal(await textOf(page, `${row} [data-cell="recipients"]`), '2');
     await page.screenshot({ path: `${SHOTS}/broadcasts-progress-ar.png`, fullPage: true });
 
     const [record] = await t.tasdeed.broadcasts.list(1);
@@ -155,6 +206,7 @@ describe('staff console in a browser', { skip: browserSkipReason() }, () => {
     assert.equal(record?.urgent, true);
     await page.reload();
     assert.match(await textOf(page, '#past tbody tr:first-child'), /انقطاع مجدول/);
+    assert.match(await textOf(page, `${row} td.status`), /^اكتملت \(100 %\)$/);
   });
 
   it('edits a coverage cell, and the change is stored', async () => {
@@ -178,7 +230,12 @@ describe('staff console in a browser', { skip: browserSkipReason() }, () => {
     await page.waitForURL(/\/admin\/console\/held$/);
     const article = `#held-${held}`;
     await page.click(`${article} summary`);
-    assert.match(await textOf(page, `${article} .audit`), /channel:syriatel-cash · webhook/);
+    // The trail in words: what happened, who did it, the states, amounts as money.
+    const confirmed = (await t.tasdeed.store.getPayment(held))!.confirmedAmountMinor!;
+    assert.equal(
+      await textOf(page, `${article} .audit li`),
+      `${await textOf(page, `${article} .audit time`)} · إشعار من قناة الدفع · channel:syriatel-cash · أُنشئت ← معلّقة amountMinor: ${formatMoney(confirmed, 'ar')}`,
+    );
     assert.match(await textOf(page, `${article} .facts`), /المبلغ المؤكَّد لا يطابق الفاتورة/);
     await page.screenshot({ path: `${SHOTS}/held-ar.png`, fullPage: true });
     await page.check(`${article} input[value="failed"]`);
@@ -189,21 +246,72 @@ describe('staff console in a browser', { skip: browserSkipReason() }, () => {
     assert.match(await textOf(page, '[role="status"]'), new RegExp(`سُوّيت الدفعة ${held}`));
   });
 
-  it('reads at 360 px wide without sideways scrolling of the page', async () => {
-    await page.setViewportSize({ width: 360, height: 740 });
-    for (const [path, name] of [
+  it('is usable with the keyboard alone: every control in reach, in page order, with a focus ring', async () => {
+    await page.setViewportSize({ width: 1280, height: 900 });
+    for (const path of [
+      '/admin?lang=ar',
+      `/admin/console/broadcasts?watch=${broadcastId}`,
+      '/admin/console/coverage',
+      '/admin/console/held',
+      '/admin?lang=en',
+    ]) {
+      await page.goto(`${t.url}${path}`);
+      await page.evaluate(`document.querySelectorAll('details').forEach((d) => (d.open = true))`);
+      const walk = await walkWithKeyboard(page);
+      assert.ok(walk.controls.length > 5, `${path}: ${walk.controls.length} controls`);
+      assert.ok(walk.skipShown, `${path}: the first Tab shows "skip to content"`);
+      assert.ok(
+        inOrder(walk.controls, walk.reached),
+        `${path}: Tab reached ${walk.reached.join(' ')} of ${walk.controls.join(' ')}`,
+      );
+      assert.deepEqual(walk.unringed, [], `${path}: focus shown on every control`);
+    }
+    // The logged-out login page too.
+    const context = await browser.newContext();
+    const login = await context.newPage();
+    await login.goto(`${t.url}/admin/login`);
+    const walk = await walkWithKeyboard(login);
+    assert.ok(inOrder(walk.controls, walk.reached), walk.reached.join(' '));
+    assert.deepEqual(walk.unringed, []);
+    await context.close();
+  });
+
+  it('reads at desktop width and at 360 px, in Arabic and in English, without sideways scrolling', async () => {
+    const pages: Array<[string, string]> = [
       ['/admin', 'today'],
       ['/admin/console/broadcasts', 'broadcasts'],
+      [`/admin/console/broadcasts?watch=${broadcastId}`, 'broadcasts-progress'],
       ['/admin/console/coverage', 'coverage'],
-    ] as const) {
-      await page.goto(`${t.url}${path}`);
-      const width = await page.evaluate<number>('document.documentElement.scrollWidth');
-      assert.ok(width <= 360, `${path} is ${width}px wide`);
-      await page.screenshot({ path: `${SHOTS}/${name}-360-ar.png`, fullPage: true });
+      ['/admin/console/held', 'held'],
+    ];
+    const context = await browser.newContext();
+    const outside = await context.newPage();
+    for (const lang of ['ar', 'en'] as const) {
+      for (const width of [1280, 360]) {
+        const suffix = `${width === 360 ? '-360' : ''}-${lang}`;
+        for (const p of [page, outside]) await p.setViewportSize({ width, height: 800 });
+        await outside.goto(`${t.url}/admin/login?lang=${lang}`);
+        assert.equal(await outside.getAttribute('html', 'dir'), lang === 'ar' ? 'rtl' : 'ltr');
+        assert.deepEqual(await overflowProblems(outside), [], `login${suffix}`);
+        await outside.screenshot({ path: `${SHOTS}/login${suffix}.png`, fullPage: true });
+        for (const [path, name] of pages) {
+          await page.goto(`${t.url}${path}${path.includes('?') ? '&' : '?'}lang=${lang}`);
+          assert.equal(await page.getAttribute('html', 'dir'), lang === 'ar' ? 'rtl' : 'ltr');
+          if (name === 'today')
+            await page.waitForSelector('#chart-billers svg', { state: 'attached' });
+          if (name === 'held') {
+            assert.ok(await page.isVisible(`#held-${heldKept}`));
+            await page.evaluate(
+              `document.querySelectorAll('details').forEach((d) => (d.open = true))`,
+            );
+          }
+          assert.deepEqual(await overflowProblems(page), [], `${name}${suffix}`);
+          await page.screenshot({ path: `${SHOTS}/${name}${suffix}.png`, fullPage: true });
+        }
+      }
     }
-    await page.goto(`${t.url}/admin?lang=en`);
-    assert.equal(await page.getAttribute('html', 'dir'), 'ltr');
-    await page.screenshot({ path: `${SHOTS}/today-360-en.png`, fullPage: true });
+    await context.close();
+    await page.setViewportSize({ width: 1280, height: 900 });
     await page.goto(`${t.url}/admin?lang=ar`);
   });
 

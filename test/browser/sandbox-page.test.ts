@@ -1,8 +1,9 @@
 /**
  * The sandbox page in headless Chromium (issue 7): a newcomer pays a demo bill from the
  * Telegram-like phone with its buttons and sees the receipt arrive, and asks for a bill on the
- * feature phone, whose screen shows each message's SMS parts as the server counts them.
- * Screenshots in Arabic, side by side and at 360 px, go to test-results/screenshots/.
+ * feature phone, whose screen shows each message's SMS parts as the server counts them; the
+ * simulated wallet's instructions come in the chat's language. Used with the keyboard alone;
+ * screenshots in Arabic and English, side by side and at 360 px, go to test-results/screenshots/.
  */
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
@@ -10,7 +11,14 @@ import { after, before, describe, it } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { measureSms } from '../../src/sms/sms-renderer.js';
 import { startTasdeed, waitFor, type Running } from '../support/harness.js';
-import { browserSkipReason, CHROMIUM, CHROMIUM_ARGS } from './console-support.js';
+import {
+  browserSkipReason,
+  CHROMIUM,
+  CHROMIUM_ARGS,
+  inOrder,
+  overflowProblems,
+  walkWithKeyboard,
+} from './console-support.js';
 
 const SHOTS = 'test-results/screenshots';
 
@@ -73,6 +81,12 @@ describe('sandbox page in a browser', { skip: browserSkipReason() }, () => {
     await page.press('#tg-input', 'Enter');
     const started = await waitForMessage(page, 'tg', /^الدفعة P-[0-9A-Z]{10}: /);
     const ref = /P-[0-9A-Z]{10}/.exec(started)![0];
+    // The simulated wallet's instructions, in Arabic like the rest of the chat.
+    await waitForMessage(
+      page,
+      'tg',
+      new RegExp(`^وافق على \\d+ ل\\.س في محفظتك\\. المرجع ${ref}$`),
+    );
     // The simulated wallet confirms; the receipt comes through GET /sandbox/messages.
     const receipt = await waitForMessage(page, 'tg', /^إيصال: /);
     assert.match(receipt, new RegExp(`المرجع ${ref}$`));
@@ -116,10 +130,60 @@ describe('sandbox page in a browser', { skip: browserSkipReason() }, () => {
       page.locator('.phone.sms').boundingBox(),
     ]);
     assert.ok(tg && sms && sms.y >= tg.y + tg.height, 'the SMS phone is below the Telegram one');
-    assert.ok((await page.evaluate<number>('document.documentElement.scrollWidth')) <= 360);
+    assert.deepEqual(await overflowProblems(page), []);
     await page.fill('#tg-input', 'مساعدة');
     await page.press('#tg-input', 'Enter');
     await waitForMessage(page, 'tg', /فاتورة كهرباء/);
+    assert.deepEqual(await overflowProblems(page), []);
     await page.screenshot({ path: `${SHOTS}/sandbox-360-ar.png`, fullPage: true });
+  });
+
+  it('is usable with the keyboard alone, with a focus ring on every control', async () => {
+    await page.setViewportSize({ width: 1100, height: 900 });
+    await page.goto(`${t.url}/sandbox`);
+    await page.waitForSelector('.phone.sms[data-ready]');
+    const walk = await walkWithKeyboard(page);
+    assert.ok(walk.skipShown, 'the first Tab shows "skip to content"');
+    assert.ok(inOrder(walk.controls, walk.reached), walk.reached.join(' '));
+    assert.deepEqual(walk.unringed, []);
+  });
+
+  it('speaks English on request: the page, and the chat of a person who writes in English', async () => {
+    // Accounts nobody paid or asked for yet in this file.
+    for (const [width, water, telecom] of [
+      [1100, '2000601', '3000101'],
+      [360, '2000701', '3000201'],
+    ] as const) {
+      await page.setViewportSize({ width, height: 900 });
+      await page.goto(`${t.url}/sandbox?lang=en`);
+      assert.equal(await page.getAttribute('html', 'dir'), 'ltr');
+      await page.waitForSelector('.phone.telegram[data-ready]');
+      // A new person, so that the conversation starts in English.
+      await page.click('.phone.telegram [data-reset]');
+      await page.click('.phone.sms [data-reset]');
+      await page.fill('#tg-input', `PAY water ${water}`);
+      await page.press('#tg-input', 'Enter');
+      await waitForMessage(page, 'tg', /^Pay .+ with:$/);
+      await page.locator('#tg-log .key', { hasText: 'Syriatel Cash' }).last().click();
+      await waitForMessage(page, 'tg', /wallet/);
+      await page.fill('#tg-input', '0944123456');
+      await page.press('#tg-input', 'Enter');
+      const started = await waitForMessage(page, 'tg', /^Payment P-[0-9A-Z]{10}: /);
+      const ref = /P-[0-9A-Z]{10}/.exec(started)![0];
+      await waitForMessage(
+        page,
+        'tg',
+        new RegExp(`^Approve the payment of [\\d,]+ SYP in your wallet app\\. Ref ${ref}$`),
+      );
+      await page.fill('#sms-input', `BILL telecom ${telecom}`);
+      await page.press('#sms-input', 'Enter');
+      await waitForMessage(page, 'sms', new RegExp(`^Telecom ${telecom}: `));
+      await waitForMessage(page, 'tg', /^Receipt: /);
+      assert.deepEqual(await overflowProblems(page), [], `at ${width} px`);
+      await page.screenshot({
+        path: `${SHOTS}/sandbox${width === 360 ? '-360' : ''}-en.png`,
+        fullPage: true,
+      });
+    }
   });
 });

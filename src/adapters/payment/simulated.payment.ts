@@ -8,9 +8,14 @@
  * - Outcome: a payer address ending in "0000" fails, anything else succeeds.
  * - `status` works from the providerRef alone, so it keeps answering after a restart:
  *   providerRef = `sim_<created ms>_<s|f>_<amountMinor>_<paymentId>`.
+ * - Its instructions to the payer ("approve in your wallet") are the locale files'
+ *   `simulated-pay-instructions`, in the request's language (Arabic when it names none); without
+ *   a translator it gives none, as a provider may.
  */
 import { randomUUID } from 'node:crypto';
-import { formatMoney, qirsh } from '../../core/money.js';
+import type { Language } from '../../core/domain.js';
+import { stripIsolation, type Translator } from '../../core/i18n/translator.js';
+import { qirsh } from '../../core/money.js';
 import { signWebhook } from '../../core/payments/webhook-signature.js';
 import { systemClock, type Clock } from '../../core/ports/clock.port.js';
 import {
@@ -35,7 +40,12 @@ export interface SimulatedPaymentChannelOptions {
   retryDelayMs?: number;
   /** Webhook attempts in all (the first and the retries). Default 4. */
   webhookAttempts?: number;
+  /** Renders the instructions from the locale files; none are given without it. */
+  translator?: PaymentTexts;
 }
+
+/** What the simulated channel needs of the translator. */
+export type PaymentTexts = Pick<Translator, 'render'>;
 
 interface ParsedRef {
   createdMs: number;
@@ -70,13 +80,6 @@ export function simulatedOutcome(address: string): 'succeeded' | 'failed' {
   return address.replace(/\D/g, '').endsWith('0000') ? 'failed' : 'succeeded';
 }
 
-/** A stable 4-digit approval code for the instructions. */
-function approvalCode(paymentId: string): string {
-  let h = 7;
-  for (let i = 0; i < paymentId.length; i++) h = (h * 31 + paymentId.charCodeAt(i)) % 9000;
-  return String(1000 + h);
-}
-
 export class SimulatedPaymentChannel implements PaymentPort {
   readonly channelId: string;
   readonly webhookSecret: string;
@@ -86,6 +89,7 @@ export class SimulatedPaymentChannel implements PaymentPort {
   private readonly log: (msg: string, err?: unknown) => void;
   private readonly retryDelayMs: number;
   private readonly webhookAttempts: number;
+  private translator: PaymentTexts | null;
   /** paymentId → providerRef (idempotency within this process). */
   private readonly byPaymentId = new Map<string, string>();
   private readonly timers = new Set<NodeJS.Timeout>();
@@ -101,6 +105,27 @@ export class SimulatedPaymentChannel implements PaymentPort {
     this.log = options.log ?? (() => undefined);
     this.retryDelayMs = options.retryDelayMs ?? 1000;
     this.webhookAttempts = Math.max(1, options.webhookAttempts ?? 4);
+    this.translator = options.translator ?? null;
+  }
+
+  /** Gives the channel its texts once the translator exists (the factory builds it without). */
+  setTranslator(translator: PaymentTexts): this {
+    this.translator = translator;
+    return this;
+  }
+
+  /** What the payer is asked to do, in their language; the provider's own plain text. */
+  private instructions(request: InitiatePaymentRequest): string | undefined {
+    if (!this.translator) return undefined;
+    const language: Language = request.language ?? 'ar';
+    const text = this.translator.render(
+      {
+        key: 'simulated-pay-instructions',
+        args: { amount: { money: request.amountMinor }, ref: request.paymentId },
+      },
+      { language, medium: 'telegram' },
+    );
+    return stripIsolation(text);
   }
 
   initiate(request: InitiatePaymentRequest, signal?: AbortSignal): Promise<InitiatePaymentResult> {
@@ -111,13 +136,13 @@ export class SimulatedPaymentChannel implements PaymentPort {
         }),
       );
     }
-    const instructions = `Approve the payment of ${formatMoney(request.amountMinor, 'en')} in your wallet app (code ${approvalCode(request.paymentId)}).`;
+    const instructions = this.instructions(request);
     const known = this.byPaymentId.get(request.paymentId);
     if (known !== undefined) {
       return Promise.resolve({
         providerRef: known,
         status: this.statusOf(parseSimulatedProviderRef(known)!).status,
-        instructions,
+        ...(instructions ? { instructions } : {}),
       });
     }
     const ref: ParsedRef = {
@@ -131,7 +156,11 @@ export class SimulatedPaymentChannel implements PaymentPort {
     if (!this.closed) {
       this.after(this.confirmAfterMs, () => this.deliver(request.callbackUrl, providerRef, ref));
     }
-    return Promise.resolve({ providerRef, status: 'pending', instructions });
+    return Promise.resolve({
+      providerRef,
+      status: 'pending',
+      ...(instructions ? { instructions } : {}),
+    });
   }
 
   /** The simulated channel always answers. */

@@ -147,22 +147,6 @@ export class MessageHandler {
     item: OutboxItemRecord,
     compose: (identity: IdentityRecord, subscriber: SubscriberRecord) => Promise<Composed>,
   ): Promise<OutboxOutcome> {
-    const outcome = await this.attempt(item, compose);
-    // A broadcast cancelled while this row was in flight (so its cancel could not touch it):
-    // the row is not tried again, and counts as cancelled at once.
-    if (outcome.status === 'retry' && item.broadcastId) {
-      const broadcast = await this.store.getBroadcast(item.broadcastId);
-      if (broadcast?.status === 'cancelled') {
-        return { status: 'cancelled', error: 'broadcast cancelled' };
-      }
-    }
-    return outcome;
-  }
-
-  private async attempt(
-    item: OutboxItemRecord,
-    compose: (identity: IdentityRecord, subscriber: SubscriberRecord) => Promise<Composed>,
-  ): Promise<OutboxOutcome> {
     if (!item.identityId) return { status: 'failed', error: 'message without a recipient' };
     const identity = await this.store.getIdentity(item.identityId);
     if (!identity) return { status: 'failed', error: 'recipient no longer exists' };

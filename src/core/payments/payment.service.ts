@@ -6,6 +6,7 @@
  * outside transactions and are idempotent by the payment id.
  */
 import type { Catalogue } from '../catalogue.js';
+import type { Language } from '../domain.js';
 import { newPaymentId } from '../ids.js';
 import type { Reply } from '../i18n/reply.js';
 import type { Qirsh } from '../money.js';
@@ -110,7 +111,7 @@ export class PaymentService {
     const now = this.clock.now();
     const openKey = `${bill.billerId}:${bill.billId}`;
     const deadlineAt = new Date(now.getTime() + PAYMENT_DEADLINE_MS);
-    const { payment, created } = await this.store.transaction(async (tx) => {
+    const { payment, created, language } = await this.store.transaction(async (tx) => {
       const result = await tx.createPayment({
         id: newPaymentId(),
         subscriberId: identity.subscriberId,
@@ -141,21 +142,28 @@ export class PaymentService {
             channelId,
           },
         });
-        await tx.updateSubscriber(identity.subscriberId, { lastPaymentChannel: channelId });
+        // The payer's language comes back with the update: the channel's texts follow it.
+        const subscriber = await tx.updateSubscriber(identity.subscriberId, {
+          lastPaymentChannel: channelId,
+        });
+        return { ...result, language: subscriber.language };
       }
-      return result;
+      return { ...result, language: undefined };
     });
     if (!created) {
       return payment.subscriberId === identity.subscriberId
         ? { kind: 'same', payment }
         : { kind: 'other-payer', payment };
     }
-    const sent = await this.callChannel(payment);
+    const sent = await this.callChannel(payment, language);
     return sent ? { kind: 'started', payment: sent } : { kind: 'channel-unavailable', payment };
   }
 
   /** Asks the channel to take the payment; idempotent by payment id, so safe to repeat. */
-  private async callChannel(payment: PaymentRecord): Promise<PaymentRecord | null> {
+  private async callChannel(
+    payment: PaymentRecord,
+    language?: Language,
+  ): Promise<PaymentRecord | null> {
     const port = this.channels.get(payment.channelId);
     if (!port) return null;
     try {
@@ -168,6 +176,7 @@ export class PaymentService {
         billId: payment.billId,
         payer: { channel: payment.channelId, address: payment.payerAddress },
         callbackUrl: `${this.publicUrl}/payments/webhook/${encodeURIComponent(payment.channelId)}`,
+        ...(language ? { language } : {}),
       });
       if (this.failingChannels.delete(payment.channelId))
         this.events.onChannelRecovered?.(payment.channelId);

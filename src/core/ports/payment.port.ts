@@ -1,3 +1,4 @@
+import type { Language } from '../domain.js';
 import type { Qirsh } from '../money.js';
 
 export type ProviderPaymentStatus = 'pending' | 'succeeded' | 'failed' | 'expired';
@@ -12,6 +13,11 @@ export interface InitiatePaymentRequest {
   billId: string;
   payer: { channel: string; address: string };
   callbackUrl: string;
+  /**
+   * The payer's language, for text a channel shows them (the simulated channel's instructions).
+   * Internal: the HTTP adapter does not send it (DESIGN §5).
+   */
+  language?: Language;
 }
 
 export interface InitiatePaymentResult {

@@ -64,10 +64,14 @@ export class ConsoleText {
     return this.catalogue.paymentChannels.find((c) => c.id === id)?.name[language] ?? id;
   }
 
+  /** The text of `key` when the locale files have it, else `fallback` (codes shown as they are). */
+  optional(language: Language, key: string, fallback: string): string {
+    return this.bundles.get(language)?.hasMessage(key) ? this.t(language, key) : fallback;
+  }
+
   /** An identity channel's name ('telegram', 'sandbox-sms', …). */
   identityChannel(channel: string, language: Language): string {
-    const key = `channel-${channel}`;
-    return this.bundles.get(language)?.hasMessage(key) ? this.t(language, key) : channel;
+    return this.optional(language, `channel-${channel}`, channel);
   }
 }
 

@@ -39,6 +39,19 @@ const NAV: Array<{ href: string; key: string }> = [
   { href: '/admin/console/held', key: 'nav-held' },
 ];
 
+/**
+ * The column headers of a table that becomes one card per row on a narrow screen (`.stack`):
+ * CSS display changes can strip a table's meaning from screen readers, explicit roles keep it.
+ * Its cells carry `role="cell"` and `data-label` (the column's name, shown beside the value).
+ */
+export function stackHead(labels: Array<string | SafeHtml>): SafeHtml {
+  return html`<thead role="rowgroup">
+    <tr role="row">
+      ${labels.map((l) => html`<th scope="col" role="columnheader">${l}</th>`)}
+    </tr>
+  </thead>`;
+}
+
 /** The hidden field every console form carries. */
 export function csrfField(ctx: PageContext): SafeHtml {
   return html`<input type="hidden" name="_csrf" value="${ctx.csrf ?? ''}" />`;

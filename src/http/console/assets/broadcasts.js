@@ -2,8 +2,9 @@
 /*
  * The live parts of the broadcast page: the SMS parts counter of each text (counted here with
  * the server's rule, sms-parts.js), the recipient count and cost preview (POST /admin/broadcasts
- * with dryRun: true), and the progress of a broadcast being sent (GET /admin/broadcasts/:id,
- * once a second until it is finished). Without scripts the form's Preview button does the same.
+ * with dryRun: true), and the progress of the broadcast being watched and of every broadcast of
+ * the past list still being sent (GET /admin/broadcasts/:id, once a second until each is
+ * finished). Without scripts the form's Preview button does the same.
  */
 (function () {
   'use strict';
@@ -120,49 +121,102 @@
     preview(true);
   }
 
-  // Progress of the broadcast being watched.
-  var section = document.getElementById('progress');
-  if (section) {
-    var id = section.getAttribute('data-broadcast');
-    var bar = document.getElementById('progress-bar');
-    var poll = function () {
-      fetch('/admin/broadcasts/' + encodeURIComponent(id), { credentials: 'same-origin' })
-        .then(function (res) {
-          if (!res.ok) throw new Error(String(res.status));
-          return res.json();
-        })
-        .then(function (p) {
-          var c = p.counts;
-          var finished = c.sent + c.failed + c.skipped + c.cancelled;
-          var pct =
-            p.recipients > 0
-              ? Math.min(100, Math.floor((finished * 100) / p.recipients))
-              : p.status === 'done' || p.status === 'cancelled'
-                ? 100
-                : 0;
-          bar.value = pct;
-          bar.textContent = pct + ' %';
-          show('progress-pct', pct + ' %');
-          show('progress-status', strings.status[p.status] || p.status);
-          section.querySelectorAll('[data-count]').forEach(function (dd) {
-            var key = dd.getAttribute('data-count');
-            dd.textContent = String(
-              key === 'recipients'
-                ? p.recipients
-                : key === 'skipped'
-                  ? c.skipped + c.cancelled
-                  : c[key],
-            );
-          });
-          var running = p.status === 'sending' || p.status === 'planning';
-          var cancel = document.getElementById('cancel-form');
-          if (!running && cancel) cancel.hidden = true;
-          if (running || pct < 100) setTimeout(poll, 1000);
-        })
-        .catch(function () {
-          setTimeout(poll, 5000);
-        });
-    };
-    poll();
+  // Progress: the broadcast being watched (the progress section) and every broadcast of the
+  // past list still being sent (its row), each asked once a second until it is finished.
+  var english = document.documentElement.lang === 'en';
+  function count(n) {
+    return english ? n.toLocaleString('en-US') : String(n);
   }
+  function percentDone(p) {
+    var c = p.counts;
+    var finished = c.sent + c.failed + c.skipped + c.cancelled;
+    if (p.recipients > 0) return Math.min(100, Math.floor((finished * 100) / p.recipients));
+    return p.status === 'done' || p.status === 'cancelled' ? 100 : 0;
+  }
+  function isRunning(p) {
+    return p.status === 'sending' || p.status === 'planning';
+  }
+
+  var section = document.getElementById('progress');
+  var watched = section ? section.getAttribute('data-broadcast') : null;
+
+  function showSection(p, pct) {
+    var bar = document.getElementById('progress-bar');
+    var c = p.counts;
+    bar.value = pct;
+    bar.textContent = pct + ' %';
+    show('progress-pct', pct + ' %');
+    show('progress-status', strings.status[p.status] || p.status);
+    section.querySelectorAll('[data-count]').forEach(function (dd) {
+      var key = dd.getAttribute('data-count');
+      dd.textContent = count(
+        key === 'recipients' ? p.recipients : key === 'skipped' ? c.skipped + c.cancelled : c[key],
+      );
+    });
+    var cancel = document.getElementById('cancel-form');
+    if (!isRunning(p) && cancel) cancel.hidden = true;
+  }
+
+  function rowOf(id) {
+    var rows = document.querySelectorAll('#past tr[data-broadcast]');
+    for (var i = 0; i < rows.length; i++)
+      if (rows[i].getAttribute('data-broadcast') === id) return rows[i];
+    return null;
+  }
+
+  function showRow(row, p, pct) {
+    function cell(name, value) {
+      var element = row.querySelector('[data-cell="' + name + '"]');
+      if (element) element.textContent = value;
+    }
+    cell('recipients', count(p.recipients));
+    cell('status', strings.status[p.status] || p.status);
+    cell('percent', '(' + pct + ' %)');
+    cell('sent', count(p.counts.sent));
+    cell('delivered', count(p.counts.delivered));
+    cell('failed', count(p.counts.failed));
+    if (isRunning(p)) row.setAttribute('data-running', '');
+    else row.removeAttribute('data-running');
+  }
+
+  // id → true while it is to be asked again.
+  var tracked = {};
+  if (watched) tracked[watched] = true;
+  document.querySelectorAll('#past tr[data-running]').forEach(function (row) {
+    tracked[row.getAttribute('data-broadcast')] = true;
+  });
+
+  function ask(id) {
+    return fetch('/admin/broadcasts/' + encodeURIComponent(id), { credentials: 'same-origin' })
+      .then(function (res) {
+        if (res.status === 404) return null;
+        if (!res.ok) throw new Error(String(res.status));
+        return res.json();
+      })
+      .then(function (p) {
+        if (p === null) {
+          delete tracked[id];
+          return;
+        }
+        var pct = percentDone(p);
+        if (id === watched) showSection(p, pct);
+        var row = rowOf(id);
+        if (row) showRow(row, p, pct);
+        if (!isRunning(p) && pct >= 100) delete tracked[id];
+      });
+  }
+
+  function poll() {
+    var ids = Object.keys(tracked);
+    if (ids.length === 0) return;
+    Promise.all(ids.map(ask)).then(
+      function () {
+        setTimeout(poll, 1000);
+      },
+      function () {
+        setTimeout(poll, 5000);
+      },
+    );
+  }
+  poll();
 })();

@@ -5,7 +5,14 @@ import type {
 } from '../../../core/broadcasts/broadcast.service.js';
 import type { BroadcastAudience, BroadcastRecord } from '../../../core/ports/store.port.js';
 import { html, jsonScript, type SafeHtml } from '../html.js';
-import { csrfField, formatCount, formatTime, page, type PageContext } from '../layout.js';
+import {
+  csrfField,
+  formatCount,
+  formatTime,
+  page,
+  stackHead,
+  type PageContext,
+} from '../layout.js';
 
 /** What the composer form holds (kept when the page is shown again with a problem). */
 export interface ComposeForm {
@@ -100,7 +107,7 @@ function progressSection(ctx: PageContext, progress: BroadcastProgress): SafeHtm
     <p>
       <label for="progress-bar">${t('progress-done')}</label>
       <progress id="progress-bar" max="100" value="${pct}">${pct} %</progress>
-      <output id="progress-pct" dir="ltr">${pct} %</output>
+      <output id="progress-pct">${pct} %</output>
     </p>
     <p>
       ${t('col-status')}:
@@ -304,39 +311,61 @@ ${form.textEn}</textarea>
       options.past.length === 0
         ? html`<p class="empty">${t('past-none')}</p>`
         : html`<div class="table-wrap" tabindex="0" role="region" aria-labelledby="past-h">
-            <table id="past">
-              <thead>
-                <tr>
-                  <th scope="col">${t('col-time')}</th>
-                  <th scope="col">${t('col-text')}</th>
-                  <th scope="col">${t('col-audience')}</th>
-                  <th scope="col">${t('col-recipients')}</th>
-                  <th scope="col">${t('col-status')}</th>
-                  <th scope="col">${t('col-sent')}</th>
-                  <th scope="col">${t('col-delivered')}</th>
-                  <th scope="col">${t('col-failed')}</th>
-                  <th scope="col">${t('preview-parts-total')}</th>
-                  <th scope="col"><span class="visually-hidden">${t('col-actions')}</span></th>
-                </tr>
-              </thead>
-              <tbody>
+            <table id="past" class="stack" role="table">
+              ${stackHead([
+                t('col-time'),
+                t('col-text'),
+                t('col-audience'),
+                t('col-recipients'),
+                t('col-status'),
+                t('col-sent'),
+                t('col-delivered'),
+                t('col-failed'),
+                t('preview-parts-total'),
+                html`<span class="visually-hidden">${t('col-actions')}</span>`,
+              ])}
+              <tbody role="rowgroup">
                 ${options.past.map(({ record: b, progress: p }) => {
                   const excerpt = b.text.ar.length > 80 ? `${b.text.ar.slice(0, 80)}…` : b.text.ar;
-                  return html`<tr data-broadcast="${b.id}">
-                    <td>${formatTime(ctx, b.createdAt)}</td>
-                    <th scope="row" dir="rtl" lang="ar" class="excerpt">
+                  const status = p?.status ?? b.status;
+                  // Rows still being sent are refreshed by broadcasts.js as the progress is polled.
+                  const running = status === 'planning' || status === 'sending';
+                  return html`<tr
+                    role="row"
+                    data-broadcast="${b.id}"
+                    ${running ? html`data-running` : null}
+                  >
+                    <td role="cell" data-label="${t('col-time')}" class="wide">
+                      ${formatTime(ctx, b.createdAt)}
+                    </td>
+                    <th scope="row" role="rowheader" dir="rtl" lang="ar" class="excerpt">
                       ${excerpt}${b.urgent ? html` <span class="tag">${t('tag-urgent')}</span>` : null}
                     </th>
-                    <td>${audienceSummary(ctx, b.audience)}</td>
-                    <td>${n(p?.recipients ?? b.recipients)}</td>
-                    <td>
-                      ${t(`broadcast-status-${p?.status ?? b.status}`)}${p ? html` (${percentDone(p)} %)` : null}
+                    <td role="cell" data-label="${t('col-audience')}" class="wide">
+                      ${audienceSummary(ctx, b.audience)}
                     </td>
-                    <td>${p ? n(p.counts.sent) : '—'}</td>
-                    <td>${p ? n(p.counts.delivered) : '—'}</td>
-                    <td>${p ? n(p.counts.failed) : '—'}</td>
-                    <td>${n(b.smsPartsTotal)}</td>
-                    <td>
+                    <td role="cell" data-label="${t('col-recipients')}" data-cell="recipients">
+                      ${n(p?.recipients ?? b.recipients)}
+                    </td>
+                    <td role="cell" data-label="${t('col-status')}" class="status wide">
+                      <span
+                        ><span data-cell="status">${t(`broadcast-status-${status}`)}</span>
+                        <span data-cell="percent">${p ? `(${percentDone(p)} %)` : null}</span></span
+                      >
+                    </td>
+                    <td role="cell" data-label="${t('col-sent')}" data-cell="sent">
+                      ${p ? n(p.counts.sent) : '—'}
+                    </td>
+                    <td role="cell" data-label="${t('col-delivered')}" data-cell="delivered">
+                      ${p ? n(p.counts.delivered) : '—'}
+                    </td>
+                    <td role="cell" data-label="${t('col-failed')}" data-cell="failed">
+                      ${p ? n(p.counts.failed) : '—'}
+                    </td>
+                    <td role="cell" data-label="${t('preview-parts-total')}">
+                      ${n(b.smsPartsTotal)}
+                    </td>
+                    <td role="cell" class="actions">
                       <a href="/admin/console/broadcasts?watch=${b.id}#progress"
                         >${t('broadcast-watch')}</a
                       >

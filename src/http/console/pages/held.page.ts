@@ -1,4 +1,4 @@
-import { formatMoney } from '../../../core/money.js';
+import { formatMoney, qirsh } from '../../../core/money.js';
 import type { AuditRecord, PaymentRecord } from '../../../core/ports/store.port.js';
 import { html, type SafeHtml } from '../html.js';
 import { csrfField, formatTime, page, type PageContext } from '../layout.js';
@@ -8,9 +8,28 @@ export interface HeldPayment {
   audit: AuditRecord[];
 }
 
-function detailText(detail: unknown): string {
-  if (detail === null || detail === undefined) return '';
-  return typeof detail === 'string' ? detail : JSON.stringify(detail);
+/** A value of an audit entry's detail: amounts (`…Minor`) as money, the rest as recorded. */
+function detailValue(ctx: PageContext, key: string, value: unknown): SafeHtml {
+  if (/Minor$/.test(key) && typeof value === 'number' && Number.isSafeInteger(value))
+    return html`${formatMoney(qirsh(value), ctx.lang)}`;
+  return html`<span dir="ltr">${typeof value === 'string' ? value : JSON.stringify(value)}</span>`;
+}
+
+/** An audit entry's detail, readable: "amountMinor: 34400 ل.س · channelId: bank". */
+function detailHtml(ctx: PageContext, detail: unknown): SafeHtml | null {
+  if (detail === null || detail === undefined) return null;
+  if (typeof detail !== 'object' || Array.isArray(detail))
+    return html`<span class="detail">${detailValue(ctx, '', detail)}</span>`;
+  const parts = Object.entries(detail as Record<string, unknown>).map(
+    ([key, value], i) =>
+      html`${i > 0 ? ' · ' : null}<span dir="ltr">${key}</span>: ${detailValue(ctx, key, value)}`,
+  );
+  return html`<span class="detail">${parts}</span>`;
+}
+
+/** A payment state in the page language (codes the locale files do not name stay as they are). */
+function stateText(ctx: PageContext, state: string | null): string {
+  return state === null ? '∅' : ctx.text.optional(ctx.lang, `payment-status-${state}`, state);
 }
 
 export function heldPage(
@@ -46,7 +65,7 @@ export function heldPage(
         </div>
         <div>
           <dt>${t('held-provider-ref')}</dt>
-          <dd dir="ltr">${p.providerRef ?? '—'}</dd>
+          <dd><bdi dir="ltr">${p.providerRef ?? '—'}</bdi></dd>
         </div>
         <div>
           <dt>${t('col-started')}</dt>
@@ -59,10 +78,16 @@ export function heldPage(
           ${audit.map(
             (a) =>
               html`<li>
-                <time datetime="${a.at.toISOString()}">${formatTime(ctx, a.at)}</time>
-                <span dir="ltr">${a.actor}</span> · <span dir="ltr">${a.action}</span>
-                ${a.fromState || a.toState ? html`· <span dir="ltr">${a.fromState ?? '∅'} → ${a.toState ?? '∅'}</span>` : null}
-                ${a.detail !== null && a.detail !== undefined ? html`<code dir="ltr">${detailText(a.detail)}</code>` : null}
+                <time datetime="${a.at.toISOString()}">${formatTime(ctx, a.at)}</time> ·
+                ${ctx.text.optional(ctx.lang, `audit-action-${a.action}`, a.action)} ·
+                <span dir="ltr" class="actor">${a.actor}</span>
+                ${
+                  a.fromState || a.toState
+                    ? html`· ${stateText(ctx, a.fromState)} ${ctx.lang === 'ar' ? '←' : '→'}
+                      ${stateText(ctx, a.toState)}`
+                    : null
+                }
+                ${detailHtml(ctx, a.detail)}
               </li>`,
           )}
         </ol>

@@ -2,7 +2,7 @@ import { qirsh } from '../../../core/money.js';
 import { formatMoney } from '../../../core/money.js';
 import type { PaymentFigures, TodayReport } from '../../../db/console-queries.js';
 import { html, jsonScript, type SafeHtml } from '../html.js';
-import { formatCount, formatTime, page, type PageContext } from '../layout.js';
+import { formatCount, formatTime, page, stackHead, type PageContext } from '../layout.js';
 
 /** New pounds as a plain number, for chart bars (labels show the formatted amount). */
 function pounds(minor: number): number {
@@ -13,17 +13,20 @@ function paymentRows(
   ctx: PageContext,
   rows: Array<{ name: string; figures: PaymentFigures }>,
 ): SafeHtml {
+  const t = (key: string) => ctx.text.t(ctx.lang, key);
   const n = (v: number) => formatCount(ctx, v);
   return html`${rows.map(
     (r) =>
-      html`<tr>
-        <th scope="row">${r.name}</th>
-        <td>${n(r.figures.count)}</td>
-        <td>${n(r.figures.succeeded)}</td>
-        <td class="money">${formatMoney(r.figures.succeededMinor, ctx.lang)}</td>
-        <td>${n(r.figures.open)}</td>
-        <td>${n(r.figures.held)}</td>
-        <td>${n(r.figures.failed)}</td>
+      html`<tr role="row">
+        <th scope="row" role="rowheader">${r.name}</th>
+        <td role="cell" data-label="${t('col-payments')}">${n(r.figures.count)}</td>
+        <td role="cell" data-label="${t('col-succeeded')}">${n(r.figures.succeeded)}</td>
+        <td role="cell" data-label="${t('col-amount')}" class="money">
+          ${formatMoney(r.figures.succeededMinor, ctx.lang)}
+        </td>
+        <td role="cell" data-label="${t('col-open')}">${n(r.figures.open)}</td>
+        <td role="cell" data-label="${t('col-held')}">${n(r.figures.held)}</td>
+        <td role="cell" data-label="${t('col-failed')}">${n(r.figures.failed)}</td>
       </tr>`,
   )}`;
 }
@@ -37,19 +40,17 @@ function paymentTable(
   const t = (key: string) => ctx.text.t(ctx.lang, key);
   if (rows.length === 0) return html`<p class="empty">${t('today-no-payments')}</p>`;
   return html`<div class="table-wrap" tabindex="0" role="region" aria-labelledby="${id}-h">
-    <table id="${id}">
-      <thead>
-        <tr>
-          <th scope="col">${firstColumn}</th>
-          <th scope="col">${t('col-payments')}</th>
-          <th scope="col">${t('col-succeeded')}</th>
-          <th scope="col">${t('col-amount')}</th>
-          <th scope="col">${t('col-open')}</th>
-          <th scope="col">${t('col-held')}</th>
-          <th scope="col">${t('col-failed')}</th>
-        </tr>
-      </thead>
-      <tbody>
+    <table id="${id}" class="stack" role="table">
+      ${stackHead([
+        firstColumn,
+        t('col-payments'),
+        t('col-succeeded'),
+        t('col-amount'),
+        t('col-open'),
+        t('col-held'),
+        t('col-failed'),
+      ])}
+      <tbody role="rowgroup">
         ${paymentRows(ctx, rows)}
       </tbody>
     </table>
@@ -126,7 +127,10 @@ export function todayPage(ctx: PageContext, report: TodayReport, billerIds: stri
 
     <section aria-labelledby="billers-h">
       <h2 id="billers-h">${t('today-by-biller')}</h2>
-      <figure class="chart" aria-hidden="true"><div id="chart-billers" dir="ltr"></div></figure>
+      <figure class="chart" aria-hidden="true">
+        <figcaption>${t('chart-billers')}</figcaption>
+        <div id="chart-billers" dir="ltr"></div>
+      </figure>
       ${paymentTable(ctx, 'billers', t('col-biller'), billers)}
     </section>
 
@@ -135,6 +139,7 @@ export function todayPage(ctx: PageContext, report: TodayReport, billerIds: stri
       ${
         governorates.length > 0
           ? html`<figure class="chart" aria-hidden="true">
+              <figcaption>${t('chart-governorates')}</figcaption>
               <div id="chart-governorates" dir="ltr"></div>
             </figure>`
           : null
@@ -148,29 +153,39 @@ export function todayPage(ctx: PageContext, report: TodayReport, billerIds: stri
         report.pending.oldest.length === 0
           ? html`<p class="empty">${t('today-no-pending')}</p>`
           : html`<div class="table-wrap" tabindex="0" role="region" aria-labelledby="pending-h">
-              <table id="pending">
-                <thead>
-                  <tr>
-                    <th scope="col">${t('col-ref')}</th>
-                    <th scope="col">${t('col-biller')}</th>
-                    <th scope="col">${t('col-account')}</th>
-                    <th scope="col">${t('col-amount')}</th>
-                    <th scope="col">${t('col-channel')}</th>
-                    <th scope="col">${t('col-status')}</th>
-                    <th scope="col">${t('col-started')}</th>
-                  </tr>
-                </thead>
-                <tbody>
+              <table id="pending" class="stack" role="table">
+                ${stackHead([
+                  t('col-ref'),
+                  t('col-biller'),
+                  t('col-account'),
+                  t('col-amount'),
+                  t('col-channel'),
+                  t('col-status'),
+                  t('col-started'),
+                ])}
+                <tbody role="rowgroup">
                   ${report.pending.oldest.map(
                     (p) =>
-                      html`<tr>
-                        <th scope="row" dir="ltr">${p.id}</th>
-                        <td>${ctx.text.biller(p.billerId, ctx.lang)}</td>
-                        <td dir="ltr">${p.account}</td>
-                        <td class="money">${formatMoney(p.amountMinor, ctx.lang)}</td>
-                        <td>${ctx.text.paymentChannel(p.channelId, ctx.lang)}</td>
-                        <td>${t(`payment-status-${p.status}`)}</td>
-                        <td>${formatTime(ctx, p.createdAt)}</td>
+                      html`<tr role="row">
+                        <th scope="row" role="rowheader"><span dir="ltr">${p.id}</span></th>
+                        <td role="cell" data-label="${t('col-biller')}">
+                          ${ctx.text.biller(p.billerId, ctx.lang)}
+                        </td>
+                        <td role="cell" data-label="${t('col-account')}">
+                          <span dir="ltr">${p.account}</span>
+                        </td>
+                        <td role="cell" data-label="${t('col-amount')}" class="money">
+                          ${formatMoney(p.amountMinor, ctx.lang)}
+                        </td>
+                        <td role="cell" data-label="${t('col-channel')}">
+                          ${ctx.text.paymentChannel(p.channelId, ctx.lang)}
+                        </td>
+                        <td role="cell" data-label="${t('col-status')}">
+                          ${t(`payment-status-${p.status}`)}
+                        </td>
+                        <td role="cell" data-label="${t('col-started')}">
+                          ${formatTime(ctx, p.createdAt)}
+                        </td>
                       </tr>`,
                   )}
                 </tbody>
@@ -185,31 +200,38 @@ export function todayPage(ctx: PageContext, report: TodayReport, billerIds: stri
         channels.length === 0
           ? html`<p class="empty">${t('today-no-messages')}</p>`
           : html`<figure class="chart" aria-hidden="true">
-                <div id="chart-messages" dir="ltr"></div>
+                <figcaption>${t('chart-messages')}</figcaption>
+                <div id="chart-messages" class="grouped" dir="ltr"></div>
                 ${legend}
               </figure>
               <div class="table-wrap" tabindex="0" role="region" aria-labelledby="messages-h">
-                <table id="messages">
-                  <thead>
-                    <tr>
-                      <th scope="col">${t('col-channel')}</th>
-                      <th scope="col">${t('col-sent')}</th>
-                      <th scope="col">${t('col-delivered')}</th>
-                      <th scope="col">${t('col-failed')}</th>
-                      <th scope="col">${t('col-queued')}</th>
-                      <th scope="col">${t('col-skipped')}</th>
-                    </tr>
-                  </thead>
-                  <tbody>
+                <table id="messages" class="stack" role="table">
+                  ${stackHead([
+                    t('col-channel'),
+                    t('col-sent'),
+                    t('col-delivered'),
+                    t('col-failed'),
+                    t('col-queued'),
+                    t('col-skipped'),
+                  ])}
+                  <tbody role="rowgroup">
                     ${channels.map(
                       (c) =>
-                        html`<tr>
-                          <th scope="row">${c.name}</th>
-                          <td>${n(c.figures.sent)}</td>
-                          <td>${n(c.figures.delivered)}</td>
-                          <td>${n(c.figures.failed)}</td>
-                          <td>${n(c.figures.queued)}</td>
-                          <td>${n(c.figures.skipped)}</td>
+                        html`<tr role="row">
+                          <th scope="row" role="rowheader">${c.name}</th>
+                          <td role="cell" data-label="${t('col-sent')}">${n(c.figures.sent)}</td>
+                          <td role="cell" data-label="${t('col-delivered')}">
+                            ${n(c.figures.delivered)}
+                          </td>
+                          <td role="cell" data-label="${t('col-failed')}">
+                            ${n(c.figures.failed)}
+                          </td>
+                          <td role="cell" data-label="${t('col-queued')}">
+                            ${n(c.figures.queued)}
+                          </td>
+                          <td role="cell" data-label="${t('col-skipped')}">
+                            ${n(c.figures.skipped)}
+                          </td>
                         </tr>`,
                     )}
                   </tbody>

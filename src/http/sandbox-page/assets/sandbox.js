@@ -49,9 +49,21 @@
       return typeof TasdeedSms === 'undefined' ? null : TasdeedSms.measure(text);
     }
 
+    // Payment references are kept on one line (a line break after "P-" hides them).
+    function fill(parent, text) {
+      text.split(/(P-[0-9A-Z]{10})/).forEach(function (part, i) {
+        if (i % 2 === 1) {
+          var ref = element('span', 'ref', part);
+          ref.setAttribute('dir', 'ltr');
+          parent.appendChild(ref);
+        } else if (part) parent.appendChild(document.createTextNode(part));
+      });
+    }
+
     function bubble(text, who, note) {
       var item = element('li', 'msg ' + who);
-      var body = element('p', 'text', text);
+      var body = element('p', 'text');
+      fill(body, text);
       body.setAttribute('dir', 'auto');
       item.appendChild(body);
       var meta = [];
