@@ -117,9 +117,10 @@ if (databaseUrl) {
 
 // Test files run side by side (node:test's default on Node 20 is one less than the cores: one
 // at a time on a 2-core machine). Most of a file's time is spent waiting on child processes,
-// sockets and timers, so a few at once cut the wall time; TEST_CONCURRENCY overrides.
+// sockets and timers, so two at once cut the wall time (more made a loaded 2-core machine miss
+// its waits); TEST_CONCURRENCY overrides.
 const concurrency =
-  Number(process.env.TEST_CONCURRENCY ?? '') || Math.max(3, availableParallelism());
+  Number(process.env.TEST_CONCURRENCY ?? '') || Math.max(2, availableParallelism() - 1);
 const result = spawnSync(
   process.execPath,
   ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, ...files],

@@ -6,6 +6,7 @@
  * deactivated), 400 (chat not found), 429 (retry_after) or 502.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { WAIT_MS } from './wait.js';
 
 export interface RecordedCall {
   method: string;
@@ -129,7 +130,7 @@ export class FakeTelegram {
   async waitForSent(
     chatId: number | string,
     count: number,
-    timeoutMs = 10_000,
+    timeoutMs = WAIT_MS,
   ): Promise<Array<Record<string, unknown> & { text: string }>> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {

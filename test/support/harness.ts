@@ -26,6 +26,7 @@ import {
   TEST_DATABASE_URL,
   type TestDatabase,
 } from './pg.js';
+import { WAIT_MS } from './wait.js';
 
 export { freePort };
 
@@ -253,7 +254,7 @@ export class SandboxUser {
   /** Waits until the inbox holds at least `count` messages (receipts arrive after a webhook). */
   async waitForInbox(
     count: number,
-    timeoutMs = 10_000,
+    timeoutMs = WAIT_MS,
   ): Promise<Array<{ id: number; text: string; at: string }>> {
     const end = Date.now() + timeoutMs;
     for (;;) {
@@ -281,7 +282,7 @@ export class SandboxUser {
 export async function waitFor<T>(
   what: string,
   probe: () => T | null | undefined | false | Promise<T | null | undefined | false>,
-  timeoutMs = 10_000,
+  timeoutMs = WAIT_MS,
 ): Promise<T> {
   const end = Date.now() + timeoutMs;
   for (;;) {

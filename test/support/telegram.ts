@@ -12,6 +12,7 @@ import {
   type TgUpdate,
 } from './fake-telegram.server.js';
 import { startTasdeed, type Running } from './harness.js';
+import { WAIT_MS } from './wait.js';
 
 export const WEBHOOK_SECRET = 'test-webhook-secret_0123456789';
 
@@ -119,7 +120,7 @@ export class TelegramUser {
   }
 
   /** Waits for the next message to this chat (after those already read). */
-  async next(timeoutMs = 10_000): Promise<Sent> {
+  async next(timeoutMs = WAIT_MS): Promise<Sent> {
     const sent = await this.rig.fake.waitForSent(this.chatId, this.seen + 1, timeoutMs);
     const message = sent[this.seen];
     this.seen += 1;
