@@ -3,15 +3,25 @@
  * while the database is unreachable"; §2: "nothing is lost if the process dies between
  * 'decided to send' and 'sent'").
  *
- * How: another process takes SQLite's write lock (BEGIN IMMEDIATE) and holds it, three times,
- * for 6.5 to 12 s — longer than Tasdeed's 5 s busy timeout, so that Tasdeed's writes fail with
- * SQLITE_BUSY — as
- * when a backup tool or an operator's sqlite3 shell holds the file. (chmod on the file and its
- * -wal cannot do this: SQLite keeps the descriptors it opened read-write, and the permission
- * is only checked when a file is opened, so a running process never notices.)
+ * How, two ways (chmod on the file and its -wal cannot do it: SQLite keeps the descriptors it
+ * opened read-write, and the permission is only checked when a file is opened, so a running
+ * process never notices):
+ *  - the write lock: another process takes SQLite's write lock (BEGIN IMMEDIATE) and holds it,
+ *    three times, for 6.5 to 12 s — longer than Tasdeed's 5 s busy timeout, so that Tasdeed's
+ *    writes fail with SQLITE_BUSY — as when a backup tool or an operator's sqlite3 shell holds
+ *    the file;
+ *  - the files refuse writes: Tasdeed's own file size limit is lowered to 0 for 9 s
+ *    (`prlimit --pid <pid> --fsize=0:`, util-linux, no privilege needed for one's own process),
+ *    so that every write to the database and its -wal fails with EFBIG, which SQLite reports
+ *    as SQLITE_IOERR_WRITE ("disk I/O error") — as on a full disk or a file system remounted
+ *    read-only; reads go on. Skipped, and said so, where prlimit is missing (not Linux).
  *
  * Meanwhile people keep asking for bills by SMS (Twilio stand-in) and Telegram, and a payment
- * channel confirms payments. Senders do what the real ones do with an answer that is not 2xx:
+ * channel confirms payments. Like people, they write again before an answer comes, but not
+ * endlessly: each has at most a few messages unanswered (or waits a while), so that the
+ * traffic stays within what this machine processes and "answered N s after the last episode"
+ * measures the recovery, not a backlog the drill's own flood built up.
+ * Senders do what the real ones do with an answer that is not 2xx:
  * Telegram and the payment channel retry, and so does the drill for SMS (counted apart:
  * Twilio itself would go to its fallback URL). Promises: a clear sign while it lasts (readyz
  * not ready, or an error logged), ready again afterwards, and nothing lost: every message
@@ -19,6 +29,7 @@
  * settlement.
  */
 import BetterSqlite3 from 'better-sqlite3';
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -49,14 +60,71 @@ import {
 const SECRET = 'whsec-drill-locked-0123456789';
 const TG_SECRET = 'drill-webhook-secret-0123456789';
 const TWILIO_FROM = '+15005550006';
-/** Lock episodes (ms), each longer than the 5 s busy timeout, ending at different offsets. */
-const LOCKS_MS = [6_500, 9_000, 12_000];
-const QUICK_LOCKS_MS = [9_000];
+/** How the database refuses writes in an episode: its write lock held, or its files unwritable. */
+type EpisodeKind = 'locked' | 'unwritable';
+interface Episode {
+  kind: EpisodeKind;
+  ms: number;
+}
+/** Locks each longer than the 5 s busy timeout, ending at different offsets; then no writes. */
+const EPISODES: readonly Episode[] = [
+  { kind: 'locked', ms: 6_500 },
+  { kind: 'locked', ms: 9_000 },
+  { kind: 'locked', ms: 12_000 },
+  { kind: 'unwritable', ms: 9_000 },
+];
+const QUICK_EPISODES: readonly Episode[] = [
+  { kind: 'locked', ms: 9_000 },
+  { kind: 'unwritable', ms: 6_000 },
+];
+/** What an error logged during an episode says when it names the cause. */
+const NAMES_CAUSE: Record<EpisodeKind, RegExp> = {
+  locked: /locked|busy|SQLITE_BUSY/i,
+  unwritable: /I\/O error|IOERR|SQLITE_FULL|readonly/i,
+};
 const GAP_MS = 2_000;
+/** A person writes again with at most this many messages unanswered… */
+const MAX_UNANSWERED = 3;
+/** …or after waiting this long for an answer. */
+const PATIENCE_MS = 15_000;
 const isReceipt = (text: string) => text.startsWith('إيصال');
 
 function smsTo(twilio: FakeTwilio, to: string): string[] {
   return twilio.messages.filter((m) => m.form.To === to).map((m) => m.form.Body ?? '');
+}
+
+/** A process's soft file size limit ("unlimited" or bytes); null where prlimit is missing. */
+function fileSizeLimit(pid: number): string | null {
+  try {
+    return execFileSync('prlimit', [
+      '--pid',
+      String(pid),
+      '--fsize',
+      '--raw',
+      '--noheadings',
+      '--output',
+      'SOFT',
+    ])
+      .toString()
+      .trim();
+  } catch {
+    return null;
+  }
+}
+
+function setFileSizeLimit(pid: number, soft: string): void {
+  execFileSync('prlimit', ['--pid', String(pid), `--fsize=${soft}:`]);
+}
+
+/** Waits until `answers()` reaches `want`, at most PATIENCE_MS, while `going()`. */
+async function awaitAnswers(
+  answers: () => number,
+  want: number,
+  going: () => boolean,
+): Promise<void> {
+  for (const end = Date.now() + PATIENCE_MS; going() && answers() < want && Date.now() < end;) {
+    await sleep(100);
+  }
 }
 
 /** Sends until the answer is 2xx (as Telegram and payment channels do); counts the refusals. */
@@ -80,7 +148,7 @@ async function untilAccepted(
 
 export const dbLocked: Drill = {
   name: 'db-locked',
-  what: 'the database refuses writes for 8 s under traffic: clear error, recovery, nothing lost',
+  what: 'the database refuses writes (lock held, files unwritable): clear error, nothing lost',
   async run(ctx): Promise<DrillOutcome> {
     const payments = ctx.quick ? 8 : 24;
     const promises = new Promises();
@@ -98,7 +166,7 @@ export const dbLocked: Drill = {
         paymentUrl: channel.url,
         webhookSecret: SECRET,
       });
-      const locks = ctx.quick ? QUICK_LOCKS_MS : LOCKS_MS;
+      const planned = ctx.quick ? QUICK_EPISODES : EPISODES;
       const env = await baseEnv(file, {
         TASDEED_CATALOGUE: catalogueFile,
         SMS_GATEWAY: 'twilio',
@@ -115,6 +183,10 @@ export const dbLocked: Drill = {
       });
       child = await Child.boot(env);
       const url = child.url;
+      const pid = child.pid;
+      const sizeLimit = pid === undefined ? null : fileSizeLimit(pid);
+      const episodes = planned.filter((e) => e.kind === 'locked' || sizeLimit !== null);
+      const skipped = planned.length - episodes.length;
       for (let i = 0; i < 50; i++) biller.addAccount(unpaidAccount(String(7_600_000 + i)));
 
       // Payments waiting for their confirmation.
@@ -156,6 +228,12 @@ export const dbLocked: Drill = {
       const smsPerson = async (i: number) => {
         const from = `+9639447${String(50_000 + i).padStart(5, '0')}`;
         for (let k = 0; traffic; k++) {
+          await awaitAnswers(
+            () => smsTo(twilio, from).length,
+            k + 1 - MAX_UNANSWERED,
+            () => traffic,
+          );
+          if (!traffic) break;
           const sid = `SM${randomBytes(16).toString('hex')}`;
           const params = {
             MessageSid: sid,
@@ -175,7 +253,10 @@ export const dbLocked: Drill = {
       };
       const tgPerson = async (i: number) => {
         const chat = 950_000 + i;
+        const answers = () => tg.delivered(chat).length;
         for (let k = 0; traffic; k++) {
+          await awaitAnswers(answers, k + 1 - MAX_UNANSWERED, () => traffic);
+          if (!traffic) break;
           const update = {
             ...textUpdate(chat, `فاتورة كهرباء ${7_600_000 + ((i + k) % 50)}`),
             update_id: nextUpdate++,
@@ -205,7 +286,7 @@ export const dbLocked: Drill = {
       // readyz, every 250 ms, answered within 2 s or counted as no answer.
       const ready = new Map<string, number>();
       let watching = true;
-      let phase: 'before' | 'locked' | 'after' = 'before';
+      let phase: 'before' | EpisodeKind | 'after' = 'before';
       const watcher = (async () => {
         while (watching) {
           const status = await fetch(`${url}/readyz`, { signal: AbortSignal.timeout(2_000) })
@@ -219,7 +300,7 @@ export const dbLocked: Drill = {
 
       await sleep(GAP_MS);
       const logBefore = child.output().length;
-      // The payment channel confirms the payments while the locks come and go.
+      // The payment channel confirms the payments while the episodes come and go.
       const confirm = (p: (typeof payers)[number]) =>
         untilAccepted(async () => {
           const res = await channel.sendWebhook(`${url}/payments/webhook/wallet`, {
@@ -230,23 +311,36 @@ export const dbLocked: Drill = {
         }, refused.webhook);
       const confirming = mapLimit(payers, 1, async (p) => {
         await confirm(p);
-        await sleep((locks.reduce((a, b) => a + b + GAP_MS, 0) / payers.length) | 0);
+        await sleep((episodes.reduce((a, e) => a + e.ms + GAP_MS, 0) / payers.length) | 0);
       });
       let released = Date.now();
-      for (const ms of locks) {
-        // The write lock, taken by another process's connection and held past the busy timeout.
-        locker = new BetterSqlite3(file);
-        locker.pragma('busy_timeout = 30000');
-        locker.exec('BEGIN IMMEDIATE');
-        phase = 'locked';
-        ctx.note(`write lock taken for ${ms} ms`);
-        await sleep(ms);
-        locker.exec('ROLLBACK');
-        locker.close();
-        locker = null;
+      /** The log written from each episode's start to the next one's, by kind. */
+      const episodeLogs: Record<EpisodeKind, string> = { locked: '', unwritable: '' };
+      for (const episode of episodes) {
+        const logAt = child.output().length;
+        if (episode.kind === 'locked') {
+          // The write lock, taken by another process's connection and held past the busy timeout.
+          locker = new BetterSqlite3(file);
+          locker.pragma('busy_timeout = 30000');
+          locker.exec('BEGIN IMMEDIATE');
+          phase = 'locked';
+          ctx.note(`write lock taken for ${episode.ms} ms`);
+          await sleep(episode.ms);
+          locker.exec('ROLLBACK');
+          locker.close();
+          locker = null;
+        } else {
+          // Every write to a file by Tasdeed fails (EFBIG) while its file size limit is 0.
+          setFileSizeLimit(pid!, '0');
+          phase = 'unwritable';
+          ctx.note(`files unwritable for ${episode.ms} ms`);
+          await sleep(episode.ms);
+          setFileSizeLimit(pid!, sizeLimit!);
+        }
         released = Date.now();
         phase = 'after';
         await sleep(GAP_MS);
+        episodeLogs[episode.kind] += child.output().slice(logAt);
       }
       await confirming;
       await sleep(3_000);
@@ -285,21 +379,33 @@ export const dbLocked: Drill = {
       watching = false;
       await watcher;
 
-      const readyDuring = [...ready].filter(([k]) => k.startsWith('locked') && !k.endsWith(' 200'));
       const errorsDuring = errorLines(logDuring);
       ctx.note(errorsDuring.map((l) => l.slice(0, 400)).join('\n'));
-      const busyLogged = errorsDuring.filter((l) => /locked|busy|SQLITE/i.test(l)).length;
-      promises.check(
-        readyDuring.length > 0 || busyLogged > 0,
-        `no sign of the locked database: readyz ${JSON.stringify(Object.fromEntries(ready))}, no error logged`,
-      );
+      /** Per kind of episode that ran: readyz while it lasted, and the errors naming its cause. */
+      const signs = (['locked', 'unwritable'] as const)
+        .filter((kind) => episodes.some((e) => e.kind === kind))
+        .map((kind) => {
+          const readyz = [...ready].filter(([k]) => k.startsWith(`${kind} `));
+          return {
+            kind,
+            readyz: readyz.map(([k, v]) => `${v}×${k.slice(kind.length + 1)}`).join(' '),
+            notReady: readyz.filter(([k]) => !k.endsWith(' 200')).length,
+            named: errorLines(episodeLogs[kind]).filter((l) => NAMES_CAUSE[kind].test(l)).length,
+          };
+        });
+      for (const sign of signs) {
+        promises.check(
+          sign.notReady > 0 || sign.named > 0,
+          `no sign of the ${sign.kind} database: readyz ${sign.readyz}, no error naming it logged`,
+        );
+      }
       promises.check(
         (ready.get('after 200') ?? 0) > 0,
-        `readyz never ready after the lock: ${JSON.stringify(Object.fromEntries(ready))}`,
+        `readyz never ready after the episodes: ${JSON.stringify(Object.fromEntries(ready))}`,
       );
       promises.check(
         recovered === true,
-        `not everything answered 120 s after the lock: ${unanswered.sms} SMS and ${unanswered.telegram} Telegram messages without a reply`,
+        `not everything answered 120 s after the last episode: ${unanswered.sms} SMS and ${unanswered.telegram} Telegram messages without a reply`,
       );
       const lostRows = readDb(
         file,
@@ -316,6 +422,16 @@ export const dbLocked: Drill = {
       promises.check(
         lostRows === 0,
         `${lostRows} inbound messages recorded as failed (never answered)`,
+      );
+      // Every message here is a plain bill request: an inbox that sets one aside as poisonous
+      // took the database's failure for the message's, and only a write failing in turn kept
+      // it from being lost (src/db/unavailable.ts).
+      const setAside = errorLines(child.output()).filter((l) =>
+        /"msg":"(sms inbound failed|telegram update failed)"/.test(l),
+      );
+      promises.check(
+        setAside.length === 0,
+        `${setAside.length} inbound messages set aside as poisonous for a database failure, e.g. ${setAside[0]?.slice(0, 300) ?? ''}`,
       );
       let receipts = 0;
       let effects = 0;
@@ -339,17 +455,26 @@ export const dbLocked: Drill = {
       promises.check(code === 0, `graceful stop after the drill exited ${code}`);
       const refusals = (m: Map<number | string, number>) =>
         [...m].map(([k, v]) => `${v}×${k}`).join(' ') || 'none';
+      const seconds = (kind: EpisodeKind) =>
+        episodes
+          .filter((e) => e.kind === kind)
+          .map((e) => `${e.ms / 1000} s`)
+          .join(', ');
+      const during = (kind: EpisodeKind) => signs.find((x) => x.kind === kind);
       return {
         numbers:
-          `write lock held ${locks.map((ms) => ms / 1000).join(' s, ')} s under traffic: readyz while locked ` +
-          `${[...ready]
-            .filter(([k]) => k.startsWith('locked'))
-            .map(([k, v]) => `${v}×${k.slice(7)}`)
-            .join(' ')}, ` +
-          `${errorsDuring.length} errors logged (${busyLogged} naming the lock); refused and retried: ` +
+          `write lock held ${seconds('locked')}` +
+          (skipped > 0
+            ? ` (files unwritable skipped: prlimit not available)`
+            : `, files unwritable ${seconds('unwritable')}`) +
+          ` under traffic: readyz while locked ${during('locked')?.readyz ?? ''}` +
+          (skipped > 0 ? '' : `, while unwritable ${during('unwritable')?.readyz ?? ''}`) +
+          `; ${errorsDuring.length} errors logged (${during('locked')?.named ?? 0} naming the lock` +
+          (skipped > 0 ? '' : `, ${during('unwritable')?.named ?? 0} the I/O error`) +
+          `); refused and retried: ` +
           `SMS ${refusals(refused.sms)}, Telegram ${refusals(refused.telegram)}, payment webhooks ${refusals(refused.webhook)}; ` +
           `${n(smsSids.length)} SMS and ${n(tgUpdates.length)} Telegram messages, ` +
-          `${unanswered.sms + unanswered.telegram} unanswered (all answered ${recoverySeconds.toFixed(0)} s after the last lock, ` +
+          `${unanswered.sms + unanswered.telegram} unanswered (all answered ${recoverySeconds.toFixed(0)} s after the last episode, ` +
           `${repeats} SMS sent twice); ${payers.length} payments: ${receipts} receipts, ${effects} settlements`,
         problems: promises.broken,
         logTail: child.output().slice(-20_000),

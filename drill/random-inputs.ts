@@ -1,17 +1,20 @@
 /**
  * Random inputs through every front (DESIGN §9: "anything not understood gets a short help
  * reply (one SMS segment), never silence and never an error"). 100,000 texts (5,000 with
- * --quick) from drill/fuzz-text.ts: a tenth as signed Twilio inbound webhooks, a tenth as
- * Telegram webhook updates (one in ten a button press carrying random data), the rest through
- * the sandbox API, which runs the same conversation engine. Tasdeed runs as child processes on
- * the demo catalogue (simulated billers and payment channels, so commands reach bills,
- * payments and receipts); the full run splits the senders between one process per core (at
- * most four), each with its own database and stand-ins.
+ * --quick) from drill/fuzz-text.ts through the two real fronts, half as signed Twilio inbound
+ * webhooks and half as Telegram webhook updates (one in ten a button press carrying random
+ * data); on top of them a tenth as many (a fifth with --quick) through the sandbox API, which
+ * runs the same conversation engine and is the only front that can carry lone surrogates and
+ * where STOP is tracked. Tasdeed runs as child processes on the demo catalogue (simulated
+ * billers and payment channels, so commands reach bills, payments and receipts); the full run
+ * splits the senders between one process per core (at most four), each with its own database
+ * and stand-ins.
  *
  * Promises: no crash (the process lives and stops cleanly), no 5xx and no input refused,
  * nothing logged at error level, every inbound SMS and Telegram update processed without error
- * and answered (unless its sender had opted out), no outbox row failed, every SMS within its
- * segment budget (drill/sms-budget-check.ts), every Telegram message 1–4,096 characters.
+ * and answered (unless its sender had opted out), every button press answered, no outbox row
+ * failed, every SMS within its segment budget (drill/sms-budget-check.ts), every Telegram
+ * message 1–4,096 characters and every button answer at most 200.
  */
 import { createHash } from 'node:crypto';
 import { availableParallelism } from 'node:os';
@@ -70,11 +73,17 @@ const catalogue = (() => {
   return loaded.catalogue;
 })();
 
-/** Every input, dealt round-robin to senders; the same seed gives the same run. */
-function makeSenders(total: number): { senders: Sender[]; counts: Record<Front, number> } {
+/**
+ * Every input, dealt round-robin to senders; the same seed gives the same run. `total` goes
+ * through the SMS and Telegram fronts, half each; `sandbox` more through the sandbox.
+ */
+function makeSenders(
+  total: number,
+  sandbox: number,
+): { senders: Sender[]; counts: Record<Front, number> } {
   const fuzz = new Fuzzer(seeded(SEED));
-  const tenth = Math.round(total / 10);
-  const counts: Record<Front, number> = { sms: tenth, telegram: tenth, sandbox: total - 2 * tenth };
+  const half = Math.round(total / 2);
+  const counts: Record<Front, number> = { sms: half, telegram: total - half, sandbox };
   const senders: Sender[] = [];
   for (const front of ['sms', 'telegram', 'sandbox'] as const) {
     const list = Array.from(
@@ -110,6 +119,9 @@ interface ShardResult {
   sandboxSilent: number;
   smsSilent: number;
   tgSilent: number;
+  /** Button presses sent, and those with no answerCallbackQuery at the Bot API stand-in. */
+  tgPresses: number;
+  tgUnansweredPresses: number;
   processingErrors: string[];
   lost: string[];
   failedRows: number;
@@ -118,6 +130,8 @@ interface ShardResult {
   smsParts: number;
   tgMessages: number;
   tgBadLength: number;
+  /** Button answers longer than Telegram's 200 characters. */
+  tgLongAnswers: number;
   errorsLogged: string[];
   /** Requests that got no answer (connection reset) and were sent again. */
   resets: number;
@@ -192,7 +206,9 @@ async function runShard(
     };
     let sandboxSilent = 0;
     let updateId = 1_000_000;
-    const tgText: number[] = [];
+    /** The text updates (update_id, chat) and button presses (callback query ids) sent. */
+    const tgText: Array<{ id: number; chat: number }> = [];
+    const tgPresses: string[] = [];
     let smsSid = 0;
 
     const runSms = async (s: Sender) => {
@@ -215,31 +231,32 @@ async function runShard(
       for (const [i, text] of s.inputs.entries()) {
         const id = updateId++;
         const command = /^\/\S*/.exec(text)?.[0];
-        const update =
+        const press =
           i % 10 === 9
-            ? {
-                update_id: id,
-                ...callbackUpdate(chat, callbackFuzz.callbackData(), { messageAgeS: 30 }),
-              }
-            : {
-                update_id: id,
-                message: {
-                  message_id: id,
-                  date: Math.floor(Date.now() / 1000),
-                  chat: { id: chat, type: 'private', first_name: 'Drill' },
-                  from: {
-                    id: chat,
-                    is_bot: false,
-                    first_name: 'Drill',
-                    ...(s.language ? { language_code: s.language } : {}),
-                  },
-                  text,
-                  ...(command
-                    ? { entities: [{ type: 'bot_command', offset: 0, length: command.length }] }
-                    : {}),
+            ? callbackUpdate(chat, callbackFuzz.callbackData(), { messageAgeS: 30 })
+            : null;
+        const update = press
+          ? { update_id: id, ...press }
+          : {
+              update_id: id,
+              message: {
+                message_id: id,
+                date: Math.floor(Date.now() / 1000),
+                chat: { id: chat, type: 'private', first_name: 'Drill' },
+                from: {
+                  id: chat,
+                  is_bot: false,
+                  first_name: 'Drill',
+                  ...(s.language ? { language_code: s.language } : {}),
                 },
-              };
-        if (!('callback_query' in update)) tgText.push(id);
+                text,
+                ...(command
+                  ? { entities: [{ type: 'bot_command', offset: 0, length: command.length }] }
+                  : {}),
+              },
+            };
+        if (press) tgPresses.push((press.callback_query as { id: string }).id);
+        else tgText.push({ id, chat });
         const res = await resilient(async () => {
           const r = await fetch(`${url}/telegram/webhook`, {
             method: 'POST',
@@ -325,7 +342,7 @@ async function runShard(
           AND NOT EXISTS (SELECT 1 FROM "Identity" i WHERE i."channel" = 'sms'
                            AND i."address" = s."fromAddress" AND i."optedOut" = 1)`,
     );
-    const { replied, optedOut } = readDb(file, (db) => ({
+    const { replied, optedOutChats } = readDb(file, (db) => ({
       replied: new Set(
         (
           db
@@ -335,15 +352,24 @@ async function runShard(
             .all() as Array<{ k: string }>
         ).map((r) => Number(r.k.split(':')[1])),
       ),
-      optedOut: (
-        db
-          .prepare(
-            `SELECT COUNT(*) AS n FROM "Identity" WHERE "channel" = 'telegram' AND "optedOut" = 1`,
-          )
-          .get() as { n: number }
-      ).n,
+      optedOutChats: new Set(
+        (
+          db
+            .prepare(
+              `SELECT "address" AS a FROM "Identity" WHERE "channel" = 'telegram' AND "optedOut" = 1`,
+            )
+            .all() as Array<{ a: string }>
+        ).map((r) => Number(r.a)),
+      ),
     }));
-    const tgSilent = optedOut > 0 ? 0 : tgText.filter((id) => !replied.has(id)).length;
+    // Silence: a text update with no reply row, its chat not opted out.
+    const tgSilent = tgText.filter((u) => !replied.has(u.id) && !optedOutChats.has(u.chat)).length;
+    const answers = tg.calls.filter((c) => c.method === 'answerCallbackQuery');
+    const answeredPresses = new Set(answers.map((c) => String(c.params.callback_query_id)));
+    const tgUnansweredPresses = tgPresses.filter((id) => !answeredPresses.has(id)).length;
+    const tgLongAnswers = answers.filter(
+      (c) => typeof c.params.text === 'string' && c.params.text.length > 200,
+    ).length;
     const budget = checkSmsBudget(file, catalogue, twilio.messages);
     const tgMessages = tg.calls.filter((c) => c.method === 'sendMessage');
     const tgBadLength = tgMessages.filter((c) => {
@@ -360,6 +386,8 @@ async function runShard(
       sandboxSilent,
       smsSilent,
       tgSilent,
+      tgPresses: tgPresses.length,
+      tgUnansweredPresses,
       processingErrors,
       lost,
       failedRows,
@@ -368,6 +396,7 @@ async function runShard(
       smsParts: budget.parts,
       tgMessages: tgMessages.length,
       tgBadLength,
+      tgLongAnswers,
       errorsLogged: errorLines(log),
       resets,
       died,
@@ -384,16 +413,20 @@ async function runShard(
 
 export const randomInputs: Drill = {
   name: 'random-inputs',
-  what: '100,000 hostile texts via SMS, Telegram, sandbox: no crash, no 5xx, SMS within budget',
+  what: '100,000 hostile texts via SMS and Telegram (+ sandbox): no crash, no 5xx, within budget',
   async run(ctx): Promise<DrillOutcome> {
     const total = ctx.quick ? 5_000 : 100_000;
+    const sandbox = ctx.quick ? 1_000 : 10_000;
     const shards = ctx.quick ? 1 : Math.max(1, Math.min(4, availableParallelism()));
-    const { senders, counts } = makeSenders(total);
-    ctx.note(`${n(total)} inputs for ${senders.length} senders, ${shards} processes`);
+    const { senders, counts } = makeSenders(total, sandbox);
+    ctx.note(
+      `${n(total)} inputs through the fronts and ${n(sandbox)} through the sandbox for ` +
+        `${senders.length} senders, ${shards} processes`,
+    );
     let sent = 0;
     const progress = () => {
       sent += 1;
-      if (sent % Math.round(total / 10) === 0) ctx.note(`${n(sent)} sent`);
+      if (sent % Math.round((total + sandbox) / 10) === 0) ctx.note(`${n(sent)} sent`);
     };
     const started = Date.now();
     const results = await Promise.all(
@@ -453,6 +486,10 @@ export const randomInputs: Drill = {
       badLength === 0,
       `${badLength} Telegram messages empty or over 4,096 characters`,
     );
+    const unansweredPresses = sum((r) => r.tgUnansweredPresses);
+    promises.check(unansweredPresses === 0, `${unansweredPresses} button presses never answered`);
+    const longAnswers = sum((r) => r.tgLongAnswers);
+    promises.check(longAnswers === 0, `${longAnswers} button answers over 200 characters`);
     const logged = results.flatMap((r) => r.errorsLogged);
     promises.check(
       logged.length === 0,
@@ -462,10 +499,11 @@ export const randomInputs: Drill = {
     const over = overruns.length;
     return {
       numbers:
-        `${n(total)} inputs (${n(counts.sms)} SMS, ${n(counts.telegram)} Telegram, ${n(counts.sandbox)} sandbox; ` +
+        `${n(total)} inputs (${n(counts.sms)} SMS, ${n(counts.telegram)} Telegram) + ${n(counts.sandbox)} sandbox (` +
         `${shards} process${shards > 1 ? 'es' : ''}) answered in ${seconds.toFixed(0)} s: ` +
         `${n(sum((r) => r.sms))} SMS out in ${n(sum((r) => r.smsParts))} parts, ${over} over budget; ` +
-        `${n(sum((r) => r.tgMessages))} Telegram messages; ${fives.length === 0 ? 'no' : 'some'} 5xx, ` +
+        `${n(sum((r) => r.tgMessages))} Telegram messages, ` +
+        `${n(sum((r) => r.tgPresses) - unansweredPresses)} of ${n(sum((r) => r.tgPresses))} button presses answered; ${fives.length === 0 ? 'no' : 'some'} 5xx, ` +
         `${sum((r) => r.resets)} connection resets retried, ` +
         `${silent.sms + silent.telegram + silent.sandbox} unanswered, ${processing.length} failed`,
       problems: promises.broken,

@@ -118,6 +118,11 @@ export class Child {
     }
   }
 
+  /** The process id of Tasdeed itself (node runs src/main.ts directly, no wrapper). */
+  get pid(): number | undefined {
+    return this.proc.child.pid;
+  }
+
   alive(): boolean {
     return this.proc.child.exitCode === null && this.proc.child.signalCode === null;
   }

@@ -38,13 +38,16 @@ export function isDatabaseUnavailable(error: unknown, depth = 0): boolean {
     if (PRISMA_CODES.has(code) || SQLITE_CODES.test(code)) return true;
     if (field(error, 'severity') !== undefined && PG_STATE.test(code)) return true;
   }
-  const cause = field(field(field(error, 'meta'), 'driverAdapterError'), 'cause');
-  const originalCode = field(cause, 'originalCode');
+  // A driver adapter error's cause: the driver's own code, or the kind of failure. Prisma puts
+  // the adapter error under `meta.driverAdapterError`; a transaction's COMMIT throws it as is
+  // (a write refused by the disk, SQLITE_IOERR_WRITE or SQLITE_FULL, surfaces there).
+  const originalCode = field(error, 'originalCode');
   if (typeof originalCode === 'string' && SQLITE_CODES.test(originalCode)) return true;
-  const kind = field(cause, 'kind');
+  const kind = field(error, 'kind');
   if (typeof kind === 'string' && ADAPTER_KINDS.has(kind)) return true;
   return (
     isDatabaseUnavailable(field(error, 'error'), depth + 1) ||
-    isDatabaseUnavailable(field(error, 'cause'), depth + 1)
+    isDatabaseUnavailable(field(error, 'cause'), depth + 1) ||
+    isDatabaseUnavailable(field(field(error, 'meta'), 'driverAdapterError'), depth + 1)
   );
 }

@@ -278,6 +278,40 @@ describe('OutboxDispatcher', () => {
     assert.equal(texts.length, 1, 'only the urgent one went out in quiet hours');
   });
 
+  it('does not spin while claims fail (a database refusing writes) with rows already due', async () => {
+    await fresh();
+    await db.store.enqueue({ kind: 'message', lane: 'reply', payload: 1, nextAttemptAt: T0 });
+    let claims = 0;
+    const refusing = new Proxy(db.store, {
+      get(target, prop) {
+        if (prop === 'claimOutbox') {
+          return () => {
+            claims += 1;
+            return Promise.reject(new Error('disk I/O error'));
+          };
+        }
+        const value: unknown = Reflect.get(target, prop, target);
+        return typeof value === 'function' ? (value as () => unknown).bind(target) : value;
+      },
+    });
+    const errors: unknown[] = [];
+    const d = start(
+      {
+        owner: 'refused',
+        pools: [{ name: 'replies', lanes: ['reply', 'work'], inFlight: 2 }],
+        idleMs: 200,
+        onError: (e) => errors.push(e),
+      },
+      () => Promise.resolve({ status: 'sent' }),
+      refusing,
+    );
+    d.notify();
+    await new Promise((r) => setTimeout(r, 1_000));
+    // One claim per idle interval (about 5 in 1 s), not one per turn of the event loop.
+    assert.ok(claims >= 2 && claims <= 10, `claims in 1 s: ${claims}`);
+    assert.equal(errors.length, claims);
+  });
+
   it('a broadcast row that fails while its broadcast is cancelled counts as cancelled, not retried', async () => {
     await fresh();
     const clock = new FakeClock(T0);

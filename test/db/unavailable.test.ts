@@ -3,10 +3,13 @@
  * inbound message its reply: the SMS and Telegram inboxes set a message aside as poisonous only
  * for a fault of the message itself, and leave it for the next batch when the database failed
  * (found by `npm run drill -- db-locked`). isDatabaseUnavailable tells the two apart, here on
- * the errors SQLite and Prisma really throw.
+ * the errors SQLite and Prisma really throw — also the bare driver adapter error a
+ * transaction's COMMIT throws when the disk refuses the write (found by the drill's
+ * "files unwritable" episode: the inboxes set such messages aside as poisonous).
  */
 import assert from 'node:assert/strict';
 import BetterSqlite3 from 'better-sqlite3';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -24,6 +27,45 @@ import { SmsInbox } from '../../src/sms-front/sms-inbox.js';
 import { ReplyCap } from '../../src/sms/limits.js';
 
 const logger = createLogger({ level: 'silent' });
+
+/** prlimit (util-linux) lowers this process's own file size limit: Linux only. */
+const hasPrlimit = spawnSync('prlimit', ['--version']).status === 0;
+
+/** Runs `fn` while every write of this process to a file fails (EFBIG), as on a full disk. */
+async function whileFilesRefuseWrites<T>(fn: () => Promise<T>): Promise<T> {
+  const pid = String(process.pid);
+  const soft = execFileSync('prlimit', [
+    '--pid',
+    pid,
+    '--fsize',
+    '--raw',
+    '--noheadings',
+    '--output',
+    'SOFT',
+  ])
+    .toString()
+    .trim();
+  execFileSync('prlimit', ['--pid', pid, '--fsize=0:']);
+  try {
+    return await fn();
+  } finally {
+    execFileSync('prlimit', ['--pid', pid, `--fsize=${soft}:`]);
+  }
+}
+
+/** What a transaction's COMMIT throws when the disk refuses the write: the adapter's error, bare. */
+function commitRefusedByDisk(): Error {
+  const error = new Error('disk I/O error', {
+    cause: {
+      originalCode: 'SQLITE_IOERR_WRITE',
+      originalMessage: 'disk I/O error',
+      kind: 'sqlite',
+      extendedCode: 778,
+    },
+  });
+  error.name = 'DriverAdapterError';
+  return error;
+}
 
 describe('a database that cannot be used just now', () => {
   let dir: string;
@@ -109,6 +151,77 @@ describe('a database that cannot be used just now', () => {
     );
     assert.equal(isDatabaseUnavailable(new TypeError('x is undefined')), false);
     assert.equal(isDatabaseUnavailable(null), false);
+  });
+
+  it(
+    'is recognised in what a transaction throws when the disk refuses its commit',
+    { skip: hasPrlimit ? false : 'needs prlimit (util-linux)' },
+    async () => {
+      const error = await whileFilesRefuseWrites(() =>
+        store.transaction((tx) =>
+          tx.recordSmsInbound({
+            gateway: 'twilio',
+            dedupeKey: 'twilio:SMdiskfull',
+            fromAddress: '+963944000001',
+            toAddress: null,
+            text: 'x',
+            receivedAt: null,
+          }),
+        ),
+      ).then(
+        () => assert.fail('a write succeeded while the files refused writes'),
+        (e: unknown) => e,
+      );
+      assert.equal(isDatabaseUnavailable(error), true, String(error));
+      assert.equal(isDatabaseUnavailable(commitRefusedByDisk()), true);
+      assert.equal(
+        isDatabaseUnavailable({ name: 'BotError', error: commitRefusedByDisk() }),
+        true,
+        'as grammY wraps it',
+      );
+      // The database works again afterwards.
+      assert.equal(
+        await store.recordSmsInbound({
+          gateway: 'twilio',
+          dedupeKey: 'twilio:SMdiskfull',
+          fromAddress: '+963944000001',
+          toAddress: null,
+          text: 'x',
+          receivedAt: null,
+        }),
+        true,
+      );
+    },
+  );
+
+  it('the SMS inbox keeps a message whose transaction the disk refused', async () => {
+    await client.smsInbound.deleteMany();
+    const conversation = {
+      handle: () => Promise.reject(commitRefusedByDisk()),
+    } as unknown as ConversationService;
+    const inbox = new SmsInbox({
+      store,
+      conversation,
+      replyCap: new ReplyCap(100, systemClock),
+      clock: systemClock,
+      logger,
+      wake: () => undefined,
+    });
+    await inbox.record({
+      gateway: 'twilio',
+      dedupeKey: 'SMdisk1',
+      providerMessageId: 'SMdisk1',
+      from: '+963944000002',
+      to: '+15005550006',
+      text: 'فاتورة',
+      receivedAt: null,
+    });
+    await assert.rejects(inbox.drain());
+    assert.deepEqual(
+      (await store.unprocessedSmsInbound(10)).map((r) => r.dedupeKey),
+      ['twilio:SMdisk1'],
+      'still waiting for the database, not set aside',
+    );
   });
 
   it('the SMS inbox keeps a message whose processing met the locked database', async () => {

@@ -177,6 +177,7 @@ export class OutboxDispatcher {
       loop.poked = false;
       const free = pool.inFlight - loop.active;
       let claimed: OutboxItemRecord[] = [];
+      let claimFailed = false;
       if (free > 0) {
         try {
           claimed = await this.store.claimOutbox(
@@ -187,6 +188,7 @@ export class OutboxDispatcher {
             this.filter(pool),
           );
         } catch (error) {
+          claimFailed = true;
           this.options.onError?.(error);
         }
       }
@@ -200,14 +202,18 @@ export class OutboxDispatcher {
         this.inProgress.add(p);
       }
       if (claimed.length > 0 && claimed.length === free) continue;
-      await this.sleep(loop);
+      await this.sleep(loop, claimFailed);
     }
   }
 
-  private async sleep(loop: PoolLoop): Promise<void> {
+  /**
+   * Waits for a wake, the next due row or idleMs. After a failed claim (the database refusing
+   * writes) it waits idleMs whatever is due: rows already due would make the loop spin.
+   */
+  private async sleep(loop: PoolLoop, claimFailed = false): Promise<void> {
     let delay = this.idleMs;
     // With every slot taken, only a finishing item (which wakes us) frees one.
-    if (loop.active < loop.pool.inFlight) {
+    if (!claimFailed && loop.active < loop.pool.inFlight) {
       try {
         const now = this.clock.now().getTime();
         const due = await this.store.nextOutboxDue(this.filter(loop.pool));
@@ -218,7 +224,7 @@ export class OutboxDispatcher {
         this.options.onError?.(error);
       }
     }
-    if (!this.running || loop.poked) return;
+    if (!this.running || (loop.poked && !claimFailed)) return;
     let timer: NodeJS.Timeout | null = null;
     await new Promise<void>((resolve) => {
       loop.wakeUp = resolve;
