@@ -23,6 +23,8 @@ import { seeded } from './fuzz-text.js';
 import { checkSmsBudget, describeOverruns } from './sms-budget-check.js';
 import {
   baseEnv,
+  TWILIO_FROM,
+  twilioEnv,
   catalogueFrom,
   Child,
   errorLines,
@@ -37,7 +39,6 @@ import {
   type DrillOutcome,
 } from './support.js';
 
-const TWILIO_FROM = '+15005550006';
 const CACHED_AGE_MS = 3 * 3_600_000;
 
 /** Accepts connections and never answers. */
@@ -168,11 +169,7 @@ export const billerDown: Drill = {
       const env = await baseEnv(file, {
         TASDEED_CATALOGUE: catalogueFile,
         TASDEED_SANDBOX: '1',
-        SMS_GATEWAY: 'twilio',
-        TWILIO_ACCOUNT_SID: twilio.accountSid,
-        TWILIO_AUTH_TOKEN: twilio.authToken,
-        TWILIO_FROM,
-        TWILIO_API_ROOT: twilio.url,
+        ...twilioEnv(twilio, twilio.url),
         SMS_MAX_PER_SECOND: '1000',
       });
       child = await Child.boot(env);

@@ -19,6 +19,7 @@ import {
   Child,
   n,
   Promises,
+  telegramWebhookEnv,
   tempDir,
   type Drill,
   type DrillOutcome,
@@ -74,10 +75,7 @@ export const broadcastCrash: Drill = {
       const hour = DateTime.now().setZone('Asia/Damascus').hour;
       const env = await baseEnv(file, {
         TASDEED_QUIET_HOURS: `${(hour + 6) % 24}-${(hour + 7) % 24}`,
-        TELEGRAM_BOT_TOKEN: tg.token,
-        TELEGRAM_API_ROOT: tg.apiRoot,
-        TELEGRAM_MODE: 'webhook',
-        TELEGRAM_WEBHOOK_SECRET: 'drill-webhook-secret-0123456789',
+        ...telegramWebhookEnv(tg),
         TELEGRAM_BULK_PER_SECOND: '500',
       });
 

@@ -40,6 +40,10 @@ import { startFakeTwilio, type FakeTwilio } from '../test/support/fake-twilio.se
 import { checkSmsBudget } from './sms-budget-check.js';
 import {
   baseEnv,
+  TWILIO_FROM,
+  TG_SECRET,
+  twilioEnv,
+  telegramWebhookEnv,
   catalogueFrom,
   Child,
   errorLines,
@@ -58,8 +62,6 @@ import {
 } from './support.js';
 
 const SECRET = 'whsec-drill-locked-0123456789';
-const TG_SECRET = 'drill-webhook-secret-0123456789';
-const TWILIO_FROM = '+15005550006';
 /** How the database refuses writes in an episode: its write lock held, or its files unwritable. */
 type EpisodeKind = 'locked' | 'unwritable';
 interface Episode {
@@ -169,17 +171,10 @@ export const dbLocked: Drill = {
       const planned = ctx.quick ? QUICK_EPISODES : EPISODES;
       const env = await baseEnv(file, {
         TASDEED_CATALOGUE: catalogueFile,
-        SMS_GATEWAY: 'twilio',
-        TWILIO_ACCOUNT_SID: twilio.accountSid,
-        TWILIO_AUTH_TOKEN: twilio.authToken,
-        TWILIO_FROM,
-        TWILIO_API_ROOT: twilio.url,
+        ...twilioEnv(twilio, twilio.url),
         SMS_MAX_PER_SECOND: '1000',
         SMS_REPLIES_PER_HOUR: '100000',
-        TELEGRAM_BOT_TOKEN: tg.token,
-        TELEGRAM_API_ROOT: tg.apiRoot,
-        TELEGRAM_MODE: 'webhook',
-        TELEGRAM_WEBHOOK_SECRET: TG_SECRET,
+        ...telegramWebhookEnv(tg),
       });
       child = await Child.boot(env);
       const url = child.url;

@@ -28,6 +28,10 @@ import { Fuzzer, seeded, type FuzzOptions } from './fuzz-text.js';
 import { checkSmsBudget, describeOverruns, type BudgetOverrun } from './sms-budget-check.js';
 import {
   baseEnv,
+  TWILIO_FROM,
+  TG_SECRET,
+  twilioEnv,
+  telegramWebhookEnv,
   Child,
   errorLines,
   mapLimit,
@@ -43,8 +47,6 @@ import {
   type DrillOutcome,
 } from './support.js';
 
-const TWILIO_FROM = '+15005550006';
-const TG_SECRET = 'drill-webhook-secret-0123456789';
 const SEED = 20_261_125;
 /** Messages per sender: senders write one after another, many senders at once. */
 const PER_SENDER = 25;
@@ -154,18 +156,11 @@ async function runShard(
     const file = join(dir.path, 'tasdeed.db');
     const env = await baseEnv(file, {
       TASDEED_SANDBOX: '1',
-      SMS_GATEWAY: 'twilio',
-      TWILIO_ACCOUNT_SID: twilio.accountSid,
-      TWILIO_AUTH_TOKEN: twilio.authToken,
-      TWILIO_FROM,
-      TWILIO_API_ROOT: twilio.url,
+      ...twilioEnv(twilio, twilio.url),
       SMS_MAX_PER_SECOND: '100000',
       // The drill's senders write far more than a person does; the hourly cap is not tested here.
       SMS_REPLIES_PER_HOUR: '1000000',
-      TELEGRAM_BOT_TOKEN: tg.token,
-      TELEGRAM_API_ROOT: tg.apiRoot,
-      TELEGRAM_MODE: 'webhook',
-      TELEGRAM_WEBHOOK_SECRET: TG_SECRET,
+      ...telegramWebhookEnv(tg),
     });
     child = await Child.boot(env);
     const url = child.url;

@@ -16,6 +16,8 @@ import { startFakeTwilio, type FakeTwilio } from '../test/support/fake-twilio.se
 import { HoldingProxy } from './holding-proxy.js';
 import {
   baseEnv,
+  TWILIO_FROM,
+  twilioEnv,
   Child,
   httpCatalogueFile,
   mapLimit,
@@ -31,7 +33,6 @@ import {
 } from './support.js';
 
 const SECRET = 'whsec-drill-receipt-0123456789';
-const TWILIO_FROM = '+15005550006';
 
 /** A receipt as the SMS renders it (locales/ar.ftl `receipt`; it has no .sms variant). */
 const isReceipt = (text: string) => text.startsWith('إيصال');
@@ -60,11 +61,7 @@ export const receiptCrash: Drill = {
           paymentUrl: channel.url,
           webhookSecret: SECRET,
         }),
-        SMS_GATEWAY: 'twilio',
-        TWILIO_ACCOUNT_SID: twilio.accountSid,
-        TWILIO_AUTH_TOKEN: twilio.authToken,
-        TWILIO_FROM,
-        TWILIO_API_ROOT: proxy.url,
+        ...twilioEnv(twilio, proxy.url),
         SMS_MAX_PER_SECOND: '1000',
       });
       first = await Child.boot(env);

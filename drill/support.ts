@@ -85,6 +85,35 @@ export async function baseEnv(
   };
 }
 
+/** The number Tasdeed sends SMS from at the Twilio stand-in. */
+export const TWILIO_FROM = '+15005550006';
+/** The secret Tasdeed's Telegram webhook is set with at the Bot API stand-in. */
+export const TG_SECRET = 'drill-webhook-secret-0123456789';
+
+/** Env for SMS through a Twilio stand-in at `apiRoot` (the stand-in itself, or a proxy to it). */
+export function twilioEnv(
+  twilio: { accountSid: string; authToken: string },
+  apiRoot: string,
+): Record<string, string> {
+  return {
+    SMS_GATEWAY: 'twilio',
+    TWILIO_ACCOUNT_SID: twilio.accountSid,
+    TWILIO_AUTH_TOKEN: twilio.authToken,
+    TWILIO_FROM,
+    TWILIO_API_ROOT: apiRoot,
+  };
+}
+
+/** Env for Telegram in webhook mode against a Bot API stand-in. */
+export function telegramWebhookEnv(tg: { token: string; apiRoot: string }): Record<string, string> {
+  return {
+    TELEGRAM_BOT_TOKEN: tg.token,
+    TELEGRAM_API_ROOT: tg.apiRoot,
+    TELEGRAM_MODE: 'webhook',
+    TELEGRAM_WEBHOOK_SECRET: TG_SECRET,
+  };
+}
+
 /** A Tasdeed child process (`npm start`'s entry point). */
 export class Child {
   /** Every child still running, so that an interrupted drill leaves none behind. */

@@ -85,6 +85,29 @@ describe('a database that cannot be used just now', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
+  /** An SMS inbox whose conversation answers with `handle`, one message (`key`) recorded in it. */
+  async function smsInboxHolding(key: string, handle: () => Promise<never>): Promise<SmsInbox> {
+    const conversation = { handle } as unknown as ConversationService;
+    const inbox = new SmsInbox({
+      store,
+      conversation,
+      replyCap: new ReplyCap(100, systemClock),
+      clock: systemClock,
+      logger,
+      wake: () => undefined,
+    });
+    await inbox.record({
+      gateway: 'twilio',
+      dedupeKey: key,
+      providerMessageId: key,
+      from: '+963944000002',
+      to: '+15005550006',
+      text: 'فاتورة',
+      receivedAt: null,
+    });
+    return inbox;
+  }
+
   /** Holds SQLite's write lock from another connection while `fn` runs. */
   async function whileLocked<T>(fn: () => Promise<T>): Promise<T> {
     const other = new BetterSqlite3(file);
@@ -196,26 +219,7 @@ describe('a database that cannot be used just now', () => {
 
   it('the SMS inbox keeps a message whose transaction the disk refused', async () => {
     await client.smsInbound.deleteMany();
-    const conversation = {
-      handle: () => Promise.reject(commitRefusedByDisk()),
-    } as unknown as ConversationService;
-    const inbox = new SmsInbox({
-      store,
-      conversation,
-      replyCap: new ReplyCap(100, systemClock),
-      clock: systemClock,
-      logger,
-      wake: () => undefined,
-    });
-    await inbox.record({
-      gateway: 'twilio',
-      dedupeKey: 'SMdisk1',
-      providerMessageId: 'SMdisk1',
-      from: '+963944000002',
-      to: '+15005550006',
-      text: 'فاتورة',
-      receivedAt: null,
-    });
+    const inbox = await smsInboxHolding('SMdisk1', () => Promise.reject(commitRefusedByDisk()));
     await assert.rejects(inbox.drain());
     assert.deepEqual(
       (await store.unprocessedSmsInbound(10)).map((r) => r.dedupeKey),
@@ -227,26 +231,7 @@ describe('a database that cannot be used just now', () => {
   it('the SMS inbox keeps a message whose processing met the locked database', async () => {
     await client.smsInbound.deleteMany();
     let failWith = new Error('not set');
-    const conversation = {
-      handle: () => Promise.reject(failWith),
-    } as unknown as ConversationService;
-    const inbox = new SmsInbox({
-      store,
-      conversation,
-      replyCap: new ReplyCap(100, systemClock),
-      clock: systemClock,
-      logger,
-      wake: () => undefined,
-    });
-    await inbox.record({
-      gateway: 'twilio',
-      dedupeKey: 'SMinbox1',
-      providerMessageId: 'SMinbox1',
-      from: '+963944000002',
-      to: '+15005550006',
-      text: 'فاتورة',
-      receivedAt: null,
-    });
+    const inbox = await smsInboxHolding('SMinbox1', () => Promise.reject(failWith));
     failWith = Object.assign(new Error('Operation has timed out'), {
       code: 'P1008',
       meta: {
