@@ -8,14 +8,25 @@ import { qirsh } from '../core/money.js';
 import { verifyWebhookSignature } from '../core/payments/webhook-signature.js';
 import type { HttpDeps } from './http.app.js';
 
-const eventSchema = z.object({
-  eventId: z.string().min(1).max(200),
-  providerRef: z.string().min(1).max(200),
-  reference: z.string().min(1).max(200),
-  status: z.enum(['pending', 'succeeded', 'failed', 'expired']),
-  amountMinor: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER).nullish(),
-  occurredAt: z.iso.datetime({ offset: true }).nullish(),
-});
+const eventSchema = z
+  .object({
+    eventId: z.string().min(1).max(200),
+    providerRef: z.string().min(1).max(200),
+    reference: z.string().min(1).max(200),
+    status: z.enum(['pending', 'succeeded', 'failed', 'expired']),
+    amountMinor: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER).nullish(),
+    occurredAt: z.iso.datetime({ offset: true }).nullish(),
+  })
+  // A success must say how much moved: the core compares it with the bill (DESIGN §6), and an
+  // unverifiable success is refused here rather than accepted or held on a guess. The payment
+  // stays pending, so reconciliation asks the channel (GET) after the deadline.
+  .refine(
+    (e) => e.status !== 'succeeded' || (e.amountMinor !== null && e.amountMinor !== undefined),
+    {
+      path: ['amountMinor'],
+      message: 'required when status is "succeeded"',
+    },
+  );
 
 export function paymentWebhookRouter({
   payments,

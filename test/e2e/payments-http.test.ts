@@ -209,8 +209,54 @@ describe('payments through the HTTP biller and payment channel', () => {
       providerRef: 'x',
       status: 'succeeded',
       reference: 'P-NOPE000000',
+      amountMinor: 100,
     });
     assert.equal(unknownPayment.status, 404);
+  });
+
+  it('refuses a success that does not say its amount (400) and leaves the payment pending', async () => {
+    const { account } = addAccount();
+    const { ref, provider } = await startPayment(newUser(), account);
+    const event = { providerRef: provider.providerRef, status: 'succeeded' as const };
+    const withNull = await channel.sendWebhook(
+      callbackUrl,
+      { ...event, amountMinor: null },
+      { updateStatus: false },
+    );
+    const without = await channel.sendWebhook(callbackUrl, event, {
+      updateStatus: false,
+      rawBody: JSON.stringify({ eventId: 'no-amount-1', ...event, reference: ref }),
+    });
+    for (const res of [withNull, without]) {
+      assert.equal(res.status, 400, res.body);
+      assert.match(res.body, /amountMinor: required when status is/);
+    }
+    assert.equal((await t.tasdeed.store.getPayment(ref))?.status, 'pending');
+    assert.equal((await t.tasdeed.store.paymentEvents(ref)).length, 0);
+    // A pending or failed event needs no amount.
+    const failed = await channel.sendWebhook(callbackUrl, {
+      providerRef: provider.providerRef,
+      status: 'failed',
+      amountMinor: null,
+    });
+    assert.equal(failed.status, 200);
+    assert.equal((await t.tasdeed.store.getPayment(ref))?.status, 'failed');
+  });
+
+  it("settles with the channel's own time of the success as paidAt", async () => {
+    const { account, billId } = addAccount();
+    const { provider } = await startPayment(newUser(), account);
+    const occurredAt = new Date(Date.now() - 90_000).toISOString();
+    const res = await channel.sendWebhook(callbackUrl, {
+      providerRef: provider.providerRef,
+      status: 'succeeded',
+      occurredAt,
+    });
+    assert.equal(res.status, 200);
+    const settlement = await waitFor('settlement', () =>
+      biller.settlements.find((s) => s.billId === billId),
+    );
+    assert.equal((settlement.body as { paidAt: string }).paidAt, occurredAt);
   });
 
   it('turns two "pay" requests for one bill into one payment and one provider key', async () => {
@@ -407,5 +453,20 @@ describe('payments through the HTTP biller and payment channel', () => {
     assert.equal((await t.tasdeed.store.getPayment(ref))?.status, 'succeeded');
     await waitFor('settlement', () => biller.settlements.find((s) => s.billId === billId));
     await user.waitForInbox(1);
+  });
+
+  it('holds for staff a success the channel reports without its amount when asked', async () => {
+    const { account, billId } = addAccount();
+    const { ref, provider } = await startPayment(newUser(), account);
+    channel.setStatus(provider.providerRef, 'succeeded', null);
+    await t.tasdeed.store.updatePayment(ref, 'pending', {
+      nextReconcileAt: new Date(Date.now() - 1000),
+    });
+    assert.equal(await t.tasdeed.payments.reconcileDue(), 1);
+    const payment = await t.tasdeed.store.getPayment(ref);
+    assert.equal(payment?.status, 'held');
+    assert.equal(payment?.heldReason, 'amount_mismatch');
+    await t.tasdeed.dispatcher.drain();
+    assert.equal(biller.settlements.filter((s) => s.billId === billId).length, 0);
   });
 });

@@ -208,7 +208,8 @@ export class PaymentService {
             providerRef: answer.providerRef,
             reference: payment.id,
             status: answer.status,
-            amountMinor: null,
+            // The channel answered our own request, which named exactly this amount.
+            amountMinor: payment.amountMinor,
             occurredAt: null,
           },
           'initiate',
@@ -298,7 +299,8 @@ export class PaymentService {
         return payment.status === 'created' ? { kind: 'move', to: 'pending' } : { kind: 'ignore' };
       case 'succeeded':
         if (awaitingAnswer) {
-          if (amount !== null && amount !== payment.amountMinor) {
+          // A success whose amount is unknown cannot be checked against the bill: held too.
+          if (amount === null || amount !== payment.amountMinor) {
             return { kind: 'move', to: 'held', reason: 'amount_mismatch' };
           }
           return { kind: 'move', to: 'succeeded' };

@@ -19,6 +19,21 @@ export class SettlementHandler {
     private readonly events: SettlementEvents = {},
   ) {}
 
+  /**
+   * When the money moved: the channel's own time on the success it reported (the earliest, if
+   * it reported more than one), else when Tasdeed recorded the success. Never the time of this
+   * attempt, so every retry of one settlement carries the same paidAt.
+   */
+  private async paidAt(payment: PaymentRecord): Promise<Date> {
+    let earliest: Date | null = null;
+    for (const event of await this.store.paymentEvents(payment.id)) {
+      if (event.status !== 'succeeded' || event.outcome === 'ignored' || !event.occurredAt)
+        continue;
+      if (!earliest || event.occurredAt < earliest) earliest = event.occurredAt;
+    }
+    return earliest ?? payment.updatedAt;
+  }
+
   readonly handle = async (item: OutboxItemRecord): Promise<OutboxOutcome> => {
     const paymentId = (item.payload as { paymentId?: unknown } | null)?.paymentId;
     if (typeof paymentId !== 'string')
@@ -43,7 +58,7 @@ export class SettlementHandler {
         amountMinor: payment.confirmedAmountMinor ?? payment.amountMinor,
         channel: payment.channelId,
         providerRef: payment.providerRef ?? '',
-        paidAt: payment.updatedAt,
+        paidAt: await this.paidAt(payment),
       });
       await this.store.transaction(async (tx) => {
         const current = await tx.getPayment(payment.id);
