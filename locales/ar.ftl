@@ -39,8 +39,14 @@ nothing-to-cancel = لا شيء لإلغائه.
 
 ## Bills
 
-bill-line = { $biller } { $account }: { $amount }، دورة { $period }، تستحق { $due }
-    .sms = { $biller } { $account }: { $amount }، { $period }، حتى { $due }
+bill-line = { $biller } { $account }: { $amount }، دورة { $period }، { $overdue ->
+        [yes] متأخرة منذ { $due }
+       *[no] تستحق { $due }
+    }
+    .sms = { $biller } { $account }: { $amount }، { $period }، { $overdue ->
+        [yes] متأخرة
+       *[no] حتى { $due }
+    }
 bill-none-due = { $biller } { $account }: لا فواتير مستحقة.
 bill-cached = آخر فاتورة معروفة { $age }؛ { $biller } لا تستجيب الآن.
     .sms = آخر فاتورة معروفة { $age }؛ الجهة لا تستجيب الآن.

@@ -30,7 +30,14 @@ nothing-to-cancel = Nothing to cancel.
 
 ## Bills
 
-bill-line = { $biller } { $account }: { $amount }, period { $period }, due { $due }
+bill-line = { $biller } { $account }: { $amount }, period { $period }, { $overdue ->
+        [yes] overdue since { $due }
+       *[no] due { $due }
+    }
+    .sms = { $biller } { $account }: { $amount }, period { $period }, { $overdue ->
+        [yes] overdue
+       *[no] due { $due }
+    }
 bill-none-due = { $biller } { $account }: no bills due.
 bill-cached = Last known bill, { $age }; { $biller } is not answering now.
 biller-unavailable = { $biller } is not answering now. Please try later.

@@ -178,7 +178,10 @@ export async function createTasdeed(options: TasdeedOptions): Promise<Tasdeed> {
   const payments = new PaymentService(store, channels, catalogue, clock, config.publicUrl, {
     onTransition: (payment, from) => {
       metrics.paymentsTotal.inc({ channel: payment.channelId, status: payment.status });
-      logger.info({ paymentId: payment.id, from, to: payment.status }, 'payment transition');
+      logger.info(
+        { paymentId: payment.id, fromState: from, toState: payment.status },
+        'payment transition',
+      );
       wake();
     },
     onAlert: (message, payment) =>
@@ -188,7 +191,14 @@ export async function createTasdeed(options: TasdeedOptions): Promise<Tasdeed> {
       ),
     onChannelRecovered: (id) => onRecovered('channel', id),
   });
-  const conversation = new ConversationService(store, bills, payments, catalogue, clock);
+  const conversation = new ConversationService(
+    store,
+    bills,
+    payments,
+    catalogue,
+    clock,
+    config.timezone,
+  );
 
   const messages = new MessageHandler(store, translator, clock, { quietUntil: quiet });
   messages.setSender('sandbox-sms', sandboxSender).setSender('sandbox-telegram', sandboxSender);

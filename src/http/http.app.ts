@@ -13,7 +13,7 @@ import type { Store } from '../core/ports/store.port.js';
 import type { BroadcastService } from '../core/broadcasts/broadcast.service.js';
 import type { Catalogue } from '../core/catalogue.js';
 import type { Clock } from '../core/ports/clock.port.js';
-import type { Logger } from '../observability/logger.js';
+import { redactUrl, type Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import { adminRouter } from './admin.routes.js';
 import { consoleRouter } from './console/console.routes.js';
@@ -60,6 +60,13 @@ export function createHttpApp(deps: HttpDeps): express.Express {
       },
       autoLogging: { ignore: (req) => req.url === '/healthz' || req.url === '/metrics' },
       customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : 'info'),
+      serializers: {
+        // The query string may carry a phone number (GET /sandbox/messages?from=…).
+        req: (req: { url?: unknown }) => {
+          if (typeof req.url === 'string') req.url = redactUrl(req.url);
+          return req;
+        },
+      },
     }),
   );
   app.use((req, res, next) => {

@@ -83,6 +83,21 @@ export function redactText(s: string): string {
     .replace(DIGIT_RUN, (match) => mask([...match], 0, 2));
 }
 
+/**
+ * A request URL for the log: its query decoded and masked like free text, so that
+ * `?from=%2B963944123456` is logged as `?from=+963******456` (percent-encoding would hide the
+ * number from {@link redactText}). The path is masked too (account numbers in paths).
+ */
+export function redactUrl(url: string): string {
+  let decoded = url;
+  try {
+    decoded = decodeURIComponent(url);
+  } catch {
+    // A malformed escape: mask what is there.
+  }
+  return redactText(decoded);
+}
+
 function serializeError(error: unknown): unknown {
   if (!(error instanceof Error)) return error;
   const serialized: SerializedError = pino.stdSerializers.err(error);

@@ -16,7 +16,7 @@
  *   one counts;
  * - payment reference: `P-` and 10 characters (src/core/ids.ts);
  * - period: "11-12" (two-month cycle, the longest label the billers print);
- * - due date: dd/mm on SMS;
+ * - due date: dd/mm on SMS; a bill past its due date says "overdue" instead, which is shorter;
  * - age of a cached bill: the longest of 59 minutes, 23 hours and 30 days;
  * - account holder: masked as the conversation shows it, from the longest demo name (4 words);
  * - count of followed accounts: 2 digits;
@@ -96,6 +96,8 @@ export function worstCaseArgs(catalogue: Catalogue, language: Language, ageMs: n
     ref: WORST_REF,
     period: WORST_PERIOD,
     due: { date: WORST_DUE },
+    // "حتى 28/11" / "due 28/11" are longer than "متأخرة" / "overdue".
+    overdue: 'no',
     age: { ago: ageMs },
     holder: maskName(WORST_HOLDER),
     count: WORST_COUNT,

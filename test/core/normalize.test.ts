@@ -29,5 +29,10 @@ describe('normalizeForMatch', () => {
     assert.equal(isLatinScript('BILL elec 123'), true);
     assert.equal(isLatinScript('فاتورة elec'), false);
     assert.equal(isLatinScript('123456'), false);
+    // Arabic-Indic and Eastern Arabic-Indic digits are digits, not Arabic letters.
+    assert.equal(isLatinScript('Bill electricity ١٠٠٠١٠١'), true);
+    assert.equal(isLatinScript('PAY water ۲۰۰۰۳۰۱'), true);
+    assert.equal(isLatinScript('فاتورة ١٠٠٠١٠١'), false);
+    assert.equal(isLatinScript('١٠٠٠١٠١'), false);
   });
 });

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { AddressInfo } from 'node:net';
 import { createHttpApp } from '../../src/http/http.app.js';
-import { createLogger } from '../../src/observability/logger.js';
+import { createLogger, type Logger } from '../../src/observability/logger.js';
 import { createMetrics } from '../../src/observability/metrics.js';
 import { demoCatalogue, startTasdeed, type Running } from '../support/harness.js';
 
@@ -73,19 +73,13 @@ describe('without an admin token', () => {
     );
   });
 
-  it('reports not ready (503) while the database does not answer', async () => {
-    // The same app, with a store whose database connection fails.
-    const store = new Proxy(t.tasdeed.store, {
-      get: (target, prop, receiver) =>
-        prop === 'ping'
-          ? () => Promise.reject(new Error('SQLITE_CANTOPEN'))
-          : (Reflect.get(target, prop, receiver) as unknown),
-    });
-    const app = createHttpApp({
+  /** The running instance's HTTP app again, with another store or logger. */
+  function appWith(parts: { store?: Running['tasdeed']['store']; logger?: Logger }) {
+    return createHttpApp({
       config: t.tasdeed.config,
-      logger: createLogger({ level: 'silent' }),
+      logger: parts.logger ?? createLogger({ level: 'silent' }),
       metrics: createMetrics(),
-      store,
+      store: parts.store ?? t.tasdeed.store,
       conversation: t.tasdeed.conversation,
       payments: t.tasdeed.payments,
       broadcasts: t.tasdeed.broadcasts,
@@ -95,11 +89,41 @@ describe('without an admin token', () => {
       clock: { now: () => new Date() },
       wake: () => undefined,
     });
+  }
+
+  async function listen(app: ReturnType<typeof createHttpApp>) {
     const server = app.listen(0, '127.0.0.1');
     await new Promise((r) => server.once('listening', r));
-    const address = server.address() as AddressInfo;
+    return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
+  }
+
+  it('logs request URLs with the phone numbers in them masked', async () => {
+    const lines: string[] = [];
+    const logger = createLogger({ level: 'info', destination: { write: (l) => lines.push(l) } });
+    const { server, url } = await listen(appWith({ logger }));
     try {
-      const res = await fetch(`http://127.0.0.1:${address.port}/readyz`);
+      const res = await fetch(`${url}/sandbox/messages?channel=sms&from=%2B963944100021`);
+      assert.equal(res.status, 200);
+      const line = lines.find((l) => l.includes('/sandbox/messages'));
+      assert.ok(line, `no request log line in ${JSON.stringify(lines)}`);
+      assert.ok(!line.includes('944100021'), line);
+      assert.match(line, /from=\+963\*{6}021/);
+    } finally {
+      server.close();
+    }
+  });
+
+  it('reports not ready (503) while the database does not answer', async () => {
+    // The same app, with a store whose database connection fails.
+    const store = new Proxy(t.tasdeed.store, {
+      get: (target, prop, receiver) =>
+        prop === 'ping'
+          ? () => Promise.reject(new Error('SQLITE_CANTOPEN'))
+          : (Reflect.get(target, prop, receiver) as unknown),
+    });
+    const { server, url } = await listen(appWith({ store }));
+    try {
+      const res = await fetch(`${url}/readyz`);
       assert.equal(res.status, 503);
       assert.equal(((await res.json()) as { status: string }).status, 'unavailable');
     } finally {

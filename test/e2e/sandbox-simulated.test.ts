@@ -89,12 +89,19 @@ describe('sandbox on the simulated adapters', () => {
     assert.match(next.replies[0]!, /P-[0-9A-Z]{10}/);
   });
 
-  it('shows the old-pound equivalent for a bill issued before 2026', async () => {
+  it('shows the old-pound equivalent for a bill issued before 2026, and that it is overdue', async () => {
     const user = new SandboxUser(t.url, 'sms', '+963944100010');
     const r = await user.say('فاتورة كهرباء 1009902');
-    assert.match(r.replies[0]!, /^الكهرباء 1009902: (\d+) ل\.س \((\d+) قديمة\)، 11-12، حتى 28\/12/);
+    // Due 28/12/2025: on SMS "overdue" rather than a date that reads as this December's.
+    assert.match(r.replies[0]!, /^الكهرباء 1009902: (\d+) ل\.س \((\d+) قديمة\)، 11-12، متأخرة\n/);
     const [, now, old] = /(\d+) ل\.س \((\d+) قديمة\)/.exec(r.replies[0]!)!;
     assert.equal(Number(old), Number(now) * 100);
+    const tg = new SandboxUser(t.url, 'telegram', 'overdue-en');
+    const en = await tg.say('BILL electricity 1009902');
+    assert.match(
+      en.replies[0]!,
+      /^Electricity 1009902: .*, period 11-12, overdue since 28\/12\/2025$/,
+    );
   });
 
   it('says clearly when the account is unknown', async () => {

@@ -1,6 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { createLogger, redactText, type Logger } from '../../src/observability/logger.js';
+import {
+  createLogger,
+  redactText,
+  redactUrl,
+  type Logger,
+} from '../../src/observability/logger.js';
 
 /** A logger whose lines are kept and parsed as JSON. */
 function capture(level = 'info'): { logger: Logger; lines: Array<Record<string, unknown>> } {
@@ -181,5 +186,17 @@ void describe('redactText', () => {
       redactText('payment pay_1234567 and hex ab1234567'),
       'payment pay_1234567 and hex ab1234567',
     );
+  });
+});
+
+void describe('redactUrl', () => {
+  void it('masks phone and account numbers in a percent-encoded query and in the path', () => {
+    assert.equal(
+      redactUrl('/sandbox/messages?channel=sms&from=%2B963944100021&after=3'),
+      '/sandbox/messages?channel=sms&from=+963******021&after=3',
+    );
+    assert.equal(redactUrl('/x?from=+963944100021'), '/x?from=+963******021');
+    assert.equal(redactUrl('/accounts/1000101/bills'), '/accounts/*****01/bills');
+    assert.equal(redactUrl('/bad?%E0%A4%A=1000101'), '/bad?%E0%A4%A=*****01');
   });
 });

@@ -12,13 +12,18 @@ import type { AccountSnapshot, BillRecord, Store } from '../ports/store.port.js'
 export const REDENOMINATION_DATE = '2026-01-01';
 
 /** The arguments every bill message takes: biller, account, amount, period, due date. */
-export function billArgs(bill: BillRecord): ReplyArgs {
+/**
+ * The arguments of a bill's line. With `today` (the local date, YYYY-MM-DD) a bill past its due
+ * date says so (`overdue`: "yes"), rather than "due 28/12" for a date that has gone by.
+ */
+export function billArgs(bill: BillRecord, today?: string): ReplyArgs {
   return {
     biller: { biller: bill.billerId },
     account: bill.account,
     amount: { money: bill.amountMinor, old: bill.dueDate < REDENOMINATION_DATE },
     period: bill.period,
     due: { date: bill.dueDate },
+    overdue: today !== undefined && bill.dueDate < today ? 'yes' : 'no',
   };
 }
 

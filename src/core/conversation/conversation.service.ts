@@ -17,6 +17,7 @@ import type {
   SubscriberRecord,
 } from '../ports/store.port.js';
 import type { PaymentService } from '../payments/payment.service.js';
+import { localDate } from '../schedule/local-time.js';
 import { asciiDigits, isLatinScript } from '../text/normalize.js';
 import { Grammar, type Command } from './grammar.js';
 
@@ -73,6 +74,8 @@ export class ConversationService {
     private readonly payments: PaymentService,
     private readonly catalogue: Catalogue,
     private readonly clock: Clock,
+    /** TASDEED_TIMEZONE: what "today" is for due dates. */
+    private readonly timezone = 'Asia/Damascus',
   ) {
     this.grammar = new Grammar(catalogue);
   }
@@ -277,7 +280,7 @@ export class ConversationService {
   }
 
   private billLine(bill: BillRecord): Reply {
-    return reply('bill-line', billArgs(bill));
+    return reply('bill-line', billArgs(bill, localDate(this.clock.now(), this.timezone)));
   }
 
   private async allBills(turn: Turn): Promise<Reply[]> {

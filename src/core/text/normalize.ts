@@ -43,7 +43,11 @@ export function normalizeForMatch(text: string): string {
     .trim();
 }
 
-/** True when the text has Latin letters and no Arabic letters: the sender writes in Latin script. */
+/**
+ * True when the text has Latin letters and no Arabic letters: the sender writes in Latin script.
+ * Arabic-Indic digits are not letters: "BILL elec ١٠٠٠١٠١" is Latin script typed on a phone
+ * whose keypad gives those digits.
+ */
 export function isLatinScript(text: string): boolean {
-  return /[a-z]/i.test(text) && !/[\u0600-\u06FF]/.test(text);
+  return /[a-z]/i.test(text) && !/[\u0600-\u065F\u066A-\u06EF\u06FA-\u06FF]/.test(text);
 }
