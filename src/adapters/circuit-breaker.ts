@@ -5,7 +5,8 @@
  * through (half-open) and a success closes it again.
  *
  * - An unknown account (null) is a success: the biller answered.
- * - A call abandoned by its own caller (the caller's signal aborted) does not count either way.
+ * - A call abandoned by its own caller (the caller's signal aborted) does not count either way,
+ *   nor does a failure of one account only (BillerUnavailableError with scope 'account').
  * - Only `getAccount` goes through the breaker; `settle` is passed through unchanged, because the
  *   outbox retries settlements with its own backoff.
  */
@@ -74,7 +75,10 @@ export function withCircuitBreaker(biller: BillerPort, opts: CircuitBreakerOptio
     resetTimeout: opts.resetTimeoutMs ?? 30000,
     errorThresholdPercentage: opts.errorThresholdPercentage ?? 50,
     volumeThreshold: opts.volumeThreshold ?? 3,
-    errorFilter: (err: unknown) => typeof err === 'object' && err !== null && abandoned.has(err),
+    errorFilter: (err: unknown) =>
+      typeof err === 'object' &&
+      err !== null &&
+      (abandoned.has(err) || (err instanceof BillerUnavailableError && err.scope === 'account')),
   });
 
   const state = (): BreakerState =>

@@ -92,6 +92,25 @@ void describe('withCircuitBreaker', () => {
     assert.equal(wrapped.state, 'closed');
   });
 
+  void it("does not count one account's failure (scope 'account') against the biller", async () => {
+    const failing: BillerPort = {
+      getAccount: () =>
+        Promise.reject(
+          new BillerUnavailableError('electricity', 'this account only', { scope: 'account' }),
+        ),
+      settle: () => Promise.resolve('acknowledged'),
+    };
+    const wrapped = withCircuitBreaker(failing, { billerId: 'electricity' });
+    for (let i = 0; i < 10; i++) {
+      await assert.rejects(wrapped.getAccount('9901'), (err: unknown) => {
+        assert.ok(err instanceof BillerUnavailableError, 'a BillerUnavailableError');
+        assert.equal(err.scope, 'account');
+        return true;
+      });
+    }
+    assert.equal(wrapped.state, 'closed');
+  });
+
   void it('stays closed below the volume threshold and while failures are the minority', async () => {
     const { biller, state } = scriptedBiller();
     const wrapped = withCircuitBreaker(biller, { billerId: 'electricity', volumeThreshold: 3 });

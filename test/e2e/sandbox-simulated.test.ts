@@ -122,6 +122,20 @@ describe('sandbox on the simulated adapters', () => {
     assert.match(notify.replies[0]!, /سنخبرك عندما تعود الكهرباء/);
   });
 
+  it("keeps one account's outage to that account: others of the biller are still served fresh", async () => {
+    const down = new SandboxUser(t.url, 'sms', '+963944100011');
+    for (let i = 0; i < 6; i++) {
+      const r = await down.say('BILL electricity 1009901');
+      assert.match(r.replies[0]!, /Electricity is not answering now/);
+    }
+    const other = new SandboxUser(t.url, 'sms', '+963944100012');
+    const fresh = await other.say('BILL electricity 1001201');
+    assert.match(fresh.replies[0]!, /^Electricity 1001201: /);
+    assert.doesNotMatch(fresh.replies.join('\n'), /Last known bill|not answering/);
+    const pay = await other.say('PAY electricity 1001201');
+    assert.match(pay.replies[0]!, /P-[0-9A-Z]{10}/);
+  });
+
   it('points to the alternative in a governorate without e-payment, and still answers the inquiry', async () => {
     const user = new SandboxUser(t.url, 'sms', '+963944100005');
     const inquiry = await user.say('فاتورة كهرباء 1000801');

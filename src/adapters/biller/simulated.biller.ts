@@ -303,7 +303,9 @@ export class SimulatedBiller implements BillerPort {
     if (!kind) return Promise.resolve(null);
     if (kind.scenario === 'outage') {
       return Promise.reject(
-        new BillerUnavailableError(this.billerId, `simulated outage (account ${account})`),
+        new BillerUnavailableError(this.billerId, `simulated outage (account ${account})`, {
+          scope: 'account',
+        }),
       );
     }
     const bills = billsFor(this.style, account, kind, this.clock.now()).map((bill) =>
@@ -335,7 +337,9 @@ export class SimulatedBiller implements BillerPort {
     }
     if (kind.scenario === 'outage') {
       return Promise.reject(
-        new BillerUnavailableError(this.billerId, `simulated outage (bill ${request.billId})`),
+        new BillerUnavailableError(this.billerId, `simulated outage (bill ${request.billId})`, {
+          scope: 'account',
+        }),
       );
     }
     const by = this.settled.get(request.billId);

@@ -33,15 +33,22 @@ export interface SettlementRequest {
 /** acknowledged: 2xx (also for a repeated key); conflict: 409, the bill was paid another way. */
 export type SettlementResult = 'acknowledged' | 'conflict';
 
-/** The biller did not answer usefully (timeout, 5xx, garbage): "try later", never the user's fault. */
+/**
+ * The biller did not answer usefully (timeout, 5xx, garbage): "try later", never the user's fault.
+ * `scope: 'account'` says that only this account's answer failed while the biller itself answers
+ * (the simulated biller's outage accounts): the circuit breaker does not count it, so one account
+ * cannot make the biller fail fast for everyone.
+ */
 export class BillerUnavailableError extends Error {
   readonly code = 'BILLER.UNAVAILABLE';
+  readonly scope: 'biller' | 'account';
   constructor(
     readonly billerId: string,
     message: string,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; scope?: 'biller' | 'account' },
   ) {
     super(`biller ${billerId} unavailable: ${message}`, options);
+    this.scope = options?.scope ?? 'biller';
   }
 }
 
