@@ -53,6 +53,22 @@ interface Vocabulary {
 
 const n = normalizeForMatch;
 
+/**
+ * An Arabic name with and without the definite article: people write "فاتورة الكهرباء" and
+ * "فاتورة كهرباء", "الإنترنت" and "انترنت" (normalised text: "ال" is never a letter form).
+ */
+function withAndWithoutArticle(alias: string): string[] {
+  if (!/^[\u0600-\u06FF]/.test(alias)) return [alias];
+  return alias.startsWith('ال') && alias.length > 3
+    ? [alias, alias.slice(2)]
+    : [alias, `ال${alias}`];
+}
+
+function unique<T>(pairs: Array<[string, T]>): Array<[string, T]> {
+  const seen = new Set<string>();
+  return pairs.filter(([key]) => !seen.has(key) && seen.add(key) !== undefined);
+}
+
 /** Builds the matcher for a catalogue; build once and reuse. */
 export class Grammar {
   private readonly vocab: Vocabulary;
@@ -98,22 +114,28 @@ export class Grammar {
     const aliases = (
       items: Array<{ id: string; aliases: string[]; name: { ar: string; en: string } }>,
     ) =>
-      items
-        .flatMap((item) =>
-          [item.id, item.name.ar, item.name.en, ...item.aliases].map((a): [string, string] => [
-            n(a),
-            item.id,
-          ]),
-        )
+      unique(
+        items.flatMap((item) =>
+          [item.id, item.name.ar, item.name.en, ...item.aliases]
+            .map(n)
+            .flatMap(withAndWithoutArticle)
+            .map((a): [string, string] => [a, item.id]),
+        ),
+      )
         .filter(([alias]) => alias.length > 0)
         // Longest first so that "rif dimashq" wins over "rif", "ريف دمشق" over "دمشق".
         .sort((a, b) => b[0].length - a[0].length);
 
-    const governorates = GOVERNORATES.flatMap((g) =>
-      [g.code, g.ar, g.en, g.ar.replace(/^ال/, '')].map((a): [string, GovernorateCode] => [
-        n(a),
-        g.code,
-      ]),
+    // "دير الزور" is also written "ديرالزور", "Deir ez-Zor" "deir ezzor": spaces and dashes
+    // inside a governorate's name are optional.
+    const governorates = unique(
+      GOVERNORATES.flatMap((g) =>
+        [g.code, g.ar, g.en]
+          .map(n)
+          .flatMap(withAndWithoutArticle)
+          .flatMap((a) => [a, a.replace(/[\s-]/g, '')])
+          .map((a): [string, GovernorateCode] => [a, g.code]),
+      ),
     ).sort((a, b) => b[0].length - a[0].length);
 
     this.vocab = {
@@ -175,7 +197,8 @@ export class Grammar {
 
   private governorate(text: string): GovernorateCode | null {
     if (!text) return null;
-    return this.vocab.governorates.find(([a]) => a === text)?.[1] ?? null;
+    const bare = text.replace(/[\s-]/g, '');
+    return this.vocab.governorates.find(([a]) => a === text || a === bare)?.[1] ?? null;
   }
 
   private parseAccountCommand(intent: Intent, rest: string): Command {
