@@ -53,7 +53,12 @@ bill-cached = آخر فاتورة معروفة { $age }؛ { $biller } لا تس�
 biller-unavailable = { $biller } لا تستجيب الآن. حاول لاحقاً.
 account-unknown = لا يوجد حساب { $account } لدى { $biller }. تحقق من الرقم.
 account-invalid = { $account } ليس رقم حساب { $biller } صحيحاً.
-need-biller = أي خدمة؟ مثال: فاتورة كهرباء 1234567
+need-biller = أي خدمة؟ مثال: { $intent ->
+        [pay] ادفع
+        [add] اشترك
+        [remove] حذف
+       *[bill] فاتورة
+    } كهرباء 1234567
 need-account = أرسل رقم الحساب. مثال: فاتورة { $biller } 1234567
 
 ## Followed accounts and settings
@@ -72,7 +77,7 @@ language-set = ستصلك الرسائل بالعربية.
 gov-set = محافظتك: { $gov }
 gov-unknown = لم أعرف المحافظة. مثال: محافظة دمشق
 old-on = ستظهر المبالغ بالليرة القديمة أيضاً.
-old-off = ستظهر المبالغ بالليرة الجديدة فقط.
+old-off = ستظهر المبالغ بالليرة الجديدة فقط، إلا فواتير ما قبل 2026.
 notify-which = عن أي خدمة نخبرك؟ مثال: أخبرني كهرباء
 notify-set = سنخبرك عندما تعود { $name } للعمل.
 notify-up = { $name } تعمل الآن.
@@ -90,10 +95,10 @@ reminder-overdue = فاتورة { $biller } { $account } بقيمة { $amount } 
 
 ## Payments
 
-choose-channel = ادفع { $amount } لـ { $biller } { $account } عبر:
-ask-wallet = أرسل رقم المحفظة التي ستدفع منها، مثال: 0944123456
+choose-channel = ادفع { $amount } لفاتورة { $biller } { $account } عبر:
+ask-wallet = أرسل رقم الهاتف المسجّل في محفظتك أو حسابك المصرفي، مثال: 0944123456
 wallet-invalid = هذا ليس رقم هاتف. أرسل مثلاً 0944123456 أو: الغاء
-pay-started = الدفعة { $ref }: { $amount } لـ { $biller } { $account } عبر { $channel }. وافق عليها في محفظتك وسيصلك إيصال.
+pay-started = الدفعة { $ref }: { $amount } لفاتورة { $biller } { $account } عبر { $channel }. وافق عليها في تطبيق { $channel } وسيصلك إيصال.
     .sms = دفعة { $ref }: { $amount }. وافق في محفظتك.
 pay-instructions = { $text }
 # The simulated payment channel's own instructions (src/adapters/payment/simulated.payment.ts).
@@ -107,8 +112,8 @@ pay-channel-unavailable-now = لا توجد وسيلة دفع متاحة الآ�
 pay-biller-unavailable = لا يمكن بدء الدفع الآن: { $biller } لا تستجيب. حاول لاحقاً.
 pay-uncovered = الدفع الإلكتروني لـ { $biller } غير متاح في { $gov } بعد. ادفع في أقرب مركز خدمة لـ { $biller }.
     .sms = الدفع الإلكتروني غير متاح في { $gov }. ادفع في مركز الخدمة.
-receipt = إيصال: دُفع { $amount } لـ { $biller } { $account } عبر { $channel }. المرجع { $ref }
-payment-failed = لم تتم الدفعة { $ref } لـ { $biller } { $account }. يمكنك المحاولة مجدداً.
+receipt = إيصال: دُفع { $amount } لفاتورة { $biller } { $account } عبر { $channel }. المرجع { $ref }
+payment-failed = لم تتم الدفعة { $ref } لفاتورة { $biller } { $account }. يمكنك المحاولة مجدداً.
     .sms = لم تتم الدفعة { $ref }. يمكنك المحاولة مجدداً.
 payment-held = الدفعة { $ref } تحتاج مراجعة من فريقنا، وسنتواصل معك.
 payment-done-watch = اكتمل دفع { $biller } { $account }.
@@ -121,6 +126,7 @@ choice-follow = تابع
 choice-notify = أخبرني عند العودة
 choice-watch = أخبرني عند الاكتمال
 choice-bill = { $biller } { $account }
+choice-see-bill = الفاتورة
 choice-biller = { $biller }
 choice-channel = { $channel }
 

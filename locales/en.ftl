@@ -43,7 +43,12 @@ bill-cached = Last known bill, { $age }; { $biller } is not answering now.
 biller-unavailable = { $biller } is not answering now. Please try later.
 account-unknown = No account { $account } at { $biller }. Please check the number.
 account-invalid = { $account } is not a valid { $biller } account number.
-need-biller = Which service? Example: BILL electricity 1234567
+need-biller = Which service? Example: { $intent ->
+        [pay] PAY
+        [add] ADD
+        [remove] REMOVE
+       *[bill] BILL
+    } electricity 1234567
 need-account = Send the account number. Example: BILL { $biller } 1234567
 
 ## Followed accounts and settings
@@ -62,7 +67,7 @@ language-set = Messages will be in English.
 gov-set = Your governorate: { $gov }
 gov-unknown = Unknown governorate. Example: GOV DAM
 old-on = Amounts will also show in old pounds.
-old-off = Amounts will show in new pounds only.
+old-off = Amounts will show in new pounds only, except bills from before 2026.
 notify-which = Which service? Example: NOTIFY electricity
 notify-set = We will tell you when { $name } is back.
 notify-up = { $name } is working now.
@@ -81,9 +86,9 @@ reminder-overdue = Your { $biller } { $account } bill of { $amount } was due on 
 ## Payments
 
 choose-channel = Pay { $amount } for { $biller } { $account } with:
-ask-wallet = Send the wallet phone number to pay from, e.g. 0944123456
+ask-wallet = Send the phone number registered with your wallet or bank account, e.g. 0944123456
 wallet-invalid = That is not a phone number. Send e.g. 0944123456, or CANCEL.
-pay-started = Payment { $ref }: { $amount } for { $biller } { $account } via { $channel }. Approve it in your wallet; a receipt will follow.
+pay-started = Payment { $ref }: { $amount } for { $biller } { $account } via { $channel }. Approve it in the { $channel } app; a receipt will follow.
 pay-instructions = { $text }
 # The simulated payment channel's own instructions (src/adapters/payment/simulated.payment.ts).
 simulated-pay-instructions = Approve the payment of { $amount } in your wallet app. Ref { $ref }
@@ -106,6 +111,7 @@ choice-follow = Follow
 choice-notify = Tell me when back
 choice-watch = Tell me when done
 choice-bill = { $biller } { $account }
+choice-see-bill = See the bill
 choice-biller = { $biller }
 choice-channel = { $channel }
 

@@ -4,6 +4,14 @@
  */
 export type Qirsh = number & { readonly __brand: 'Qirsh' };
 
+/** The redenomination day (YYYY-MM-DD): bills due before it also show old pounds, as people think in them. */
+export const REDENOMINATION_DATE = '2026-01-01';
+
+/** True for a bill due before the redenomination, whose amounts are shown in old pounds too. */
+export function isPreRedenomination(dueDate: string): boolean {
+  return dueDate < REDENOMINATION_DATE;
+}
+
 /** Qirsh in one old pound: 1 new pound = 100 old pounds = 100 qirsh. */
 const QIRSH_PER_OLD_POUND = 1;
 

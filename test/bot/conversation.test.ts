@@ -38,7 +38,7 @@ async function startToPay(u: TelegramUser, account: string, channelId?: string):
   let ask = await u.press(`PAY electricity ${account}`);
   if (channelId) {
     // Several channels: their buttons come first, the usual one leading.
-    assert.match(plain(ask.text), new RegExp(`^ادفع .+ ل\\.س لـ الكهرباء ${account} عبر:$`));
+    assert.match(plain(ask.text), new RegExp(`^ادفع .+ ل\\.س لفاتورة الكهرباء ${account} عبر:$`));
     assert.ok(
       buttons(ask).includes(`PAY electricity ${account} ${channelId}`),
       JSON.stringify(buttons(ask)),
@@ -78,7 +78,10 @@ describe('scripted Telegram conversation, simulated adapters, polling mode', () 
     const u = new TelegramUser(rig, 900_001);
     const ref = await startToPay(u, '1000101', 'mtn-cash');
     const receipt = await u.next();
-    assert.match(plain(receipt.text), new RegExp(`^إيصال: دُفع .+ لـ الكهرباء 1000101 .+ ${ref}$`));
+    assert.match(
+      plain(receipt.text),
+      new RegExp(`^إيصال: دُفع .+ لفاتورة الكهرباء 1000101 .+ ${ref}$`),
+    );
     const payment = await rig.t.tasdeed.store.getPayment(ref);
     assert.equal(payment?.status, 'succeeded');
     assert.equal(payment?.payerAddress, '+963944123456');

@@ -76,7 +76,7 @@ describe('sandbox page in a browser', { skip: browserSkipReason() }, () => {
     await page.keyboard.press('Enter');
     await waitForMessage(page, 'tg', /^ادفع .+ عبر:$/);
     await page.locator('#tg-log .key', { hasText: 'سيريتل كاش' }).last().click();
-    await waitForMessage(page, 'tg', /رقم المحفظة/);
+    await waitForMessage(page, 'tg', /رقم الهاتف المسجّل في محفظتك/);
     await page.fill('#tg-input', '0944123456');
     await page.press('#tg-input', 'Enter');
     const started = await waitForMessage(page, 'tg', /^الدفعة P-[0-9A-Z]{10}: /);

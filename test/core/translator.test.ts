@@ -62,6 +62,41 @@ describe('Translator', () => {
     assert.ok(text.length <= 70);
   });
 
+  it('says "overdue" instead of a date gone by; a line queued without that argument renders as before', () => {
+    const args = {
+      biller: { biller: 'electricity' },
+      account: '1234567',
+      amount: { money: 1_875_000 },
+      period: '9-10',
+      due: { date: '2025-11-28' },
+    };
+    const render = (
+      overdue: string | undefined,
+      language: 'ar' | 'en',
+      medium: 'sms' | 'telegram',
+    ) =>
+      stripIsolation(
+        translator.render(
+          { key: 'bill-line', args: overdue === undefined ? args : { ...args, overdue } },
+          { language, medium },
+        ),
+      );
+    assert.equal(render('yes', 'ar', 'sms'), 'الكهرباء 1234567: 18750 ل.س، 9-10، متأخرة');
+    assert.equal(
+      render('yes', 'en', 'sms'),
+      'Electricity 1234567: 18,750 SYP, period 9-10, overdue',
+    );
+    assert.equal(
+      render('yes', 'ar', 'telegram'),
+      'الكهرباء 1234567: 18750 ل.س، دورة 9-10، متأخرة منذ 28/11/2025',
+    );
+    assert.equal(
+      render('yes', 'en', 'telegram'),
+      'Electricity 1234567: 18,750 SYP, period 9-10, overdue since 28/11/2025',
+    );
+    assert.equal(render(undefined, 'ar', 'sms'), 'الكهرباء 1234567: 18750 ل.س، 9-10، حتى 28/11');
+  });
+
   it('shows old pounds on request', () => {
     const text = stripIsolation(
       translator.render(

@@ -345,7 +345,7 @@ describe('payments through the HTTP biller and payment channel', () => {
     );
     // The bill stays blocked while held.
     const again = await user.say(`ادفع كهرباء ${account}`);
-    assert.match(again.replies[0]!, new RegExp(ref));
+    assert.equal(again.replies[0], `الدفعة ${ref} تحتاج مراجعة من فريقنا، وسنتواصل معك.`);
 
     const noAuth = await fetch(`${t.url}/admin/payments/${ref}/resolve`, {
       method: 'POST',

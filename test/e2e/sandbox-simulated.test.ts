@@ -46,7 +46,7 @@ describe('sandbox on the simulated adapters', () => {
     const inbox = await user.waitForInbox(1);
     assert.match(
       inbox[0]!.text,
-      new RegExp(`^إيصال: دُفع \\d+ ل\\.س لـ الكهرباء 1000201 عبر .+ المرجع ${ref}$`),
+      new RegExp(`^إيصال: دُفع \\d+ ل\\.س لفاتورة الكهرباء 1000201 عبر .+ المرجع ${ref}$`),
     );
 
     const payment = await waitFor('settlement', async () => {
@@ -62,18 +62,21 @@ describe('sandbox on the simulated adapters', () => {
   it('asks a Telegram user for the wallet number once, then pays', async () => {
     const user = new SandboxUser(t.url, 'telegram', 'tg-wallet');
     const channels = await user.say('ادفع مياه 2000101');
-    assert.match(channels.replies[0]!, /^ادفع \d+ ل\.س لـ المياه 2000101 عبر:$/);
+    assert.match(channels.replies[0]!, /^ادفع \d+ ل\.س لفاتورة المياه 2000101 عبر:$/);
     assert.deepEqual(
       channels.choices.map((c) => c.payload),
       ['PAY water 2000101 syriatel-cash', 'PAY water 2000101 mtn-cash', 'PAY water 2000101 bank'],
     );
     const ask = await user.press('PAY water 2000101 bank');
-    assert.match(ask.replies[0]!, /رقم المحفظة/);
+    assert.match(ask.replies[0]!, /رقم الهاتف المسجّل في محفظتك/);
     const wrong = await user.say('not a number');
     assert.match(wrong.replies[0]!, /ليس رقم هاتف/);
     // A command instead of a number is acted on, and the question is dropped.
     assert.match((await user.say('فاتورة مياه 2000101')).replies[0]!, /^المياه 2000101: /);
-    assert.match((await user.say('ادفع مياه 2000101 بنك')).replies[0]!, /رقم المحفظة/);
+    assert.match(
+      (await user.say('ادفع مياه 2000101 بنك')).replies[0]!,
+      /رقم الهاتف المسجّل في محفظتك/,
+    );
     const paid = await user.say('٠٩٤٤١٢٣٤٥٦');
     assert.match(paid.replies[0]!, /^الدفعة P-[0-9A-Z]{10}: /);
     await user.waitForInbox(1);
@@ -102,6 +105,44 @@ describe('sandbox on the simulated adapters', () => {
       en.replies[0]!,
       /^Electricity 1009902: .*, period 11-12, overdue since 28\/12\/2025$/,
     );
+  });
+
+  it('shows the old-pound amount when paying a bill issued before 2026, and on its receipt', async () => {
+    const user = new SandboxUser(t.url, 'sms', '+963944100013');
+    const pay = await user.say('PAY water 2009902');
+    const m = /^Payment (P-[0-9A-Z]{10}): ([\d,]+) SYP \(([\d,]+) old\) for Water 2009902/.exec(
+      pay.replies[0]!,
+    );
+    assert.ok(m, pay.replies[0]);
+    const [, ref, now, old] = m;
+    assert.equal(Number(old!.replace(/,/g, '')), Number(now!.replace(/,/g, '')) * 100);
+    const [receipt] = await user.waitForInbox(1);
+    assert.equal(
+      receipt!.text,
+      `Receipt: paid ${now} SYP (${old} old) for Water 2009902 via Syriatel Cash. Ref ${ref}`,
+    );
+  });
+
+  it('gives the example of the command that was asked, and a button that says what it does', async () => {
+    const user = new SandboxUser(t.url, 'telegram', 'examples-en');
+    assert.equal(
+      (await user.say('PAY')).replies[0],
+      'Which service? Example: PAY electricity 1234567',
+    );
+    assert.equal(
+      (await user.say('REMOVE 1000101')).replies[0],
+      'Which service? Example: REMOVE electricity 1234567',
+    );
+    const ar = new SandboxUser(t.url, 'sms', '+963944100014');
+    assert.equal(
+      (await ar.say('ادفع')).replies[0]!.split('\n')[0],
+      'أي خدمة؟ مثال: ادفع كهرباء 1234567',
+    );
+    const followed = await user.say('ADD electricity 1000301');
+    assert.match(followed.replies[0]!, /^Following Electricity 1000301 /);
+    assert.deepEqual(followed.choices, [
+      { label: 'See the bill', payload: 'BILL electricity 1000301' },
+    ]);
   });
 
   it('says clearly when the account is unknown', async () => {

@@ -108,6 +108,6 @@ describe('start-up', () => {
     assert.equal(code, 0, out);
     assert.match(out, /^< الكهرباء 1000101: \d+ ل\.س، [\d-]+، حتى \d\d\/\d\d/m);
     assert.match(out, /^< دفعة P-[0-9A-Z]{10}: /m);
-    assert.match(out, /^<< إيصال: دُفع \d+ ل\.س لـ الكهرباء 1000101/m);
+    assert.match(out, /^<< إيصال: دُفع \d+ ل\.س لفاتورة الكهرباء 1000101/m);
   });
 });

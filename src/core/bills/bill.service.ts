@@ -4,12 +4,10 @@
  */
 import type { BillerDefinition, Catalogue } from '../catalogue.js';
 import type { ReplyArgs } from '../i18n/reply.js';
+import { isPreRedenomination } from '../money.js';
 import { BillerUnavailableError, PROBE_ACCOUNT, type BillerPort } from '../ports/biller.port.js';
 import type { Clock } from '../ports/clock.port.js';
 import type { AccountSnapshot, BillRecord, Store } from '../ports/store.port.js';
-
-/** Bills due before the 2026 redenomination also show old pounds: people think in them. */
-export const REDENOMINATION_DATE = '2026-01-01';
 
 /** The arguments every bill message takes: biller, account, amount, period, due date. */
 /**
@@ -20,7 +18,7 @@ export function billArgs(bill: BillRecord, today?: string): ReplyArgs {
   return {
     biller: { biller: bill.billerId },
     account: bill.account,
-    amount: { money: bill.amountMinor, old: bill.dueDate < REDENOMINATION_DATE },
+    amount: { money: bill.amountMinor, old: isPreRedenomination(bill.dueDate) },
     period: bill.period,
     due: { date: bill.dueDate },
     overdue: today !== undefined && bill.dueDate < today ? 'yes' : 'no',

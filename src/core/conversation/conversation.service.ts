@@ -17,6 +17,7 @@ import type {
   SubscriberRecord,
 } from '../ports/store.port.js';
 import type { PaymentService } from '../payments/payment.service.js';
+import { isPreRedenomination } from '../money.js';
 import { localDate } from '../schedule/local-time.js';
 import { asciiDigits, isLatinScript } from '../text/normalize.js';
 import { Grammar, type Command } from './grammar.js';
@@ -306,7 +307,8 @@ export class ConversationService {
     const added = await this.store.follow(turn.subscriber.id, billerId, account);
     const holder = maskName(result.snapshot.holder);
     if (BillService.unpaid(result.snapshot).length > 0) {
-      turn.choices.push({ key: 'choice-bill', args, payload: `BILL ${billerId} ${account}` });
+      // The reply names the account already: the button only says what it does.
+      turn.choices.push({ key: 'choice-see-bill', payload: `BILL ${billerId} ${account}` });
     }
     return [reply(added ? 'followed' : 'already-followed', { ...args, holder })];
   }
@@ -379,7 +381,7 @@ export class ConversationService {
           }
         }
       }
-      return [reply('need-biller')];
+      return [reply('need-biller', { intent: command.intent })];
     }
     if (command.billerId) {
       // Keep asking for the account number: the next digits answer this question.
@@ -442,7 +444,7 @@ export class ConversationService {
           payload: `PAY ${billerId} ${account} ${id}`,
         });
       }
-      return [reply('choose-channel', { ...args, amount: { money: bill.amountMinor } })];
+      return [reply('choose-channel', { ...args, amount: billArgs(bill).amount! })];
     }
 
     const payer = this.payerAddress(turn);
@@ -460,7 +462,8 @@ export class ConversationService {
     const p = outcome.payment;
     const payArgs = {
       ...args,
-      amount: { money: p.amountMinor },
+      // A bill issued before 2026 shows its old-pound amount too, as its bill line did.
+      amount: { money: p.amountMinor, old: isPreRedenomination(bill.dueDate) },
       channel: { channel: p.channelId },
       ref: p.id,
     };
@@ -473,7 +476,8 @@ export class ConversationService {
         return replies;
       }
       case 'same':
-        return [reply('pay-same', payArgs)];
+        // A payment held for staff is not "in progress": say who has it.
+        return [reply(p.status === 'held' ? 'payment-held' : 'pay-same', payArgs)];
       case 'other-payer':
         turn.choices.push({ key: 'choice-watch', payload: `WATCHPAY ${p.id}` });
         return [reply('pay-other-payer', args)];

@@ -20,6 +20,13 @@ export interface RenderContext {
   showOldPounds?: boolean;
 }
 
+/**
+ * Selector variables added to a message after it was first written, with the value that renders
+ * it as before: a reply queued by an older version (its arguments are stored in the outbox)
+ * still renders. Every other variable must be given.
+ */
+const SELECTOR_DEFAULTS: Readonly<Record<string, string>> = { overdue: 'no', intent: 'bill' };
+
 export class MissingMessageError extends Error {
   readonly code = 'I18N.MISSING_MESSAGE';
 }
@@ -83,7 +90,7 @@ export class Translator {
     args: ReplyArgs | undefined,
     ctx: RenderContext,
   ): Record<string, FluentVariable> {
-    const out: Record<string, FluentVariable> = {};
+    const out: Record<string, FluentVariable> = { ...SELECTOR_DEFAULTS };
     for (const [name, value] of Object.entries(args ?? {})) out[name] = this.resolveArg(value, ctx);
     return out;
   }

@@ -9,7 +9,7 @@ import type { Catalogue } from '../catalogue.js';
 import type { Language } from '../domain.js';
 import { newPaymentId } from '../ids.js';
 import type { Reply } from '../i18n/reply.js';
-import type { Qirsh } from '../money.js';
+import { isPreRedenomination, type Qirsh } from '../money.js';
 import type { Clock } from '../ports/clock.port.js';
 import {
   PaymentChannelUnavailableError,
@@ -330,12 +330,17 @@ export class PaymentService {
         await tx.updatePayment(payment.id, 'succeeded', { settlementStatus: 'queued' });
       }
       await tx.markBillPaid(payment.billerId, payment.billId);
+      // A bill issued before 2026 shows its old-pound amount too (DESIGN §1).
+      const bill = await tx.getBill(payment.billerId, payment.billId);
       await this.notifyPayer(tx, payment, 'receipt', {
         key: 'receipt',
         args: {
           biller: { biller: payment.billerId },
           account: payment.account,
-          amount: { money: payment.confirmedAmountMinor ?? payment.amountMinor },
+          amount: {
+            money: payment.confirmedAmountMinor ?? payment.amountMinor,
+            old: bill !== null && isPreRedenomination(bill.dueDate),
+          },
           channel: { channel: payment.channelId },
           ref: payment.id,
         },
