@@ -7,10 +7,30 @@ import { loadCatalogue } from './config/catalogue.js';
 import { parseEnv } from './config/env.js';
 import { createLogger } from './observability/logger.js';
 
-function fail(lines: string[]): never {
+/** Stops start-up: one line per problem, then what to do about it. */
+function fail(lines: string[], hint = 'fix the configuration above and start again'): never {
   for (const line of lines) process.stderr.write(`tasdeed: ${line}\n`);
-  process.stderr.write('tasdeed: not started; fix the configuration above and start again.\n');
+  process.stderr.write(`tasdeed: not started; ${hint}.\n`);
   process.exit(1);
+}
+
+const messageOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
+
+/** What a failed listen means, naming the variable to change. */
+function listenProblem(error: unknown, host: string, port: number): string {
+  switch ((error as { code?: string }).code) {
+    case 'EADDRINUSE':
+      return `PORT: ${host}:${port} is already in use`;
+    case 'EACCES':
+      return `PORT: ${port} needs privileges this process does not have (use 1024 or above)`;
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return `HOST: "${host}" is not a known host name or address`;
+    case 'EADDRNOTAVAIL':
+      return `HOST: ${host} is not an address of this machine`;
+    default:
+      return messageOf(error);
+  }
 }
 
 async function main(): Promise<void> {
@@ -27,20 +47,15 @@ async function main(): Promise<void> {
   try {
     tasdeed = await createTasdeed({ config, catalogue: catalogue.catalogue, logger });
   } catch (error) {
-    fail([error instanceof Error ? error.message : String(error)]);
+    // The database could not be opened or migrated: its message says what and where.
+    fail([messageOf(error)], 'fix the problem above and start again');
   }
   let port: number;
   try {
     port = await tasdeed.start();
   } catch (error) {
-    const code = (error as { code?: string }).code;
-    fail([
-      code === 'EADDRINUSE'
-        ? `PORT: ${config.host}:${config.port} is already in use`
-        : error instanceof Error
-          ? error.message
-          : String(error),
-    ]);
+    await tasdeed.stop().catch(() => undefined);
+    fail([listenProblem(error, config.host, config.port)]);
   }
   logger.info(
     { port, sandbox: config.sandbox, database: config.database.kind, publicUrl: config.publicUrl },
@@ -73,5 +88,5 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  fail([error instanceof Error ? error.message : String(error)]);
+  fail([messageOf(error)], 'fix the problem above and start again');
 });

@@ -15,15 +15,35 @@ import { parseEnv } from '../config/env.js';
 import { createLogger } from '../observability/logger.js';
 import { freePort } from './free-port.js';
 
-const { values } = parseArgs({
-  options: {
-    telegram: { type: 'boolean', default: false },
-    sms: { type: 'boolean', default: false },
-    from: { type: 'string' },
-    url: { type: 'string' },
-    linger: { type: 'string' },
-  },
-});
+const USAGE =
+  'usage: npm run chat -- [--telegram | --sms] [--from <sender>] [--url <base URL>] [--linger <seconds>]';
+
+function parseOptions() {
+  try {
+    return parseArgs({
+      options: {
+        telegram: { type: 'boolean', default: false },
+        sms: { type: 'boolean', default: false },
+        from: { type: 'string' },
+        url: { type: 'string' },
+        linger: { type: 'string' },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    });
+  } catch (error) {
+    // An unknown or incomplete option: one line saying which, and how to call it.
+    process.stderr.write(
+      `chat: ${error instanceof Error ? error.message : String(error)}\n${USAGE}\n`,
+    );
+    process.exit(2);
+  }
+}
+
+const { values } = parseOptions();
+if (values.help) {
+  process.stdout.write(`${USAGE}\n`);
+  process.exit(0);
+}
 
 const channel = values.telegram ? 'telegram' : 'sms';
 const from = values.from ?? (channel === 'sms' ? '+963944000111' : 'terminal-user');

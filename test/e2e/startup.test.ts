@@ -4,13 +4,13 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import BetterSqlite3 from 'better-sqlite3';
 import { migrateSqlite } from '../../src/db/migrate.js';
-import { freePort, spawnTasdeed } from '../support/harness.js';
+import { freePort, SandboxUser, spawnTasdeed, waitFor } from '../support/harness.js';
 
 describe('start-up', () => {
   let dir: string;
@@ -74,6 +74,52 @@ describe('start-up', () => {
     assertNoStackTrace(run.output());
   });
 
+  it('npm start with no environment: port 3000, SQLite under ./data, a bill paid in the sandbox', async (t) => {
+    const busy = await fetch('http://127.0.0.1:3000/healthz', { signal: AbortSignal.timeout(1000) })
+      .then(() => true)
+      .catch(() => false);
+    if (busy) {
+      t.skip('something already listens on port 3000 on this machine');
+      return;
+    }
+    const cwd = join(dir, 'fresh');
+    mkdirSync(cwd);
+    // Nothing but PATH: every setting takes its default (DESIGN §3).
+    const run = spawnTasdeed({}, { cwd });
+    try {
+      const url = 'http://127.0.0.1:3000';
+      await waitFor('port 3000', () =>
+        fetch(`${url}/readyz`).then(
+          (r) => r.ok || undefined,
+          () => undefined,
+        ),
+      );
+      assert.ok(existsSync(join(cwd, 'data', 'tasdeed.db')), 'the database is ./data/tasdeed.db');
+      const user = new SandboxUser(url, 'sms', '+963944100077');
+      const bill = await user.say('فاتورة مياه 2000401');
+      assert.match(bill.replies[0]!, /^المياه 2000401: \d+ ل\.س/);
+      const pay = await user.say('1');
+      const ref = /P-[0-9A-Z]{10}/.exec(pay.replies[0] ?? '')?.[0];
+      assert.ok(ref, JSON.stringify(pay));
+      const [receipt] = await user.waitForInbox(1);
+      assert.match(receipt!.text, new RegExp(`^إيصال: .* المرجع ${ref}$`));
+    } finally {
+      run.child.kill('SIGTERM');
+      assert.equal(await run.exited, 0, run.output());
+    }
+  });
+
+  it('names HOST when it cannot be listened on', async () => {
+    const run = spawnTasdeed({
+      HOST: 'no-such-host.invalid',
+      PORT: String(await freePort()),
+      DATABASE_URL: `file:${join(dir, 'host.db')}`,
+    });
+    assert.equal(await run.exited, 1);
+    assert.match(run.output(), /^tasdeed: HOST: "no-such-host\.invalid" is not a known host name/m);
+    assertNoStackTrace(run.output());
+  });
+
   it('refuses to start on a database whose applied migration was edited', async () => {
     const file = join(dir, 'edited.db');
     await migrateSqlite(file);
@@ -83,6 +129,8 @@ describe('start-up', () => {
     const run = spawnTasdeed({ DATABASE_URL: `file:${file}`, PORT: String(await freePort()) });
     assert.equal(await run.exited, 1);
     assert.match(run.output(), /^tasdeed: .*0001_init\.sql.*edited/m);
+    // Not a configuration problem: the last line does not send the operator to the environment.
+    assert.match(run.output(), /^tasdeed: not started; fix the problem above and start again\.$/m);
     assertNoStackTrace(run.output());
   });
 
@@ -109,5 +157,19 @@ describe('start-up', () => {
     assert.match(out, /^< الكهرباء 1000101: \d+ ل\.س، [\d-]+، حتى \d\d\/\d\d/m);
     assert.match(out, /^< دفعة P-[0-9A-Z]{10}: /m);
     assert.match(out, /^<< إيصال: دُفع \d+ ل\.س لفاتورة الكهرباء 1000101/m);
+  });
+
+  it('npm run chat: an unknown option gets one line and the usage, not a stack trace', async () => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/chat.ts', '--bogus'], {
+      env: { PATH: process.env.PATH ?? '' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let err = '';
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+    assert.equal(code, 2, err);
+    assert.match(err, /^chat: Unknown option '--bogus'/m);
+    assert.match(err, /^usage: npm run chat -- /m);
+    assertNoStackTrace(err);
   });
 });

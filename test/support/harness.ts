@@ -7,6 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { createTasdeed, type Tasdeed } from '../../src/app.js';
 import { migrateSqlite } from '../../src/db/migrate.js';
 import { PrismaStore } from '../../src/db/prisma-store.js';
@@ -305,15 +306,27 @@ export class FakeClock implements Clock {
 }
 
 /** Runs `npm start`'s entry point as a child process (for SIGKILL tests and config checks). */
-export function spawnTasdeed(env: Record<string, string>): {
+export function spawnTasdeed(
+  env: Record<string, string>,
+  options: { cwd?: string } = {},
+): {
   child: ChildProcess;
   output: () => string;
   exited: Promise<number | null>;
 } {
   let out = '';
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+  // From another working directory (where ./data lands), tsx and main.ts by absolute address.
+  const args = options.cwd
+    ? [
+        '--import',
+        import.meta.resolve('tsx'),
+        fileURLToPath(new URL('../../src/main.ts', import.meta.url)),
+      ]
+    : ['--import', 'tsx', 'src/main.ts'];
+  const child = spawn(process.execPath, args, {
     env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
+    ...(options.cwd ? { cwd: options.cwd } : {}),
   });
   child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
