@@ -21,7 +21,10 @@ import {
   waitFor,
   writeJson,
 } from '../support/harness.js';
+import { startFakeTwilio, type FakeTwilio } from '../support/fake-twilio.server.js';
 import { TEST_DATABASE_URL } from '../support/pg.js';
+
+const TWILIO_FROM = '+15005550006';
 
 const SECRET = 'whsec-crash-0123456789';
 /**
@@ -35,6 +38,7 @@ const ADMIN_TOKEN = 'crash-admin-token-0123456789';
 describe('crash between confirmation and settlement/receipt', () => {
   let biller: FakeBiller;
   let channel: FakePaymentChannel;
+  let twilio: FakeTwilio;
   let dir: string;
   let env: Record<string, string>;
   let url: string;
@@ -42,6 +46,7 @@ describe('crash between confirmation and settlement/receipt', () => {
   before(async () => {
     biller = await startFakeBiller();
     channel = await startFakePaymentChannel({ webhookSecret: SECRET });
+    twilio = await startFakeTwilio();
     dir = mkdtempSync(join(tmpdir(), 'tasdeed-crash-'));
     const port = await freePort();
     url = `http://127.0.0.1:${port}`;
@@ -73,11 +78,18 @@ describe('crash between confirmation and settlement/receipt', () => {
       TASDEED_CATALOGUE: catalogue,
       TASDEED_SANDBOX: '1',
       TASDEED_ADMIN_TOKEN: ADMIN_TOKEN,
+      // A real channel for the receipt of the third case: SMS through the Twilio stand-in.
+      SMS_GATEWAY: 'twilio',
+      TWILIO_ACCOUNT_SID: twilio.accountSid,
+      TWILIO_AUTH_TOKEN: twilio.authToken,
+      TWILIO_FROM,
+      TWILIO_API_ROOT: twilio.url,
     };
   });
   after(async () => {
     await biller.close();
     await channel.close();
+    await twilio.close();
     await removeTestDir(dir);
   });
 
@@ -102,7 +114,7 @@ describe('crash between confirmation and settlement/receipt', () => {
       .payment;
   }
 
-  async function confirmPayment(user: SandboxUser, account: string) {
+  function addBill(account: string) {
     biller.addAccount({
       account,
       holder: 'سارة نزار القاسم',
@@ -118,17 +130,29 @@ describe('crash between confirmation and settlement/receipt', () => {
         },
       ],
     });
-    const r = await user.say(`ادفع كهرباء ${account}`);
-    const ref = /P-[0-9A-Z]{10}/.exec(r.replies.join(' '))?.[0];
-    assert.ok(ref, JSON.stringify(r));
+  }
+
+  async function confirm(ref: string) {
     const provider = await waitFor('initiation', () => channel.paymentFor(ref));
     const res = await channel.sendWebhook(`${url}/payments/webhook/wallet`, {
       providerRef: provider.providerRef,
       status: 'succeeded',
     });
     assert.equal(res.status, 200);
+  }
+
+  async function confirmPayment(user: SandboxUser, account: string) {
+    addBill(account);
+    const r = await user.say(`ادفع كهرباء ${account}`);
+    const ref = /P-[0-9A-Z]{10}/.exec(r.replies.join(' '))?.[0];
+    assert.ok(ref, JSON.stringify(r));
+    await confirm(ref);
     return ref;
   }
+
+  /** What the Twilio stand-in accepted for a number (refused sends are not messages). */
+  const smsTo = (to: string) =>
+    twilio.messages.filter((m) => m.form.To === to).map((m) => m.form.Body ?? '');
 
   it('killed while the settlement is in flight: settles once, one receipt, after restart', async () => {
     biller.hangSettlements = true;
@@ -197,6 +221,63 @@ describe('crash between confirmation and settlement/receipt', () => {
       const forThisPayment = biller.settlements.filter((s) => s.billId === 'B-7000002');
       assert.equal(forThisPayment.filter((s) => s.outcome === 'settled').length, 1);
       assert.ok(forThisPayment.every((s) => s.idempotencyKey === ref));
+    } finally {
+      second.child.kill('SIGTERM');
+      await second.exited;
+    }
+  });
+
+  it('killed while the SMS receipt waits for its retry: sent once after restart', async () => {
+    const first = await boot();
+    const phone = '+963944300003';
+    addBill('7000003');
+    const inbound = await twilio.sendSignedWebhook(`${url}/sms/twilio/inbound`, {
+      MessageSid: `SM${'3'.repeat(32)}`,
+      AccountSid: twilio.accountSid,
+      From: phone,
+      To: TWILIO_FROM,
+      Body: 'ادفع كهرباء 7000003',
+    });
+    assert.equal(inbound.status, 200);
+    const started = await waitFor('the payment reply by SMS', () =>
+      smsTo(phone).find((t) => /P-[0-9A-Z]{10}/.test(t)),
+    );
+    const ref = /P-[0-9A-Z]{10}/.exec(started)![0];
+    // Twilio refuses the receipt's first attempt (a temporary 503): it waits for its retry.
+    twilio.failTo(phone, { status: 503, code: 20500 });
+    const refusedBefore = twilio.requests.length;
+    await confirm(ref);
+    await waitFor('the refused receipt attempt', () =>
+      twilio.requests.slice(refusedBefore).some((r) => r.body.includes(encodeURIComponent(ref))),
+    );
+    first.child.kill('SIGKILL');
+    await first.exited;
+    assert.deepEqual(
+      smsTo(phone).filter((t) => t.startsWith('إيصال')),
+      [],
+      'no receipt was sent before the kill',
+    );
+
+    const second = await boot();
+    try {
+      const receipt = await waitFor(
+        'the receipt by SMS after restart',
+        () => smsTo(phone).find((t) => t.startsWith('إيصال')),
+        RECOVERY_MS,
+      );
+      assert.match(receipt, new RegExp(`المرجع ${ref}$`));
+      await new Promise((r) => setTimeout(r, 1000));
+      assert.equal(smsTo(phone).filter((t) => t.startsWith('إيصال')).length, 1, 'one receipt');
+      await waitFor(
+        'settlement acknowledged',
+        async () => (await payment(ref)).settlementStatus === 'acknowledged',
+        RECOVERY_MS,
+      );
+      assert.equal(
+        biller.settlements.filter((s) => s.billId === 'B-7000003' && s.outcome === 'settled')
+          .length,
+        1,
+      );
     } finally {
       second.child.kill('SIGTERM');
       await second.exited;
