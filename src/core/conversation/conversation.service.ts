@@ -17,7 +17,7 @@ import type {
   SubscriberRecord,
 } from '../ports/store.port.js';
 import type { PaymentService } from '../payments/payment.service.js';
-import { asciiDigits, isLatinScript } from '../text/normalize.js';
+import { asciiDigits, isLatinScript, stripInvisible } from '../text/normalize.js';
 import { Grammar, type Command } from './grammar.js';
 
 /** A question left open expires after this long; an old "1" must not pay a bill. */
@@ -116,10 +116,10 @@ export class ConversationService {
     } else if (
       pending?.kind === 'account' &&
       message.payload === undefined &&
-      /^[\d\s-]+$/.test(asciiDigits(raw).trim())
+      /^[\d\s-]+$/.test(typedDigits(raw))
     ) {
       // Digits answer the open question; anything else is read as a new message.
-      const account = asciiDigits(raw).replace(/[\s-]/g, '');
+      const account = typedDigits(raw).replace(/[\s-]/g, '');
       command = this.grammar.parse(`${VERBS[pending.intent]} ${pending.billerId} ${account}`, {
         fromPayload: true,
       });
@@ -533,9 +533,17 @@ export class ConversationService {
   }
 }
 
+/**
+ * A typed (or pasted) number as ASCII digits: digits in any script, with the invisible marks
+ * a number copied from one of our own messages carries (Fluent's isolation) removed.
+ */
+function typedDigits(text: string): string {
+  return asciiDigits(stripInvisible(text.normalize('NFKC'))).trim();
+}
+
 /** Parses a phone number people type (local 09…, +963…, 00963…) to E.164; Syria by default. */
 export function toE164(text: string): string | null {
-  const cleaned = asciiDigits(text)
+  const cleaned = typedDigits(text)
     .replace(/[^\d+]/g, '')
     .replace(/^00/, '+');
   if (cleaned.length < 6) return null;
