@@ -47,8 +47,13 @@ bill-cached = آخر فاتورة معروفة { $age }؛ { $biller } لا تس�
 biller-unavailable = { $biller } لا تستجيب الآن. حاول لاحقاً.
 account-unknown = لا يوجد حساب { $account } لدى { $biller }. تحقق من الرقم.
 account-invalid = { $account } ليس رقم حساب { $biller } صحيحاً.
-need-biller = أي خدمة؟ مثال: فاتورة كهرباء 1234567
-need-account = أرسل رقم الحساب. مثال: فاتورة { $biller } 1234567
+# The biller is missing; the example uses the verb the person sent.
+need-biller-bill = أي خدمة؟ مثال: فاتورة كهرباء 1234567
+need-biller-pay = أي خدمة؟ مثال: ادفع كهرباء 1234567
+need-biller-add = أي خدمة؟ مثال: اشترك كهرباء 1234567
+need-biller-remove = أي خدمة؟ مثال: حذف كهرباء 1234567
+# The biller is known and the account number is awaited: the number alone answers, whatever was asked.
+need-account = أرسل رقم حساب { $biller } فقط. مثال: 1234567
 
 ## Followed accounts and settings
 

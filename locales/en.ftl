@@ -36,8 +36,13 @@ bill-cached = Last known bill, { $age }; { $biller } is not answering now.
 biller-unavailable = { $biller } is not answering now. Please try later.
 account-unknown = No account { $account } at { $biller }. Please check the number.
 account-invalid = { $account } is not a valid { $biller } account number.
-need-biller = Which service? Example: BILL electricity 1234567
-need-account = Send the account number. Example: BILL { $biller } 1234567
+# The biller is missing; the example uses the verb the person sent.
+need-biller-bill = Which service? Example: BILL electricity 1234567
+need-biller-pay = Which service? Example: PAY electricity 1234567
+need-biller-add = Which service? Example: ADD electricity 1234567
+need-biller-remove = Which service? Example: REMOVE electricity 1234567
+# The biller is known and the account number is awaited: the number alone answers, whatever was asked.
+need-account = Send only the { $biller } account number. Example: 1234567
 
 ## Followed accounts and settings
 

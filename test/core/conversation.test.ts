@@ -1,7 +1,8 @@
 /**
  * The conversation engine on its own (no channel front): a real store, the simulated biller and
  * a payment port that only records what it is asked. Here: text pasted back from one of the
- * bot's own messages, which carries Fluent's invisible isolation marks (U+2068 … U+2069).
+ * bot's own messages, which carries Fluent's invisible isolation marks (U+2068 … U+2069), and
+ * the examples its questions give (sent as they are, they must answer the question).
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -9,7 +10,9 @@ import { SimulatedBiller } from '../../src/adapters/biller/simulated.biller.js';
 import { loadCatalogue } from '../../src/config/catalogue.js';
 import { BillService } from '../../src/core/bills/bill.service.js';
 import { ConversationService } from '../../src/core/conversation/conversation.service.js';
-import type { Reply } from '../../src/core/i18n/reply.js';
+import { Grammar } from '../../src/core/conversation/grammar.js';
+import type { Reply, ReplyArgs } from '../../src/core/i18n/reply.js';
+import { stripIsolation, Translator } from '../../src/core/i18n/translator.js';
 import { PaymentService } from '../../src/core/payments/payment.service.js';
 import { systemClock } from '../../src/core/ports/clock.port.js';
 import type {
@@ -122,5 +125,38 @@ describe('conversation: numbers pasted from the bot’s own messages', () => {
     const request = channels.get('mtn-cash')?.requests.at(-1);
     assert.equal(request?.payer.address, '+963944123456');
     assert.equal(request?.account, '1000201');
+  });
+});
+
+describe('conversation: the examples in its questions answer them', () => {
+  const loaded = loadCatalogue(null);
+  if (!loaded.ok) throw new Error(loaded.problems.join('\n'));
+  const translator = new Translator(loaded.catalogue);
+  const grammar = new Grammar(loaded.catalogue);
+  /** The example a message gives ("… مثال: X" / "… Example: X"), on SMS and on Telegram. */
+  const examples = (key: string, args: ReplyArgs) =>
+    (['ar', 'en'] as const).flatMap((language) =>
+      (['sms', 'telegram'] as const).map((medium) => {
+        const text = stripIsolation(translator.render({ key, args }, { language, medium }));
+        const example = /(?:مثال|Example): (.+)$/.exec(text)?.[1];
+        assert.ok(example, `${key} (${language}, ${medium}) gives no example: ${text}`);
+        return { example, where: `${key} (${language}, ${medium})` };
+      }),
+    );
+
+  for (const intent of ['bill', 'pay', 'add', 'remove'] as const) {
+    it(`asks which service after ${intent.toUpperCase()} with a ${intent.toUpperCase()} example`, () => {
+      for (const { example, where } of examples(`need-biller-${intent}`, {})) {
+        assert.equal(grammar.parse(example).type, intent, `${where}: ${example}`);
+      }
+    });
+  }
+
+  it('asks for the account number with a bare number, which answers the open question', () => {
+    for (const { example, where } of examples('need-account', {
+      biller: { biller: 'electricity' },
+    })) {
+      assert.match(example, /^\d{6,12}$/, `${where}: ${example}`);
+    }
   });
 });

@@ -376,7 +376,7 @@ export class ConversationService {
           }
         }
       }
-      return [reply('need-biller')];
+      return [reply(`need-biller-${command.intent}`)];
     }
     if (command.billerId) {
       // Keep asking for the account number: the next digits answer this question.
