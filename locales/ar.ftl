@@ -53,13 +53,13 @@ bill-cached = آخر فاتورة معروفة { $age }؛ { $biller } لا تس�
 biller-unavailable = { $biller } لا تستجيب الآن. حاول لاحقاً.
 account-unknown = لا يوجد حساب { $account } لدى { $biller }. تحقق من الرقم.
 account-invalid = { $account } ليس رقم حساب { $biller } صحيحاً.
-need-biller = أي خدمة؟ مثال: { $intent ->
-        [pay] ادفع
-        [add] اشترك
-        [remove] حذف
-       *[bill] فاتورة
-    } كهرباء 1234567
-need-account = أرسل رقم الحساب. مثال: فاتورة { $biller } 1234567
+# The biller is missing; the example uses the verb the person sent.
+need-biller-bill = أي خدمة؟ مثال: فاتورة كهرباء 1234567
+need-biller-pay = أي خدمة؟ مثال: ادفع كهرباء 1234567
+need-biller-add = أي خدمة؟ مثال: اشترك كهرباء 1234567
+need-biller-remove = أي خدمة؟ مثال: حذف كهرباء 1234567
+# The biller is known and the account number is awaited: the number alone answers, whatever was asked.
+need-account = أرسل رقم حساب { $biller } فقط. مثال: 1234567
 
 ## Followed accounts and settings
 
@@ -98,7 +98,7 @@ reminder-overdue = فاتورة { $biller } { $account } بقيمة { $amount } 
 choose-channel = ادفع { $amount } لفاتورة { $biller } { $account } عبر:
 ask-wallet = أرسل رقم الهاتف المسجّل في محفظتك أو حسابك المصرفي، مثال: 0944123456
 wallet-invalid = هذا ليس رقم هاتف. أرسل مثلاً 0944123456 أو: الغاء
-pay-started = الدفعة { $ref }: { $amount } لفاتورة { $biller } { $account } عبر { $channel }. وافق عليها في تطبيق { $channel } وسيصلك إيصال.
+pay-started = الدفعة { $ref }: { $amount } لفاتورة { $biller } { $account } عبر { $channel }. أكّدها من هاتفك وسيصلك إيصال.
     .sms = دفعة { $ref }: { $amount }. وافق في محفظتك.
 pay-instructions = { $text }
 # The simulated payment channel's own instructions (src/adapters/payment/simulated.payment.ts).

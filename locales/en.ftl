@@ -43,13 +43,13 @@ bill-cached = Last known bill, { $age }; { $biller } is not answering now.
 biller-unavailable = { $biller } is not answering now. Please try later.
 account-unknown = No account { $account } at { $biller }. Please check the number.
 account-invalid = { $account } is not a valid { $biller } account number.
-need-biller = Which service? Example: { $intent ->
-        [pay] PAY
-        [add] ADD
-        [remove] REMOVE
-       *[bill] BILL
-    } electricity 1234567
-need-account = Send the account number. Example: BILL { $biller } 1234567
+# The biller is missing; the example uses the verb the person sent.
+need-biller-bill = Which service? Example: BILL electricity 1234567
+need-biller-pay = Which service? Example: PAY electricity 1234567
+need-biller-add = Which service? Example: ADD electricity 1234567
+need-biller-remove = Which service? Example: REMOVE electricity 1234567
+# The biller is known and the account number is awaited: the number alone answers, whatever was asked.
+need-account = Send only the { $biller } account number. Example: 1234567
 
 ## Followed accounts and settings
 
@@ -88,7 +88,7 @@ reminder-overdue = Your { $biller } { $account } bill of { $amount } was due on 
 choose-channel = Pay { $amount } for { $biller } { $account } with:
 ask-wallet = Send the phone number registered with your wallet or bank account, e.g. 0944123456
 wallet-invalid = That is not a phone number. Send e.g. 0944123456, or CANCEL.
-pay-started = Payment { $ref }: { $amount } for { $biller } { $account } via { $channel }. Approve it in the { $channel } app; a receipt will follow.
+pay-started = Payment { $ref }: { $amount } for { $biller } { $account } via { $channel }. Confirm it on your phone; a receipt will follow.
 pay-instructions = { $text }
 # The simulated payment channel's own instructions (src/adapters/payment/simulated.payment.ts).
 simulated-pay-instructions = Approve the payment of { $amount } in your wallet app. Ref { $ref }

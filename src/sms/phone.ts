@@ -4,14 +4,12 @@
  * default region.
  */
 import { parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js';
-import { asciiDigits } from '../core/text/normalize.js';
+import { asciiDigits, stripInvisible } from '../core/text/normalize.js';
 
 /** A phone number in E.164: `+`, country code, national number. */
 export type E164 = string & { readonly __brand: 'E164' };
 
 export const DEFAULT_REGION: CountryCode = 'SY';
-
-const BIDI_AND_INVISIBLE = /[\u200B-\u200F\u202A-\u202E\u2066-\u2069\u061C\uFEFF]/g;
 
 /**
  * Parses a phone number to E.164, or null when it is not a valid number. Digits may be ASCII,
@@ -22,7 +20,7 @@ export function parsePhone(
   input: string,
   defaultRegion: CountryCode = DEFAULT_REGION,
 ): E164 | null {
-  let text = asciiDigits(input.normalize('NFKC')).replace(BIDI_AND_INVISIBLE, '').trim();
+  let text = stripInvisible(asciiDigits(input.normalize('NFKC'))).trim();
   if (!/^[+\d][\d\s().-]*$/.test(text)) return null;
   text = text.replace(/[\s().-]/g, '');
   if (text.startsWith('00')) text = `+${text.slice(2)}`;
@@ -42,7 +40,7 @@ export function isE164(value: string): value is E164 {
  * their messages only costs money (DESIGN §8: none to alphanumeric senders).
  */
 export function isAlphanumericSender(from: string): boolean {
-  const text = from.normalize('NFKC').replace(BIDI_AND_INVISIBLE, '').trim();
+  const text = stripInvisible(from.normalize('NFKC')).trim();
   return /\p{L}/u.test(text);
 }
 

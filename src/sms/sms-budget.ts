@@ -98,8 +98,6 @@ export function worstCaseArgs(catalogue: Catalogue, language: Language, ageMs: n
     due: { date: WORST_DUE },
     // "حتى 28/11" / "due 28/11" are longer than "متأخرة" / "overdue".
     overdue: 'no',
-    // need-biller's example verb: the longest in each language ("فاتورة", "REMOVE").
-    intent: language === 'ar' ? 'bill' : 'remove',
     age: { ago: ageMs },
     holder: maskName(WORST_HOLDER),
     count: WORST_COUNT,

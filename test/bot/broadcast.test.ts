@@ -207,6 +207,11 @@ describe('Telegram /broadcast (staff)', () => {
       plain((await staff.say(`/broadcast ${id.slice(0, 10)}`)).text),
       plain(progress.text),
     );
+    // The id copied from the bot's own message, with Fluent's isolation marks around it.
+    assert.equal(
+      plain((await staff.say(`/broadcast \u2068${id}\u2069`)).text),
+      plain(progress.text),
+    );
     assert.match(plain((await staff.say('/broadcast B-nothing-here')).text), /لا يوجد بث/);
     // A finished broadcast cannot be cancelled any more.
     const late = await staff.press(`BCX ${id}`);

@@ -95,6 +95,16 @@ describe('the text grammar (DESIGN §9)', () => {
         account: '123',
       },
     ],
+    // Pasted from one of the bot's own messages: Fluent isolates every argument (U+2068 … U+2069).
+    [
+      'فاتورة كهرباء \u20681000101\u2069',
+      { type: 'bill', billerId: 'electricity', account: '1000101' },
+    ],
+    [
+      'PAY \u2068Electricity\u2069 \u20681000101\u2069',
+      { type: 'pay', billerId: 'electricity', account: '1000101' },
+    ],
+    ['\u20682\u2069', { type: 'choice', index: 2 }],
     ['مرحبا', { type: 'unknown' }],
     ['🙂🙂', { type: 'unknown' }],
     ['', { type: 'unknown' }],

@@ -1,6 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { asciiDigits, isLatinScript, normalizeForMatch } from '../../src/core/text/normalize.js';
+import {
+  asciiDigits,
+  isLatinScript,
+  normalizeForMatch,
+  stripInvisible,
+} from '../../src/core/text/normalize.js';
 
 describe('normalizeForMatch', () => {
   it('turns Arabic-Indic and Eastern Arabic-Indic digits into ASCII', () => {
@@ -12,6 +17,12 @@ describe('normalizeForMatch', () => {
   it('drops tatweel, diacritics and stray bidi marks', () => {
     assert.equal(normalizeForMatch('فـــاتُورَة'), 'فاتوره');
     assert.equal(normalizeForMatch('\u200fفاتورة\u200e \u2068كهرباء\u2069'), 'فاتوره كهرباء');
+  });
+
+  it('strips only the invisible characters, keeping digits as typed', () => {
+    assert.equal(stripInvisible('\u2068١٠٠٠١٠١\u2069'), '١٠٠٠١٠١');
+    assert.equal(stripInvisible('\ufeff\u200f0944\u200b123\u061c456\u202c'), '0944123456');
+    assert.equal(stripInvisible('فاتورة كهرباء'), 'فاتورة كهرباء');
   });
 
   it('unifies alef, teh marbuta and yeh forms', () => {

@@ -55,6 +55,10 @@ export class FakeTelegram {
   private nextUpdateId = 100_000;
   private nextMessageId = 1;
   private queue: TgUpdate[] = [];
+  /** Updates to serve again although confirmed (see redeliver). */
+  private replays: TgUpdate[] = [];
+  /** Replays served by the last getUpdates: confirmed only by the next call. */
+  private replaysServed = 0;
   private pollers: Array<() => void> = [];
   private readonly refusals = new Map<string, Refusal[]>();
   /** Refusals for the next chat-addressed calls, whichever chat they address. */
@@ -108,6 +112,23 @@ export class FakeTelegram {
     this.queue.push(full);
     for (const wake of this.pollers.splice(0)) wake();
     return full;
+  }
+
+  /**
+   * Serves an update again at the next getUpdates although its offset was confirmed, as
+   * Telegram does when the confirmation was lost (the bot died before its next call).
+   */
+  redeliver(update: TgUpdate): void {
+    this.replays.push(update);
+    for (const wake of this.pollers.splice(0)) wake();
+  }
+
+  /**
+   * Updates pushed (or redelivered) that the bot has not confirmed yet: it confirms a batch by
+   * asking for the next one, after recording it.
+   */
+  get unconfirmed(): number {
+    return this.queue.length + this.replays.length + this.replaysServed;
   }
 
   /** A new update id (for updates a test posts to the webhook itself). */
@@ -259,10 +280,16 @@ export class FakeTelegram {
     const offset = typeof params.offset === 'number' ? params.offset : 0;
     // Confirmed updates are forgotten, as Telegram does.
     this.queue = this.queue.filter((u) => u.update_id >= offset);
+    this.replaysServed = 0;
     const limit = typeof params.limit === 'number' ? params.limit : 100;
     const timeoutS = Math.min(typeof params.timeout === 'number' ? params.timeout : 0, 5);
     const deadline = Date.now() + timeoutS * 1000;
-    while (this.queue.length === 0 && !this.closed && Date.now() < deadline) {
+    while (
+      this.queue.length === 0 &&
+      this.replays.length === 0 &&
+      !this.closed &&
+      Date.now() < deadline
+    ) {
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, deadline - Date.now());
         this.pollers.push(() => {
@@ -270,6 +297,11 @@ export class FakeTelegram {
           resolve();
         });
       });
+    }
+    if (this.replays.length > 0) {
+      const replays = this.replays.splice(0);
+      this.replaysServed = replays.length;
+      return replays;
     }
     return this.queue.slice(0, limit);
   }
@@ -333,15 +365,22 @@ function privateChat(id: number) {
   return { id, type: 'private', first_name: `User${id}` };
 }
 
-/** A text message from user `chatId` in their private chat (commands get their entity). */
-export function textUpdate(chatId: number, text: string): Omit<TgUpdate, 'update_id'> {
+/**
+ * A text message from user `chatId` in their private chat (commands get their entity), from a
+ * client set to `languageCode`.
+ */
+export function textUpdate(
+  chatId: number,
+  text: string,
+  languageCode = 'ar',
+): Omit<TgUpdate, 'update_id'> {
   const command = /^\/[a-z_]+/.exec(text);
   return {
     message: {
       message_id: messageIds++,
       date: Math.floor(Date.now() / 1000),
       chat: privateChat(chatId),
-      from: tgUser(chatId),
+      from: tgUser(chatId, languageCode),
       text,
       ...(command
         ? { entities: [{ type: 'bot_command', offset: 0, length: command[0].length }] }
@@ -354,12 +393,12 @@ export function textUpdate(chatId: number, text: string): Omit<TgUpdate, 'update
 export function callbackUpdate(
   chatId: number,
   data: string,
-  options: { messageAgeS?: number; messageId?: number } = {},
+  options: { messageAgeS?: number; messageId?: number; languageCode?: string } = {},
 ): Omit<TgUpdate, 'update_id'> {
   return {
     callback_query: {
       id: `cq-${messageIds++}`,
-      from: tgUser(chatId),
+      from: tgUser(chatId, options.languageCode),
       chat_instance: `ci-${chatId}`,
       data,
       message: {
@@ -378,13 +417,14 @@ export function contactUpdate(
   chatId: number,
   phoneNumber: string,
   userId: number = chatId,
+  languageCode = 'ar',
 ): Omit<TgUpdate, 'update_id'> {
   return {
     message: {
       message_id: messageIds++,
       date: Math.floor(Date.now() / 1000),
       chat: privateChat(chatId),
-      from: tgUser(chatId),
+      from: tgUser(chatId, languageCode),
       contact: { phone_number: phoneNumber, first_name: 'Someone', user_id: userId },
     },
   };

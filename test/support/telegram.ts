@@ -3,6 +3,9 @@
  * webhook (or the fake's getUpdates queue in polling mode) and its replies read from the
  * sendMessage calls the fake recorded.
  */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Catalogue } from '../../src/core/catalogue.js';
 import {
   callbackUpdate,
@@ -11,7 +14,7 @@ import {
   textUpdate,
   type TgUpdate,
 } from './fake-telegram.server.js';
-import { startTasdeed, type Running } from './harness.js';
+import { outboxItemsOf, removeTestDir, startTasdeed, waitFor, type Running } from './harness.js';
 import { WAIT_MS } from './wait.js';
 
 export const WEBHOOK_SECRET = 'test-webhook-secret_0123456789';
@@ -25,6 +28,12 @@ export interface TelegramRig {
   close(): Promise<void>;
 }
 
+/** A rig startTelegram() made: it can restart its Tasdeed. */
+export interface RestartableRig extends TelegramRig {
+  /** Stops this Tasdeed and starts another on the same database, with the same fake. */
+  restart(): Promise<void>;
+}
+
 export async function startTelegram(
   options: {
     mode?: 'webhook' | 'polling';
@@ -32,30 +41,77 @@ export async function startTelegram(
     catalogue?: Catalogue;
     env?: Record<string, string>;
   } = {},
-): Promise<TelegramRig> {
+): Promise<RestartableRig> {
   const fake = await new FakeTelegram().start();
   const mode = options.mode ?? 'webhook';
-  const t = await startTasdeed({
-    ...(options.catalogue ? { catalogue: options.catalogue } : {}),
-    env: {
-      TELEGRAM_BOT_TOKEN: fake.token,
-      TELEGRAM_API_ROOT: fake.apiRoot,
-      TELEGRAM_MODE: mode,
-      ...(mode === 'webhook' ? { TELEGRAM_WEBHOOK_SECRET: WEBHOOK_SECRET } : {}),
-      ...(options.staffIds ? { TELEGRAM_STAFF_IDS: options.staffIds.join(',') } : {}),
-      ...options.env,
-    },
-  });
-  return {
+  // A directory of its own, so that a restart finds the same database.
+  const dir = mkdtempSync(join(tmpdir(), 'tasdeed-telegram-'));
+  const start = () =>
+    startTasdeed({
+      dir,
+      ...(options.catalogue ? { catalogue: options.catalogue } : {}),
+      env: {
+        TELEGRAM_BOT_TOKEN: fake.token,
+        TELEGRAM_API_ROOT: fake.apiRoot,
+        TELEGRAM_MODE: mode,
+        ...(mode === 'webhook' ? { TELEGRAM_WEBHOOK_SECRET: WEBHOOK_SECRET } : {}),
+        ...(options.staffIds ? { TELEGRAM_STAFF_IDS: options.staffIds.join(',') } : {}),
+        ...options.env,
+      },
+    });
+  let t: Running;
+  try {
+    t = await start();
+  } catch (error) {
+    await fake.close();
+    await removeTestDir(dir);
+    throw error;
+  }
+  const rig: RestartableRig = {
     t,
     fake,
     mode,
     callbacks: new Set(),
+    async restart() {
+      await rig.t.close();
+      rig.t = await start();
+    },
     async close() {
-      await t.close();
-      await fake.close();
+      try {
+        await rig.t.close();
+        await fake.close();
+      } finally {
+        await removeTestDir(dir);
+      }
     },
   };
+  return rig;
+}
+
+/**
+ * Waits until everything sent to the bot so far has been acted on: (polling) the bot has
+ * confirmed every update the fake holds, the update inbox has nothing left to process, and no
+ * reply to `chatId` is waiting in the outbox or being sent. Then "nothing more was sent" can be
+ * asserted without a fixed sleep.
+ */
+export async function settled(rig: TelegramRig, chatId?: number): Promise<void> {
+  const store = rig.t.tasdeed.store;
+  await waitFor('the bot to confirm every update', () => rig.fake.unconfirmed === 0);
+  await waitFor(
+    'the update inbox to be empty',
+    async () => (await store.unprocessedTelegramUpdates(1)).length === 0,
+  );
+  if (chatId === undefined) return;
+  const identity = await store.findIdentity('telegram', String(chatId));
+  if (!identity) return;
+  await waitFor('the outbox to have sent what is due', async () => {
+    const now = Date.now();
+    return (await outboxItemsOf(rig.t, identity.id)).every(
+      (item) =>
+        item.status !== 'leased' &&
+        !(item.status === 'queued' && item.nextAttemptAt.getTime() <= now),
+    );
+  });
 }
 
 /** Posts an update to the webhook as Telegram does; returns the HTTP status. */
@@ -82,27 +138,42 @@ export type Sent = Record<string, unknown> & { text: string };
 export class TelegramUser {
   private seen = 0;
 
+  /** `languageCode`: what the person's Telegram client is set to. */
   constructor(
     readonly rig: TelegramRig,
     readonly chatId: number,
+    readonly languageCode = 'ar',
   ) {}
+
+  /** A text message from this person, not sent yet. */
+  text(text: string): TgUpdate {
+    return {
+      ...textUpdate(this.chatId, text, this.languageCode),
+      update_id: this.rig.fake.updateId(),
+    };
+  }
+
+  /** A press of a button with this data on a message `messageAgeS` old, not sent yet. */
+  callback(data: string, messageAgeS = 5): TgUpdate {
+    return {
+      ...callbackUpdate(this.chatId, data, { messageAgeS, languageCode: this.languageCode }),
+      update_id: this.rig.fake.updateId(),
+    };
+  }
 
   /** Sends a message and waits for the bot's next message to this chat. */
   async say(text: string): Promise<Sent> {
-    return this.deliver({ ...textUpdate(this.chatId, text), update_id: this.rig.fake.updateId() });
+    return this.deliver(this.text(text));
   }
 
   /** Presses a button (its callback data) and waits for the reply message. */
   async press(data: string, messageAgeS = 5): Promise<Sent> {
-    return this.deliver({
-      ...callbackUpdate(this.chatId, data, { messageAgeS }),
-      update_id: this.rig.fake.updateId(),
-    });
+    return this.deliver(this.callback(data, messageAgeS));
   }
 
   async shareContact(phone: string, userId = this.chatId): Promise<Sent> {
     return this.deliver({
-      ...contactUpdate(this.chatId, phone, userId),
+      ...contactUpdate(this.chatId, phone, userId, this.languageCode),
       update_id: this.rig.fake.updateId(),
     });
   }

@@ -18,6 +18,7 @@ import {
 import { PENDING_TTL_MS } from '../../core/conversation/conversation.service.js';
 import { GOVERNORATE_CODES, isGovernorateCode, type Language } from '../../core/domain.js';
 import { reply, type Choice, type Reply, type ReplyArg } from '../../core/i18n/reply.js';
+import { stripInvisible } from '../../core/text/normalize.js';
 import type {
   BroadcastAudience,
   BroadcastStatus,
@@ -59,7 +60,8 @@ export function broadcastFeature(deps: BotDeps): Composer<Context> {
   staff.command('broadcast', async (ctx) => {
     const identity = await identityOf(deps, ctx);
     if (!identity) return;
-    const argument = ctx.match.trim();
+    // An id copied from one of the bot's messages carries Fluent's invisible isolation marks.
+    const argument = stripInvisible(ctx.match).trim();
     if (argument) {
       await showProgress(deps, ctx, identity, argument);
       return;

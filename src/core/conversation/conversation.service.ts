@@ -19,7 +19,7 @@ import type {
 import type { PaymentService } from '../payments/payment.service.js';
 import { isPreRedenomination } from '../money.js';
 import { localDate } from '../schedule/local-time.js';
-import { asciiDigits, isLatinScript } from '../text/normalize.js';
+import { asciiDigits, isLatinScript, stripInvisible } from '../text/normalize.js';
 import { Grammar, type Command } from './grammar.js';
 
 /** A question left open expires after this long; an old "1" must not pay a bill. */
@@ -120,10 +120,10 @@ export class ConversationService {
     } else if (
       pending?.kind === 'account' &&
       message.payload === undefined &&
-      /^[\d\s-]+$/.test(asciiDigits(raw).trim())
+      /^[\d\s-]+$/.test(typedDigits(raw))
     ) {
       // Digits answer the open question; anything else is read as a new message.
-      const account = asciiDigits(raw).replace(/[\s-]/g, '');
+      const account = typedDigits(raw).replace(/[\s-]/g, '');
       command = this.grammar.parse(`${VERBS[pending.intent]} ${pending.billerId} ${account}`, {
         fromPayload: true,
       });
@@ -381,7 +381,7 @@ export class ConversationService {
           }
         }
       }
-      return [reply('need-biller', { intent: command.intent })];
+      return [reply(`need-biller-${command.intent}`)];
     }
     if (command.billerId) {
       // Keep asking for the account number: the next digits answer this question.
@@ -540,9 +540,17 @@ export class ConversationService {
   }
 }
 
+/**
+ * A typed (or pasted) number as ASCII digits: digits in any script, with the invisible marks
+ * a number copied from one of our own messages carries (Fluent's isolation) removed.
+ */
+function typedDigits(text: string): string {
+  return asciiDigits(stripInvisible(text.normalize('NFKC'))).trim();
+}
+
 /** Parses a phone number people type (local 09…, +963…, 00963…) to E.164; Syria by default. */
 export function toE164(text: string): string | null {
-  const cleaned = asciiDigits(text)
+  const cleaned = typedDigits(text)
     .replace(/[^\d+]/g, '')
     .replace(/^00/, '+');
   if (cleaned.length < 6) return null;

@@ -25,7 +25,7 @@ export interface RenderContext {
  * it as before: a reply queued by an older version (its arguments are stored in the outbox)
  * still renders. Every other variable must be given.
  */
-const SELECTOR_DEFAULTS: Readonly<Record<string, string>> = { overdue: 'no', intent: 'bill' };
+const SELECTOR_DEFAULTS: Readonly<Record<string, string>> = { overdue: 'no' };
 
 export class MissingMessageError extends Error {
   readonly code = 'I18N.MISSING_MESSAGE';

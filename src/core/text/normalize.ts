@@ -30,10 +30,18 @@ export function asciiDigits(text: string): string {
   });
 }
 
+/**
+ * Removes bidi controls and zero-width characters. Text copied from one of Tasdeed's own
+ * messages carries them: Fluent isolates every argument (an account number arrives as
+ * U+2068 1000101 U+2069), and nobody can see them to delete them.
+ */
+export function stripInvisible(text: string): string {
+  return text.replace(BIDI_AND_INVISIBLE, '');
+}
+
 /** Normalises text for matching: see the module comment. Whitespace collapses to one space. */
 export function normalizeForMatch(text: string): string {
-  return asciiDigits(text.normalize('NFKC'))
-    .replace(BIDI_AND_INVISIBLE, '')
+  return stripInvisible(asciiDigits(text.normalize('NFKC')))
     .replace(TATWEEL, '')
     .replace(DIACRITICS, '')
     .replace(/[أإآٱةىیکؤئ]/g, (c) => LETTER_FORMS[c] ?? c)
