@@ -17,7 +17,9 @@ const inboundSchema = z.union([
     .object({
       channel: medium,
       from: sender,
-      text: z.string().max(5000),
+      // Any length the body limit lets through: an oversized text is answered like any text
+      // that is not a command (with help), as on SMS and Telegram, not refused.
+      text: z.string(),
       payload: z.undefined().optional(),
     })
     .strict(),

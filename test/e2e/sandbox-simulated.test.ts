@@ -209,7 +209,7 @@ describe('sandbox on the simulated adapters', () => {
 
   it('answers garbage and oversized text with the short help, never an error', async () => {
     const user = new SandboxUser(t.url, 'sms', '+963944100007');
-    for (const text of ['🙂🙂🙂', '\u202e\u0000ab', 'x'.repeat(1500), '']) {
+    for (const text of ['🙂🙂🙂', '\u202e\u0000ab', 'x'.repeat(1500), 'ب'.repeat(6000), '']) {
       const r = await user.say(text);
       assert.equal(r.replies.length, 1);
       assert.match(r.replies[0]!, /لم أفهم/);
@@ -240,6 +240,13 @@ describe('sandbox on the simulated adapters', () => {
       });
       assert.equal(res.status, 400, body);
     }
+    // Past the body limit (32 kB): 413, nothing recorded.
+    const huge = await fetch(`${t.url}/sandbox/messages`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ channel: 'sms', from: 'x', text: 'x'.repeat(40_000) }),
+    });
+    assert.equal(huge.status, 413);
     assert.equal(await t.tasdeed.store.findIdentity('sandbox-sms', 'x'), null);
   });
 });
