@@ -4,7 +4,13 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { SandboxUser, startTasdeed, waitFor, type Running } from '../support/harness.js';
+import {
+  demoCatalogue,
+  SandboxUser,
+  startTasdeed,
+  waitFor,
+  type Running,
+} from '../support/harness.js';
 
 describe('sandbox on the simulated adapters', () => {
   let t: Running;
@@ -248,5 +254,42 @@ describe('sandbox on the simulated adapters', () => {
     });
     assert.equal(huge.status, 413);
     assert.equal(await t.tasdeed.store.findIdentity('sandbox-sms', 'x'), null);
+  });
+});
+
+describe('a payment still open when PAY is sent again (the payer has not approved yet)', () => {
+  let t: Running;
+  before(async () => {
+    // The simulated payer takes ten minutes to approve: the payment stays pending.
+    t = await startTasdeed({ catalogue: demoCatalogue(600_000) });
+  });
+  after(async () => {
+    await t.close();
+  });
+
+  it('gives a Telegram payer the same reference at once, with no channel or wallet question', async () => {
+    const user = new SandboxUser(t.url, 'telegram', 'tg-again');
+    const offered = await user.say('PAY water 2000501');
+    await user.press(offered.choices[0]!.payload);
+    const started = await user.say('0944123456');
+    const ref = /^Payment (P-[0-9A-Z]{10}): /.exec(started.replies[0] ?? '')?.[1];
+    assert.ok(ref, JSON.stringify(started));
+    for (const again of ['PAY water 2000501', 'ادفع مياه 2000501']) {
+      const r = await user.say(again);
+      assert.deepEqual(r.choices, [], again);
+      assert.match(r.replies[0]!, new RegExp(`${ref}`), again);
+    }
+    assert.equal(
+      (await user.say('PAY water 2000501')).replies[0],
+      `Payment ${ref} for this bill is already in progress.`,
+    );
+    // Another subscriber is told someone else is paying, and offered a message when it ends.
+    const other = new SandboxUser(t.url, 'telegram', 'tg-other');
+    const busy = await other.say('PAY water 2000501');
+    assert.match(busy.replies[0]!, /^Someone else started paying Water 2000501\./);
+    assert.deepEqual(
+      busy.choices.map((c) => c.payload),
+      [`WATCHPAY ${ref}`],
+    );
   });
 });

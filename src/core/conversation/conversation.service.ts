@@ -7,7 +7,13 @@ import { parsePhoneNumberFromString } from 'libphonenumber-js/min';
 import { billArgs, BillService, type InquiryResult } from '../bills/bill.service.js';
 import type { Catalogue } from '../catalogue.js';
 import { isGovernorateCode, mediumOf, type IdentityChannel, type Language } from '../domain.js';
-import { reply, type Choice, type ConversationResult, type Reply } from '../i18n/reply.js';
+import {
+  reply,
+  type Choice,
+  type ConversationResult,
+  type Reply,
+  type ReplyArgs,
+} from '../i18n/reply.js';
 import type { Clock } from '../ports/clock.port.js';
 import type {
   AccountSnapshot,
@@ -16,7 +22,7 @@ import type {
   Store,
   SubscriberRecord,
 } from '../ports/store.port.js';
-import type { PaymentService } from '../payments/payment.service.js';
+import type { InitiateOutcome, PaymentService } from '../payments/payment.service.js';
 import { isPreRedenomination } from '../money.js';
 import { localDate } from '../schedule/local-time.js';
 import { asciiDigits, isLatinScript, stripInvisible } from '../text/normalize.js';
@@ -425,6 +431,14 @@ export class ConversationService {
     const bill = BillService.unpaid(snapshot)[0];
     if (!bill) return [reply('bill-none-due', args)];
 
+    // A payment already open for this bill is the answer, before any channel or wallet question:
+    // the same payer gets the same reference (DESIGN §9), another is offered a message.
+    const open = await this.payments.openPaymentOf(bill);
+    if (open) {
+      const kind = open.subscriberId === turn.subscriber.id ? 'same' : 'other-payer';
+      return this.payReplies(turn, args, bill, { kind, payment: open });
+    }
+
     const channel =
       channelId ??
       (turn.subscriber.lastPaymentChannel &&
@@ -459,6 +473,15 @@ export class ConversationService {
       channelId: channel,
       payerAddress: payer,
     });
+    return this.payReplies(turn, args, bill, outcome);
+  }
+
+  private payReplies(
+    turn: Turn,
+    args: ReplyArgs,
+    bill: BillRecord,
+    outcome: InitiateOutcome,
+  ): Reply[] {
     const p = outcome.payment;
     const payArgs = {
       ...args,

@@ -39,6 +39,11 @@ export const RECONCILE_SCHEDULE_MINUTES: readonly number[] = [
   ...Array.from({ length: 23 }, (_, i) => 120 + i * 60),
 ];
 
+/** One open payment per bill (DESIGN §6): the key its row holds while it is open. */
+function openKeyOf(bill: BillRecord): string {
+  return `${bill.billerId}:${bill.billId}`;
+}
+
 export type InitiateOutcome =
   | { kind: 'started'; payment: PaymentRecord }
   | { kind: 'same'; payment: PaymentRecord }
@@ -97,6 +102,11 @@ export class PaymentService {
     return this.catalogue.paymentChannels.map((c) => c.id);
   }
 
+  /** The payment open for a bill (created, pending or held), whoever started it. */
+  openPaymentOf(bill: BillRecord): Promise<PaymentRecord | null> {
+    return this.store.findPaymentByOpenKey(openKeyOf(bill));
+  }
+
   /**
    * Starts (or finds) the payment of a bill. The row is written first, so two requests racing
    * for one bill produce one row; only the request that wrote it calls the channel.
@@ -109,7 +119,7 @@ export class PaymentService {
   }): Promise<InitiateOutcome> {
     const { identity, bill, channelId } = input;
     const now = this.clock.now();
-    const openKey = `${bill.billerId}:${bill.billId}`;
+    const openKey = openKeyOf(bill);
     const deadlineAt = new Date(now.getTime() + PAYMENT_DEADLINE_MS);
     const { payment, created, language } = await this.store.transaction(async (tx) => {
       const result = await tx.createPayment({
