@@ -3,6 +3,7 @@
  * answered with empty TwiML at once, redeliveries acting once, receipts recorded.
  */
 import assert from 'node:assert/strict';
+import { createHmac } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { outboxCount, waitFor } from '../support/harness.js';
 import {
@@ -66,6 +67,48 @@ describe('SMS webhooks', () => {
     assert.equal(await recorded(), 0);
     await settle(rig);
     assert.equal(androidTo(rig, '+963944200002').length, 0);
+  });
+
+  it('takes an sms:received shaped and signed as the app sends it, and replies to its sender', async () => {
+    // The body as the app serialises it (WebHookEventDTO around SmsEventPayload.SmsReceived):
+    // the sender both as `sender` and as the older `phoneNumber`, in the phone's local format.
+    const raw = JSON.stringify({
+      id: 'Ey6ECgOkVVFjz3CL48B8D',
+      webhookId: 'LreFUt-Z3sSq0JufY9uWB',
+      event: 'sms:received',
+      deviceId: 'ffffffffceb0b1db0000018e937c815b',
+      payload: {
+        messageId: '4f3c2a1b',
+        sender: '0944200010',
+        recipient: null,
+        simNumber: 1,
+        phoneNumber: '0944200010',
+        message: 'مساعدة',
+        receivedAt: '2026-11-25T12:00:00.000+03:00',
+      },
+    });
+    const timestamp = String(Math.floor(Date.now() / 1000));
+    const signature = createHmac('sha256', rig.android.webhookSecret)
+      .update(raw + timestamp)
+      .digest('hex');
+    const post = (body: string, sig: string) =>
+      fetch(`${rig.t.url}/sms/android/webhook`, {
+        method: 'POST',
+        headers: {
+          'Content-Type': 'application/json; charset=utf-8',
+          'X-Signature': sig,
+          'X-Timestamp': timestamp,
+        },
+        body,
+      });
+    assert.equal((await post(raw, signature)).status, 200);
+    // The same bytes signed with another key are refused.
+    const forged = createHmac('sha256', 'not-the-key')
+      .update(raw + timestamp)
+      .digest('hex');
+    assert.equal((await post(raw, forged)).status, 401);
+    const help = await nth(rig, '+963944200010', 1, 'android');
+    assert.match(help, /فاتورة/);
   });
 
   it('answers empty TwiML at once and replies through the REST API with a StatusCallback', async () => {

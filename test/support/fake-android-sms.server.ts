@@ -9,11 +9,11 @@
  *        401 for wrong credentials; 400 for a body the gateway refuses.
  *
  * Knobs: `failNext(status, body?)`. The phone's side of webhooks: `sendWebhook(url, event)`
- * signs (`X-Signature` = hex HMAC-SHA256(key, body + X-Timestamp)) and POSTs an event like the
- * app, and `deliverWithRetries` re-sends the same event id until it gets a 2xx, as the app
+ * signs (`X-Signature` = hex HMAC-SHA256(key, body + X-Timestamp), computed here as the app
+ * does rather than with the production code under test) and POSTs an event like the app, and `deliverWithRetries` re-sends the same event id until it gets a 2xx, as the app
  * does for days.
  */
-import { randomBytes } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import {
   createServer,
   type IncomingHttpHeaders,
@@ -21,7 +21,6 @@ import {
   type ServerResponse,
 } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { signAndroidWebhook } from '../../src/sms/android/android.webhook.js';
 
 export interface FakeAndroidMessage {
   id: string;
@@ -85,6 +84,13 @@ const SEND_PATHS = new Set([
   '/3rdparty/v1/message',
   '/3rdparty/v1/messages',
 ]);
+
+/** What the app puts in `X-Signature` (its PayloadSingingPlugin: HmacSHA256 over body + timestamp, hex). */
+function appSignature(key: string, rawBody: string, timestamp: string): string {
+  return createHmac('sha256', key)
+    .update(rawBody + timestamp)
+    .digest('hex');
+}
 
 function newId(): string {
   return randomBytes(15).toString('base64url').slice(0, 21);
@@ -182,7 +188,7 @@ export class FakeAndroidSms {
     const timestamp = String(options.timestamp ?? Math.floor(Date.now() / 1000));
     const signature =
       options.signature === undefined
-        ? signAndroidWebhook(options.secret ?? this.webhookSecret, raw, timestamp)
+        ? appSignature(options.secret ?? this.webhookSecret, raw, timestamp)
         : options.signature;
     const sentBody = options.tamper ? options.tamper(raw) : raw;
     const res = await fetch(url, {
