@@ -128,6 +128,21 @@ function isUniqueViolation(error: unknown): boolean {
   return error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002';
 }
 
+/**
+ * How far a delivery has got: queued < sent < failed < delivered. A receipt only ever moves
+ * an item forward; "delivered" wins over a "failed" that arrives before or after it.
+ */
+const DELIVERY_RANK: ReadonlyMap<string, number> = new Map([
+  ['queued', 1],
+  ['sent', 2],
+  ['failed', 3],
+  ['delivered', 4],
+]);
+
+function deliveryRank(state: string | null): number {
+  return state === null ? 0 : (DELIVERY_RANK.get(state) ?? 0);
+}
+
 function toJson(value: unknown): string {
   // JSON.stringify gives undefined for undefined (and functions): store null then.
   const text: string | undefined = JSON.stringify(value);
@@ -1028,9 +1043,9 @@ export class PrismaStore implements Store {
         orderBy: { id: 'desc' },
       });
       if (!row) return { fresh: true, item: null };
-      // A late "sent" never overwrites "delivered" or "failed".
-      const final = row.deliveryStatus === 'delivered' || row.deliveryStatus === 'failed';
-      if (final && (event.state === 'sent' || event.state === 'queued'))
+      // Delivery never moves backwards: a late or replayed "queued"/"sent" leaves "sent",
+      // "failed" or "delivered" as it is, and nothing undoes "delivered".
+      if (deliveryRank(event.state) <= deliveryRank(row.deliveryStatus))
         return { fresh: true, item: toOutbox(row) };
       const updated = await db.outboxItem.update({
         where: { id: row.id },

@@ -89,6 +89,9 @@ export interface SmsGatewayPort {
   send(to: E164, text: string, opts?: SmsSendOptions): Promise<SmsSendResult>;
   /** Parses an inbound-message webhook body (already verified). Pure. */
   parseInbound(body: unknown): ParseResult<InboundSms>;
-  /** Parses a delivery-status webhook body (already verified). Pure. */
-  parseDeliveryStatus(body: unknown): ParseResult<SmsDeliveryStatus>;
+  /**
+   * Parses a delivery-status webhook body (already verified). Pure. Null for a well-formed
+   * report that says nothing about delivering our message (acknowledge it, change nothing).
+   */
+  parseDeliveryStatus(body: unknown): ParseResult<SmsDeliveryStatus | null>;
 }

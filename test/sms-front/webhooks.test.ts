@@ -202,6 +202,35 @@ describe('SMS webhooks', () => {
     assert.equal((await rig.t.tasdeed.store.getOutboxItem(row.id))?.deliveryStatus, 'failed');
   });
 
+  it('answers 200 to every Twilio status and never moves a delivery backwards', async () => {
+    const from = '+963944200011';
+    await twilioInbound(rig, from, 'HELP');
+    await nth(rig, from, 1);
+    const sid = rig.twilio.messages.find((m) => m.form.To === from)!.sid;
+    const identity = await rig.t.tasdeed.store.findIdentity('sms', from);
+    const [item] = await rig.t.tasdeed.store.sentMessages(identity!.id, 0, 10);
+    assert.ok(item, 'the reply is in the outbox');
+    const status = async (MessageStatus: string) => {
+      const res = await rig.twilio.sendSignedWebhook(`${rig.t.url}/sms/twilio/status`, {
+        MessageSid: sid,
+        MessageStatus,
+        AccountSid: rig.twilio.accountSid,
+      });
+      assert.equal(res.status, 200, `${MessageStatus}: ${res.body}`);
+      return (await rig.t.tasdeed.store.getOutboxItem(item.id))?.deliveryStatus;
+    };
+    assert.equal(await status('sent'), 'sent');
+    for (const early of ['accepted', 'scheduled', 'queued', 'sending', 'receiving', 'received']) {
+      assert.equal(await status(early), 'sent', `${early} after sent`);
+    }
+    assert.equal(await status('partially_delivered'), 'sent');
+    assert.equal(await status('read'), 'delivered');
+    for (const late of ['sent', 'undelivered', 'failed', 'canceled', 'delivered', 'queued']) {
+      assert.equal(await status(late), 'delivered', `${late} after delivered`);
+    }
+    assert.equal((await rig.t.tasdeed.store.getOutboxItem(item.id))?.status, 'sent');
+  });
+
   it('processes a message recorded by a process that died before acting on it', async () => {
     const from = '+963944200008';
     // As left by a crash: recorded (the webhook answered), never processed.

@@ -147,17 +147,36 @@ describe('parseTwilioInbound', () => {
 describe('parseTwilioStatus', () => {
   const sid = 'SM0123456789abcdef0123456789abcdef';
 
-  it('maps delivered, sent and queued', () => {
+  it('maps every status Twilio reports for an outbound message', () => {
     for (const [status, state] of [
-      ['delivered', 'delivered'],
-      ['sent', 'sent'],
+      ['accepted', 'queued'],
+      ['scheduled', 'queued'],
       ['queued', 'queued'],
       ['sending', 'queued'],
+      ['sent', 'sent'],
+      ['partially_delivered', 'sent'],
+      ['delivered', 'delivered'],
+      ['read', 'delivered'],
+      ['undelivered', 'failed'],
+      ['failed', 'failed'],
+      ['canceled', 'failed'],
     ] as const) {
       const r = parseTwilioStatus({ MessageSid: sid, MessageStatus: status });
-      assert.equal(r.ok && r.value.state, state);
-      assert.equal(r.ok && r.value.failure, null);
-      assert.equal(r.ok && r.value.dedupeKey, `${sid}:${status}`);
+      assert.ok(r.ok && r.value, status);
+      assert.equal(r.value.state, state, status);
+      assert.equal(r.value.failure === null, state !== 'failed', status);
+      assert.equal(r.value.dedupeKey, `${sid}:${status}`);
+    }
+    const canceled = parseTwilioStatus({ MessageSid: sid, MessageStatus: 'canceled' });
+    assert.equal(canceled.ok && canceled.value?.failure?.status, 'permanent');
+  });
+
+  it('acknowledges statuses that say nothing about delivery (inbound ones, later additions)', () => {
+    for (const status of ['receiving', 'received', 'Received', 'some_new_status', 'constructor']) {
+      assert.deepEqual(parseTwilioStatus({ MessageSid: sid, MessageStatus: status }), {
+        ok: true,
+        value: null,
+      });
     }
   });
 
@@ -167,7 +186,7 @@ describe('parseTwilioStatus', () => {
       MessageStatus: 'undelivered',
       ErrorCode: '30003',
     });
-    assert.ok(r.ok);
+    assert.ok(r.ok && r.value, 'parsed');
     assert.equal(r.value.state, 'failed');
     assert.equal(r.value.errorCode, '30003');
     assert.equal(r.value.failure?.status, 'permanent');
@@ -176,7 +195,7 @@ describe('parseTwilioStatus', () => {
       MessageStatus: 'failed',
       ErrorCode: '21610',
     });
-    assert.equal(optOut.ok && optOut.value.failure?.status, 'opted-out');
+    assert.equal(optOut.ok && optOut.value?.failure?.status, 'opted-out');
   });
 
   it('refuses garbage', () => {
@@ -184,7 +203,8 @@ describe('parseTwilioStatus', () => {
       undefined,
       {},
       { MessageSid: sid },
-      { MessageSid: sid, MessageStatus: 'exploded' },
+      { MessageSid: sid, MessageStatus: '' },
+      { MessageSid: sid, MessageStatus: '<b>sent</b>' },
       { MessageSid: sid, MessageStatus: 'failed', ErrorCode: 'abc' },
     ]) {
       assert.equal(parseTwilioStatus(body).ok, false, JSON.stringify(body));
