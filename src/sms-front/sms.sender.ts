@@ -6,6 +6,7 @@
  */
 import type { SmsConfig, SmsGatewayName } from '../config/env.js';
 import type { MessageSender, SendResult } from '../core/outbox/message.handler.js';
+import type { OutboxItemRecord } from '../core/ports/store.port.js';
 import { isMessagePayload, STILL_WANTED_AFTER_MS } from '../core/outbox/message.handler.js';
 import { isE164 } from '../sms/phone.js';
 import { chooseGateway } from '../sms/routing.js';
@@ -21,6 +22,22 @@ export interface SmsSenderDeps {
   gates: ReadonlyMap<SmsGatewayName, RateGate>;
   /** PUBLIC_URL, for Twilio's StatusCallback. */
   publicUrl: string;
+}
+
+/**
+ * The client id of message `index` of `count` an outbox item goes out as: the same on every try
+ * of the item, so a gateway that knows it (the Android gateway answers 409) sends no second
+ * SMS for a retried request. The item's creation time keeps a database started afresh, whose
+ * ids start again at 1, from colliding with ids a phone still remembers. At most 36 characters
+ * (the cloud server's limit).
+ */
+export function smsClientMessageId(
+  item: Pick<OutboxItemRecord, 'id' | 'createdAt'>,
+  index: number,
+  count: number,
+): string {
+  const base = `t${item.id.toString(36)}-${item.createdAt.getTime().toString(36)}`;
+  return count > 1 ? `${base}-${index + 1}` : base;
 }
 
 function isGatewayName(value: unknown): value is SmsGatewayName {
@@ -68,7 +85,7 @@ export function smsSender(deps: SmsSenderDeps): MessageSender {
             ...(route.gateway === 'twilio'
               ? { statusCallbackUrl: `${deps.publicUrl.replace(/\/+$/, '')}/sms/twilio/status` }
               : {}),
-            clientMessageId: messages.length > 1 ? `${item.id}-${i}` : String(item.id),
+            clientMessageId: smsClientMessageId(item, i, messages.length),
           })
           .finally(() => release?.());
         if (result.status !== 'sent') {

@@ -13,9 +13,10 @@ export interface SmsSendOptions {
   /** Where the provider reports delivery (Twilio's `StatusCallback`); ignored by gateways that push events. */
   statusCallbackUrl?: string;
   /**
-   * A stable id of this logical message (the outbox item id). Gateways that accept a
-   * client-chosen id (the Android gateway's `id`) send it, so that a retried request after a
-   * timeout is recognised by the gateway; others ignore it.
+   * A stable id of this message, derived from its outbox item (the same on every retry).
+   * Gateways that accept a client-chosen id (the Android gateway's `id`) send it, so that a
+   * request retried after a timeout is recognised instead of sending a second SMS; others
+   * ignore it.
    */
   clientMessageId?: string;
 }
@@ -30,13 +31,14 @@ interface SmsFailure {
 
 /**
  * The outcome of one send. Assignable to the outbox's `SendResult`:
- * - `sent`: the provider accepted it (delivery is reported later);
+ * - `sent`: the provider accepted it (delivery is reported later); `providerMessageId` is null
+ *   when the provider named it no way we know (its receipts then match nothing);
  * - `temporary`: try again later (rate limit, provider down, network);
  * - `permanent`: this message can never go (invalid number, region, configuration);
  * - `opted-out`: the number unsubscribed at the provider; stop every message to it.
  */
 export type SmsSendResult =
-  | { status: 'sent'; providerMessageId: string }
+  | { status: 'sent'; providerMessageId: string | null }
   | ({ status: 'temporary'; retryAfterMs?: number } & SmsFailure)
   | ({ status: 'permanent' } & SmsFailure)
   | ({ status: 'opted-out' } & SmsFailure);

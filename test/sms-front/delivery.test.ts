@@ -87,6 +87,42 @@ describe('SMS delivery: provider errors', () => {
   });
 });
 
+describe('SMS delivery: the Android gateway', () => {
+  let rig: SmsRig;
+  before(async () => {
+    rig = await startSms();
+  });
+  after(async () => {
+    await rig.close();
+  });
+
+  it('sends one SMS when the phone took a message but its answer was lost (409 on the retry)', async () => {
+    const from = '+963944400101';
+    rig.android.loseNextAnswer();
+    assert.equal(await androidInbound(rig, from, 'HELP'), 200);
+    const row = await waitFor('rescheduled', async () => {
+      const { items } = await itemsOf(rig, from);
+      return items[0]?.status === 'queued' && items[0].attempts >= 1 ? items[0] : null;
+    });
+    assert.match(row.lastError ?? '', /Android gateway/);
+    const sent = await waitFor(
+      'sent after the retry',
+      async () => {
+        await rig.t.tasdeed.dispatcher.drain();
+        const { items } = await itemsOf(rig, from);
+        return items[0]?.status === 'sent' ? items[0] : null;
+      },
+      20_000,
+    );
+    const tries = rig.android.requests.filter((r) => r.body.includes(from));
+    assert.equal(tries.length, 2, 'tried twice');
+    const ids = tries.map((r) => (JSON.parse(r.body) as { id?: string }).id);
+    assert.ok(ids[0] && ids[0] === ids[1], `one client id for both tries: ${ids.join(', ')}`);
+    assert.equal(androidTo(rig, from).length, 1, 'the phone sent it once');
+    assert.equal(sent.providerMessageId, ids[0]);
+  });
+});
+
 describe('SMS cost guards and routing', () => {
   let rig: SmsRig;
   before(async () => {
