@@ -1020,6 +1020,7 @@ export class PrismaStore implements Store {
           text: true,
           receivedAt: true,
           recordedAt: true,
+          keyword: true,
         },
       }),
     );

@@ -45,6 +45,9 @@ export type SmsSendResult =
 
 export type SmsFailureResult = Exclude<SmsSendResult, { status: 'sent' }>;
 
+/** STOP / START / HELP: whole-message keywords that win over any open conversation. */
+export type SmsKeyword = 'stop' | 'start' | 'help';
+
 /** A message a person sent to one of our numbers. */
 export interface InboundSms {
   gateway: SmsGatewayName;
@@ -62,6 +65,11 @@ export interface InboundSms {
   text: string;
   /** When the provider says it was received (ISO 8601), when it says so. */
   receivedAt: string | null;
+  /**
+   * The keyword the provider itself recognised in the message, when it says so (Twilio's
+   * `OptOutType` with Advanced Opt-Out on; it may have custom keywords we do not know).
+   */
+  keyword?: SmsKeyword | null;
 }
 
 /** Delivery states, the provider's vocabulary mapped to ours in one place per adapter. */

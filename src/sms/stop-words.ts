@@ -15,8 +15,9 @@
  */
 import type { Grammar } from '../core/conversation/grammar.js';
 import { normalizeForMatch } from '../core/text/normalize.js';
+import type { SmsKeyword } from './sms-gateway.port.js';
 
-export type SmsKeyword = 'stop' | 'start' | 'help';
+export type { SmsKeyword } from './sms-gateway.port.js';
 
 const n = normalizeForMatch;
 

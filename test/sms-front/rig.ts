@@ -65,6 +65,23 @@ export function twilioInbound(
   );
 }
 
+/** Posts a signed inbound SMS as Twilio does, with more form parameters (e.g. OptOutType). */
+export function twilioInboundWith(
+  rig: SmsRig,
+  from: string,
+  body: string,
+  params: Record<string, string>,
+): Promise<{ status: number; body: string }> {
+  return rig.twilio.sendSignedWebhook(`${rig.t.url}/sms/twilio/inbound`, {
+    MessageSid: newSid(),
+    AccountSid: rig.twilio.accountSid,
+    From: from,
+    To: TWILIO_FROM,
+    Body: body,
+    ...params,
+  });
+}
+
 /** Posts a signed sms:received event as the Android gateway does. */
 export async function androidInbound(
   rig: SmsRig,

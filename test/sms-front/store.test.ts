@@ -39,6 +39,12 @@ describe('PrismaStore: SMS', () => {
       (await db.store.unprocessedSmsInbound(10)).map((r) => r.dedupeKey),
       ['android:e1'],
     );
+    assert.equal(rows[0]!.keyword, null);
+    await db.store.recordSmsInbound({ ...message, dedupeKey: 'twilio:SM2', keyword: 'stop' });
+    const keyed = (await db.store.unprocessedSmsInbound(10)).find(
+      (r) => r.dedupeKey === 'twilio:SM2',
+    );
+    assert.equal(keyed?.keyword, 'stop', 'the keyword the gateway recognised is kept');
   });
 
   it('applies a receipt to the outbox item by provider id, once, never undoing a final state', async () => {

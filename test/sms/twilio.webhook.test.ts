@@ -112,8 +112,23 @@ describe('parseTwilioInbound', () => {
         to: '+15005550006',
         text: 'فاتورة كهرباء ١٢٣٤٥٦٧',
         receivedAt: null,
+        keyword: null,
       },
     });
+  });
+
+  it("reads Advanced Opt-Out's OptOutType as a keyword, and nothing else", () => {
+    for (const [type, keyword] of [
+      ['STOP', 'stop'],
+      ['START', 'start'],
+      ['HELP', 'help'],
+      ['help', 'help'],
+      ['UNSUBSCRIBE', null],
+      ['', null],
+    ] as const) {
+      const r = parseTwilioInbound({ ...INBOUND, Body: 'CANCEL', OptOutType: type });
+      assert.equal(r.ok && r.value.keyword, keyword, type);
+    }
   });
 
   it('keeps an alphanumeric sender as written', () => {

@@ -307,9 +307,13 @@ export interface SmsInboundRecord {
   text: string;
   receivedAt: Date | null;
   recordedAt: Date;
+  /** The keyword the gateway itself recognised (Twilio's OptOutType): stop, start or help. */
+  keyword: string | null;
 }
 
-export type NewSmsInbound = Omit<SmsInboundRecord, 'id' | 'recordedAt'>;
+export type NewSmsInbound = Omit<SmsInboundRecord, 'id' | 'recordedAt' | 'keyword'> & {
+  keyword?: string | null;
+};
 
 /** A delivery receipt for an SMS we sent. */
 export interface SmsStatusEventRecord {

@@ -12,6 +12,7 @@ import type {
   ParseResult,
   SmsDeliveryState,
   SmsDeliveryStatus,
+  SmsKeyword,
 } from '../sms-gateway.port.js';
 
 export type SignatureCheck = 'ok' | 'missing' | 'invalid';
@@ -66,13 +67,23 @@ const inboundSchema = z.object({
   To: formString.pipe(z.string().max(64)).optional(),
   // Twilio sends Body="" for an empty message; a missing Body is a malformed request.
   Body: formString.pipe(z.string().max(20_000)),
+  // With Advanced Opt-Out on, a message that is one of the Messaging Service's keywords comes
+  // with OptOutType STOP, START or HELP. Any other value is not ours to act on.
+  OptOutType: formString.pipe(z.string().max(32)).optional(),
 });
 
-/** Parses Twilio's inbound-message form (`From`, `To`, `Body`, `MessageSid`). */
+const OPT_OUT_TYPES: ReadonlyMap<string, SmsKeyword> = new Map<string, SmsKeyword>([
+  ['STOP', 'stop'],
+  ['START', 'start'],
+  ['HELP', 'help'],
+]);
+
+/** Parses Twilio's inbound-message form (`From`, `To`, `Body`, `MessageSid`, `OptOutType`). */
 export function parseTwilioInbound(body: unknown): ParseResult<InboundSms> {
   const parsed = inboundSchema.safeParse(body);
   if (!parsed.success) return { ok: false, error: zodError(parsed.error) };
-  const { MessageSid, From, To, Body } = parsed.data;
+  const { MessageSid, From, To, Body, OptOutType } = parsed.data;
+  const keyword = OPT_OUT_TYPES.get((OptOutType ?? '').trim().toUpperCase()) ?? null;
   return {
     ok: true,
     value: {
@@ -83,6 +94,7 @@ export function parseTwilioInbound(body: unknown): ParseResult<InboundSms> {
       to: To ? (parsePhone(To) ?? To) : null,
       text: Body,
       receivedAt: null,
+      keyword,
     },
   };
 }
