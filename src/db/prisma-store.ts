@@ -697,6 +697,7 @@ export class PrismaStore implements Store {
             broadcastId: item.broadcastId ?? null,
             urgent: item.urgent ?? false,
             nextAttemptAt: item.nextAttemptAt,
+            ...(item.createdAt ? { createdAt: item.createdAt } : {}),
           },
         }),
       );
@@ -917,6 +918,25 @@ export class PrismaStore implements Store {
       return found;
     });
     return times.reduce<Date | null>((a, b) => (a && a.getTime() <= b.getTime() ? a : b), null);
+  }
+
+  async countOutboxSince(query: {
+    identityId: string;
+    since: Date;
+    dedupeKeyPrefix?: string;
+  }): Promise<number> {
+    // A range of the (identityId, createdAt) index: the identity's rows of the period only.
+    return this.run((db) =>
+      db.outboxItem.count({
+        where: {
+          identityId: query.identityId,
+          createdAt: { gt: query.since },
+          ...(query.dedupeKeyPrefix !== undefined
+            ? { dedupeKey: { startsWith: query.dedupeKeyPrefix } }
+            : {}),
+        },
+      }),
+    );
   }
 
   async sentMessages(

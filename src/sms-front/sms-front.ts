@@ -48,7 +48,7 @@ export function createSmsFront(deps: SmsFrontDeps): SmsFront | null {
   const inbox = new SmsInbox({
     store,
     conversation: deps.conversation,
-    replyCap: new ReplyCap(config.limits.smsRepliesPerHour, clock),
+    replyCap: new ReplyCap(config.limits.smsRepliesPerHour, store, clock),
     clock,
     logger,
     wake: deps.wake,

@@ -11,7 +11,7 @@ import type { Clock } from '../core/ports/clock.port.js';
 import type { SmsInboundRecord, Store } from '../core/ports/store.port.js';
 import type { Logger } from '../observability/logger.js';
 import { isDatabaseUnavailable } from '../db/unavailable.js';
-import type { ReplyCap } from '../sms/limits.js';
+import { smsReplyKey, type ReplyCap } from '../sms/limits.js';
 import { isReplyableSender, parsePhone } from '../sms/phone.js';
 import type { InboundSms, SmsKeyword } from '../sms/sms-gateway.port.js';
 import { smsKeyword } from '../sms/stop-words.js';
@@ -119,8 +119,8 @@ export class SmsInbox extends BatchWorker {
     }
     if (!outcome.deliver) return;
     const stopping = outcome.identity.optedOut;
-    // The one confirmation of a STOP always goes; anything else counts against the cap.
-    if (!stopping && !this.deps.replyCap.tryReply(address).ok) {
+    // The one confirmation of a STOP always goes; anything else is held to the cap.
+    if (!stopping && !(await this.deps.replyCap.allows(outcome.identity.id))) {
       logger.warn({ smsId: row.id }, 'sms reply cap reached: no reply');
       return;
     }
@@ -129,6 +129,7 @@ export class SmsInbox extends BatchWorker {
       gateway: row.gateway,
     });
     if (!payload) return;
+    const now = this.deps.clock.now();
     await store.enqueue({
       kind: 'message',
       lane: 'reply',
@@ -136,8 +137,9 @@ export class SmsInbox extends BatchWorker {
       channel: 'sms',
       address,
       payload,
-      dedupeKey: `sms:${row.dedupeKey}:${outcome.identity.id}`,
-      nextAttemptAt: this.deps.clock.now(),
+      dedupeKey: smsReplyKey(row.dedupeKey, outcome.identity.id),
+      nextAttemptAt: now,
+      createdAt: now,
     });
     this.deps.wake();
   }

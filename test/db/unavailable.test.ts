@@ -93,7 +93,7 @@ describe('a database that cannot be used just now', () => {
     const inbox = new SmsInbox({
       store,
       conversation,
-      replyCap: new ReplyCap(100, systemClock),
+      replyCap: new ReplyCap(100, store, systemClock),
       clock: systemClock,
       logger,
       wake: () => undefined,

@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { startFakeAndroidSms, type FakeAndroidSms } from '../support/fake-android-sms.server.js';
 import { startFakeTwilio, type FakeTwilio } from '../support/fake-twilio.server.js';
-import { startTasdeed, waitFor, type Running } from '../support/harness.js';
+import { removeTestDir, startTasdeed, waitFor, type Running } from '../support/harness.js';
 
 export const TWILIO_FROM = '+15005550006';
 
@@ -13,37 +13,57 @@ export interface SmsRig {
   t: Running;
   twilio: FakeTwilio;
   android: FakeAndroidSms;
+  /**
+   * Stops Tasdeed and starts it again on the same database, gateways and configuration (a new
+   * process would find the same; only what it kept in memory is gone). Needs `dir`.
+   */
+  restart(): Promise<void>;
   close(): Promise<void>;
 }
 
-export async function startSms(env: Record<string, string> = {}): Promise<SmsRig> {
+export async function startSms(
+  env: Record<string, string> = {},
+  options: {
+    /** A directory whose database outlives the instance (for restart()); removed by close(). */
+    dir?: string;
+  } = {},
+): Promise<SmsRig> {
   const twilio = await startFakeTwilio();
   const android = await startFakeAndroidSms();
-  const t = await startTasdeed({
-    env: {
-      SMS_GATEWAY: 'twilio,android',
-      TWILIO_ACCOUNT_SID: twilio.accountSid,
-      TWILIO_AUTH_TOKEN: twilio.authToken,
-      TWILIO_FROM,
-      TWILIO_API_ROOT: twilio.url,
-      ANDROID_SMS_URL: android.url,
-      ANDROID_SMS_USER: android.user,
-      ANDROID_SMS_PASSWORD: android.password,
-      ANDROID_SMS_WEBHOOK_SECRET: android.webhookSecret,
-      SMS_MAX_PER_SECOND_ANDROID: '10',
-      ...env,
-    },
-  });
-  return {
-    t,
+  const start = () =>
+    startTasdeed({
+      ...(options.dir ? { dir: options.dir } : {}),
+      env: {
+        SMS_GATEWAY: 'twilio,android',
+        TWILIO_ACCOUNT_SID: twilio.accountSid,
+        TWILIO_AUTH_TOKEN: twilio.authToken,
+        TWILIO_FROM,
+        TWILIO_API_ROOT: twilio.url,
+        ANDROID_SMS_URL: android.url,
+        ANDROID_SMS_USER: android.user,
+        ANDROID_SMS_PASSWORD: android.password,
+        ANDROID_SMS_WEBHOOK_SECRET: android.webhookSecret,
+        SMS_MAX_PER_SECOND_ANDROID: '10',
+        ...env,
+      },
+    });
+  const rig: SmsRig = {
+    t: await start(),
     twilio,
     android,
+    async restart() {
+      if (!options.dir) throw new Error('restart() needs startSms(env, { dir })');
+      await rig.t.close();
+      rig.t = await start();
+    },
     async close() {
-      await t.close();
+      await rig.t.close();
       await twilio.close();
       await android.close();
+      if (options.dir) await removeTestDir(options.dir);
     },
   };
+  return rig;
 }
 
 export function newSid(): string {

@@ -182,6 +182,8 @@ export interface NewOutboxItem {
   /** Bulk only: goes out in quiet hours too. */
   urgent?: boolean;
   nextAttemptAt?: Date;
+  /** When it was decided (default: the database's now); what the SMS reply cap counts by. */
+  createdAt?: Date;
 }
 
 /** Which rows a dispatcher pool claims. */
@@ -421,6 +423,15 @@ export interface Store {
   getOutboxItem(id: number): Promise<OutboxItemRecord | null>;
   /** The earliest time an item the filter allows becomes due (attempt or lease expiry). */
   nextOutboxDue(filter?: OutboxClaimFilter): Promise<Date | null>;
+  /**
+   * Rows for an identity created after `since`, only those whose dedupeKey starts with
+   * `dedupeKeyPrefix` when given (e.g. the SMS replies, for the reply cap).
+   */
+  countOutboxSince(query: {
+    identityId: string;
+    since: Date;
+    dedupeKeyPrefix?: string;
+  }): Promise<number>;
   /** Messages already delivered to an identity, after the given id (the sandbox inbox). */
   sentMessages(identityId: string, afterId: number, limit: number): Promise<OutboxItemRecord[]>;
 
