@@ -2,7 +2,7 @@
  * Tasdeed with both SMS gateways on, against the fake Twilio and fake Android gateway servers:
  * people write in through signed webhooks and their replies are read from what the fakes got.
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { startFakeAndroidSms, type FakeAndroidSms } from '../support/fake-android-sms.server.js';
 import { startFakeTwilio, type FakeTwilio } from '../support/fake-twilio.server.js';
 import { removeTestDir, startTasdeed, waitFor, type Running } from '../support/harness.js';
@@ -102,7 +102,12 @@ export function twilioInboundWith(
   });
 }
 
-/** Posts a signed sms:received event as the Android gateway does. */
+/**
+ * Posts a signed sms:received event as the Android app does: its payload (SmsReceived) names
+ * the sender twice, as `sender` and as the older `phoneNumber`, our SIM as `recipient` (null
+ * when the phone cannot tell), and the time in the phone's zone; `messageId` is derived from
+ * the content, so two messages may share it.
+ */
 export async function androidInbound(
   rig: SmsRig,
   from: string,
@@ -113,13 +118,21 @@ export async function androidInbound(
     event: 'sms:received',
     ...(id ? { id } : {}),
     payload: {
-      messageId: 'abc',
-      message: text,
+      messageId: createHash('sha256').update(`${from}${text}`).digest('hex').slice(0, 8),
       sender: from,
-      receivedAt: new Date().toISOString(),
+      recipient: null,
+      simNumber: 1,
+      phoneNumber: from,
+      message: text,
+      receivedAt: localTime(new Date()),
     },
   });
   return r.status;
+}
+
+/** `2026-11-25T12:00:00.000+03:00`: Damascus time, as a phone there writes it. */
+function localTime(at: Date): string {
+  return `${new Date(at.getTime() + 3 * 3_600_000).toISOString().slice(0, -1)}+03:00`;
 }
 
 /** Texts the fake Twilio sent to a number. */
