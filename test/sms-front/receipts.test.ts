@@ -40,6 +40,17 @@ describe('SMS delivery receipts: temporary failures are sent again', () => {
     return items[0]!;
   }
 
+  /**
+   * The one outbox row of `address` once it is recorded as sent (the stand-in has the SMS a
+   * moment before the dispatcher has written down what happened).
+   */
+  function sentItemOf(address: string) {
+    return waitFor(`the row of ${address} sent`, async () => {
+      const item = await onlyItem(address);
+      return item.status === 'sent' ? item : null;
+    });
+  }
+
   /** Drains the outbox until `check` holds (a requeued row is due after its backoff). */
   function resent<T>(what: string, check: () => Promise<T | null> | T | null): Promise<T> {
     return waitFor(
@@ -79,8 +90,7 @@ describe('SMS delivery receipts: temporary failures are sent again', () => {
     const to = '+963944700001';
     assert.equal(await androidInbound(rig, to, 'HELP'), 200);
     const text = await nth(rig, to, 1, 'android');
-    const first = await onlyItem(to);
-    assert.equal(first.status, 'sent');
+    const first = await sentItemOf(to);
     const failure = await androidFailed(
       first.providerMessageId!,
       to,
@@ -114,8 +124,7 @@ describe('SMS delivery receipts: temporary failures are sent again', () => {
 
     const again = await resent('sent again', () => androidTo(rig, to)[1] ?? null);
     assert.equal(again, text);
-    const item = await onlyItem(to);
-    assert.equal(item.status, 'sent');
+    const item = await sentItemOf(to);
     assert.notEqual(item.providerMessageId, first.providerMessageId, 'a new client id');
     assert.equal(item.providerMessageId, `${first.providerMessageId}r1`);
     // A late failure of the first message changes nothing.
@@ -129,7 +138,7 @@ describe('SMS delivery receipts: temporary failures are sent again', () => {
     const to = '+963944700002';
     assert.equal(await androidInbound(rig, to, 'HELP'), 200);
     await nth(rig, to, 1, 'android');
-    const item = await onlyItem(to);
+    const item = await sentItemOf(to);
     assert.equal((await androidFailed(item.providerMessageId!, to, 'Invalid number')).status, 200);
     const after = await onlyItem(to);
     assert.equal(after.status, 'sent');
@@ -141,6 +150,7 @@ describe('SMS delivery receipts: temporary failures are sent again', () => {
     const temporary = '+963944700003';
     await twilioInbound(rig, temporary, 'HELP');
     await nth(rig, temporary, 1);
+    await sentItemOf(temporary);
     const sid = rig.twilio.messages.find((m) => m.form.To === temporary)!.sid;
     assert.equal((await twilioStatus(sid, 'undelivered', '30008')).status, 200);
     assert.equal((await twilioStatus(sid, 'undelivered', '30008')).status, 200, 'replayed');
@@ -160,6 +170,7 @@ describe('SMS delivery receipts: temporary failures are sent again', () => {
     const permanent = '+963944700004';
     await twilioInbound(rig, permanent, 'HELP');
     await nth(rig, permanent, 1);
+    await sentItemOf(permanent);
     const sid2 = rig.twilio.messages.find((m) => m.form.To === permanent)!.sid;
     assert.equal((await twilioStatus(sid2, 'undelivered', '30003')).status, 200);
     const failed = await onlyItem(permanent);
@@ -171,7 +182,7 @@ describe('SMS delivery receipts: temporary failures are sent again', () => {
     const to = '+963944700005';
     await twilioInbound(rig, to, 'HELP');
     await nth(rig, to, 1);
-    const item = await onlyItem(to);
+    const item = await sentItemOf(to);
     // As if every try so far had been sent and reported failed.
     const db = connectTo(rig.t.databaseUrl);
     try {
@@ -202,8 +213,11 @@ describe('SMS delivery receipts: temporary failures are sent again', () => {
     const [one, two] = rig.twilio.messages.slice(before).filter((m) => m.form.To === to);
     assert.ok(one && two, 'two SMS');
     const identity = await rig.t.tasdeed.store.findIdentity('sms', to);
-    const items = await outboxItemsOf(rig.t, identity!.id);
-    const turn = items[items.length - 1]!;
+    const turn = await waitFor('the turn recorded as sent', async () => {
+      const items = await outboxItemsOf(rig.t, identity!.id);
+      const last = items[items.length - 1];
+      return items.length === 3 && last?.status === 'sent' ? last : null;
+    });
     assert.equal(turn.providerMessageId, one.sid);
     assert.deepEqual(
       (await rig.t.tasdeed.store.sentParts(turn.id)).map((p) => p.providerMessageId),

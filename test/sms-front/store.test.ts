@@ -53,7 +53,7 @@ describe('PrismaStore: SMS', () => {
       lane: 'reply',
       payload: { key: 'help' },
     });
-    assert.ok(item);
+    assert.ok(item, 'queued');
     const [claimed] = await db.store.claimOutbox('me', new Date(), 60_000, 10);
     assert.equal(claimed?.id, item.id);
     await db.store.finishOutbox(

@@ -188,8 +188,12 @@ describe('SMS webhooks', () => {
     await androidInbound(rig, other, 'HELP');
     await nth(rig, other, 1, 'android');
     const otherId = await rig.t.tasdeed.store.findIdentity('sms', other);
-    const [row] = await rig.t.tasdeed.store.sentMessages(otherId!.id, 0, 10);
-    assert.ok(row?.providerMessageId);
+    // The stand-in has the SMS a moment before the dispatcher records it as sent.
+    const row = await waitFor('the reply recorded as sent', async () => {
+      const [sent] = await rig.t.tasdeed.store.sentMessages(otherId!.id, 0, 10);
+      return sent ?? null;
+    });
+    assert.ok(row.providerMessageId, 'the gateway gave the reply an id');
     const res = await rig.android.sendWebhook(`${rig.t.url}/sms/android/webhook`, {
       event: 'sms:failed',
       payload: {
@@ -208,8 +212,11 @@ describe('SMS webhooks', () => {
     await nth(rig, from, 1);
     const sid = rig.twilio.messages.find((m) => m.form.To === from)!.sid;
     const identity = await rig.t.tasdeed.store.findIdentity('sms', from);
-    const [item] = await rig.t.tasdeed.store.sentMessages(identity!.id, 0, 10);
-    assert.ok(item, 'the reply is in the outbox');
+    // The stand-in has the SMS a moment before the dispatcher records it as sent.
+    const item = await waitFor('the reply recorded as sent', async () => {
+      const [row] = await rig.t.tasdeed.store.sentMessages(identity!.id, 0, 10);
+      return row ?? null;
+    });
     const status = async (MessageStatus: string) => {
       const res = await rig.twilio.sendSignedWebhook(`${rig.t.url}/sms/twilio/status`, {
         MessageSid: sid,

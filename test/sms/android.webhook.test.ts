@@ -190,7 +190,7 @@ describe('parseAndroidEvent', () => {
   it('reads older apps that send only phoneNumber', () => {
     const { sender: _s, recipient: _r, ...payload } = RECEIVED.payload;
     const r = parseAndroidEvent({ ...RECEIVED, payload });
-    assert.ok(r.ok && r.value.kind === 'inbound');
+    assert.ok(r.ok && r.value.kind === 'inbound', 'an inbound message');
     assert.equal(r.value.message.from, '+963944123456');
     assert.equal(r.value.message.to, null);
   });
@@ -205,7 +205,7 @@ describe('parseAndroidEvent', () => {
         deliveredAt: '2026-11-25T12:00:05.000+03:00',
       },
     });
-    assert.ok(delivered.ok && delivered.value.kind === 'status');
+    assert.ok(delivered.ok && delivered.value.kind === 'status', 'a delivery status');
     assert.deepEqual(delivered.value.status, {
       gateway: 'android',
       dedupeKey: 'ev-2',
@@ -224,7 +224,7 @@ describe('parseAndroidEvent', () => {
         failedAt: '2026-11-25T12:00:05Z',
       },
     });
-    assert.ok(failed.ok && failed.value.kind === 'status');
+    assert.ok(failed.ok && failed.value.kind === 'status', 'a failure status');
     assert.equal(failed.value.status.state, 'failed');
     assert.equal(failed.value.status.errorCode, 'RESULT_ERROR_LIMIT_EXCEEDED');
     assert.equal(failed.value.status.failure?.status, 'temporary');

@@ -154,7 +154,7 @@ describe('parseTwilioInbound', () => {
     ]) {
       const r = parseTwilioInbound(body);
       assert.equal(r.ok, false, JSON.stringify(body));
-      assert.ok(!r.ok && r.error.length > 0);
+      assert.ok(!r.ok && r.error.length > 0, `refused with a reason: ${JSON.stringify(body)}`);
     }
   });
 });
