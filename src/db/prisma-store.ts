@@ -58,6 +58,8 @@ import type {
   NewSmsInbound,
   SmsInboundRecord,
   SmsStatusEventRecord,
+  SentPart,
+  SentPartRecord,
   WatchKind,
   WatchRecord,
 } from '../core/ports/store.port.js';
@@ -126,6 +128,32 @@ function isRootClient(client: PrismaClient | Db): client is PrismaClient {
 
 function isUniqueViolation(error: unknown): boolean {
   return error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002';
+}
+
+/**
+ * How far a delivery has got: queued < sent < failed < delivered. A receipt only ever moves
+ * an item forward; "delivered" wins over a "failed" that arrives before or after it.
+ */
+const DELIVERY_RANK: ReadonlyMap<string, number> = new Map([
+  ['queued', 1],
+  ['sent', 2],
+  ['failed', 3],
+  ['delivered', 4],
+]);
+
+function deliveryRank(state: string | null): number {
+  return state === null ? 0 : (DELIVERY_RANK.get(state) ?? 0);
+}
+
+/**
+ * The delivery of an item sent as several messages: failed when one of them failed, else as
+ * far as the least advanced one got (delivered when all were); null while one has no receipt.
+ */
+function partsDelivery(states: ReadonlyArray<string | null>): string | null {
+  if (states.includes('failed')) return 'failed';
+  let least: string | null = 'delivered';
+  for (const state of states) if (deliveryRank(state) < deliveryRank(least)) least = state;
+  return least;
 }
 
 function toJson(value: unknown): string {
@@ -682,6 +710,7 @@ export class PrismaStore implements Store {
             broadcastId: item.broadcastId ?? null,
             urgent: item.urgent ?? false,
             nextAttemptAt: item.nextAttemptAt,
+            ...(item.createdAt ? { createdAt: item.createdAt } : {}),
           },
         }),
       );
@@ -808,6 +837,8 @@ export class PrismaStore implements Store {
           providerMessageId: outcome.providerMessageId,
           leaseOwner: null,
           leaseUntil: null,
+          // A new message: receipts of an earlier try (sent again after a failure) are past.
+          ...(outcome.status === 'sent' ? { deliveryStatus: null } : {}),
         };
         break;
       case 'retry':
@@ -841,27 +872,95 @@ export class PrismaStore implements Store {
         };
         break;
     }
-    const { count } = await this.run((db) =>
-      db.outboxItem.updateMany({ where: { id, status: 'leased', leaseOwner: owner }, data }),
-    );
-    if (count > 0 && data.status === 'queued') {
-      // A broadcast cancelled while this row was in flight could not cancel it (the cancel
-      // takes queued rows only); it is cancelled now instead of being tried again. Whichever
-      // of the two comes second sees the other's write, so the row never stays queued.
-      await this.run((db) =>
-        db.$executeRawUnsafe(
-          this.d.sql(
-            `UPDATE "OutboxItem" SET "status" = 'cancelled', "doneAt" = ${this.d.timeParam},
-               "lastError" = 'broadcast cancelled'
-             WHERE "id" = ? AND "status" = 'queued' AND "broadcastId" IN (
-               SELECT "id" FROM "Broadcast" WHERE "status" = 'cancelled')`,
-          ),
-          this.d.time(now),
-          id,
-        ),
-      );
-    }
+    const where = { id, status: 'leased', leaseOwner: owner };
+    const parts = outcome.status === 'sent' || outcome.status === 'retry' ? outcome.parts : [];
+    const count =
+      parts && parts.length > 0
+        ? await this.withTx(async (db) => {
+            const updated = await db.outboxItem.updateMany({ where, data });
+            if (updated.count === 0) return 0;
+            await this.saveParts(db, id, parts, outcome.status === 'sent');
+            return updated.count;
+          })
+        : (await this.run((db) => db.outboxItem.updateMany({ where, data }))).count;
+    if (count > 0 && data.status === 'queued') await this.cancelIfBroadcastCancelled(id, now);
     return count > 0;
+  }
+
+  /**
+   * Records the parts sent this time (each one's receipts start afresh); once the item is
+   * sent, its deliveryStatus is what its parts say together.
+   */
+  private async saveParts(db: Db, id: number, parts: SentPart[], sent: boolean): Promise<void> {
+    for (const { part, providerMessageId } of parts) {
+      await db.smsPart.upsert({
+        where: { outboxItemId_part: { outboxItemId: id, part } },
+        create: { outboxItemId: id, part, providerMessageId, deliveryStatus: null },
+        update: { providerMessageId, deliveryStatus: null },
+      });
+    }
+    if (!sent) return;
+    const all = await db.smsPart.findMany({
+      where: { outboxItemId: id },
+      select: { deliveryStatus: true },
+    });
+    await db.outboxItem.update({
+      where: { id },
+      data: { deliveryStatus: partsDelivery(all.map((p) => p.deliveryStatus)) },
+    });
+  }
+
+  /**
+   * A broadcast cancelled while this row was in flight could not cancel it (the cancel takes
+   * queued rows only); once the row is queued again it is cancelled instead of being tried
+   * again. Whichever of the two comes second sees the other's write, so the row never stays
+   * queued.
+   */
+  private async cancelIfBroadcastCancelled(id: number, now: Date): Promise<void> {
+    await this.run((db) =>
+      db.$executeRawUnsafe(
+        this.d.sql(
+          `UPDATE "OutboxItem" SET "status" = 'cancelled', "doneAt" = ${this.d.timeParam},
+             "lastError" = 'broadcast cancelled'
+           WHERE "id" = ? AND "status" = 'queued' AND "broadcastId" IN (
+             SELECT "id" FROM "Broadcast" WHERE "status" = 'cancelled')`,
+        ),
+        this.d.time(now),
+        id,
+      ),
+    );
+  }
+
+  async requeueSentOutbox(
+    id: number,
+    expect: { redeliveries: number },
+    nextAttemptAt: Date,
+    error: string,
+  ): Promise<boolean> {
+    const { count } = await this.run((db) =>
+      db.outboxItem.updateMany({
+        where: { id, status: 'sent', redeliveries: expect.redeliveries },
+        data: {
+          status: 'queued',
+          nextAttemptAt,
+          lastError: error,
+          redeliveries: { increment: 1 },
+        },
+      }),
+    );
+    if (count === 0) return false;
+    await this.cancelIfBroadcastCancelled(id, new Date());
+    return (await this.getOutboxItem(id))?.status === 'queued';
+  }
+
+  async sentParts(outboxItemId: number): Promise<SentPartRecord[]> {
+    return this.run((db) =>
+      db.smsPart.findMany({
+        where: { outboxItemId },
+        orderBy: { part: 'asc' },
+        select: { part: true, providerMessageId: true, deliveryStatus: true },
+      }),
+    );
   }
 
   async renewOutboxLeases(owner: string, ids: readonly number[], until: Date): Promise<number> {
@@ -902,6 +1001,25 @@ export class PrismaStore implements Store {
       return found;
     });
     return times.reduce<Date | null>((a, b) => (a && a.getTime() <= b.getTime() ? a : b), null);
+  }
+
+  async countOutboxSince(query: {
+    identityId: string;
+    since: Date;
+    dedupeKeyPrefix?: string;
+  }): Promise<number> {
+    // A range of the (identityId, createdAt) index: the identity's rows of the period only.
+    return this.run((db) =>
+      db.outboxItem.count({
+        where: {
+          identityId: query.identityId,
+          createdAt: { gt: query.since },
+          ...(query.dedupeKeyPrefix !== undefined
+            ? { dedupeKey: { startsWith: query.dedupeKeyPrefix } }
+            : {}),
+        },
+      }),
+    );
   }
 
   async sentMessages(
@@ -1005,6 +1123,7 @@ export class PrismaStore implements Store {
           text: true,
           receivedAt: true,
           recordedAt: true,
+          keyword: true,
         },
       }),
     );
@@ -1023,18 +1142,49 @@ export class PrismaStore implements Store {
       const seen = await db.smsStatusEvent.findUnique({ where: { dedupeKey: event.dedupeKey } });
       if (seen) return { fresh: false, item: null };
       await db.smsStatusEvent.create({ data: event });
-      const row = await db.outboxItem.findFirst({
+      // One of several messages of an item, or an item's one message.
+      const part = await db.smsPart.findFirst({
         where: { providerMessageId: event.providerMessageId },
         orderBy: { id: 'desc' },
       });
+      const row = part
+        ? await db.outboxItem.findUnique({ where: { id: part.outboxItemId } })
+        : await db.outboxItem.findFirst({
+            where: { providerMessageId: event.providerMessageId },
+            orderBy: { id: 'desc' },
+          });
       if (!row) return { fresh: true, item: null };
-      // A late "sent" never overwrites "delivered" or "failed".
-      const final = row.deliveryStatus === 'delivered' || row.deliveryStatus === 'failed';
-      if (final && (event.state === 'sent' || event.state === 'queued'))
-        return { fresh: true, item: toOutbox(row) };
+      // Delivery never moves backwards: a late or replayed "queued"/"sent" leaves "sent",
+      // "failed" or "delivered" as it is, and nothing undoes "delivered".
+      let delivery = row.deliveryStatus;
+      if (part) {
+        if (deliveryRank(event.state) > deliveryRank(part.deliveryStatus)) {
+          await db.smsPart.update({
+            where: { id: part.id },
+            data: { deliveryStatus: event.state },
+          });
+        }
+        const all = await db.smsPart.findMany({
+          where: { outboxItemId: row.id },
+          select: { deliveryStatus: true },
+        });
+        delivery = partsDelivery(all.map((p) => p.deliveryStatus));
+      } else if (deliveryRank(event.state) > deliveryRank(row.deliveryStatus)) {
+        delivery = event.state;
+      }
+      // A temporary failure put the item back in the queue, and before it went out again its
+      // message turns out delivered after all (receipts out of order): it is not sent twice.
+      const undo =
+        row.status === 'queued' &&
+        row.redeliveries > 0 &&
+        (part ? delivery : event.state) === 'delivered';
+      if (delivery === row.deliveryStatus && !undo) return { fresh: true, item: toOutbox(row) };
       const updated = await db.outboxItem.update({
         where: { id: row.id },
-        data: { deliveryStatus: event.state },
+        data: {
+          deliveryStatus: delivery,
+          ...(undo ? { status: 'sent', redeliveries: { decrement: 1 } } : {}),
+        },
       });
       return { fresh: true, item: toOutbox(updated) };
     });
@@ -1592,6 +1742,7 @@ function toOutbox(row: OutboxItem): OutboxItemRecord {
     urgent: row.urgent,
     createdAt: row.createdAt,
     doneAt: row.doneAt,
+    redeliveries: row.redeliveries,
   };
 }
 

@@ -77,7 +77,9 @@ export function smsWebhookRouter(deps: SmsWebhookDeps): Router {
         res.status(400).json({ error: 'bad_request', reason: parsed.error });
         return;
       }
-      await deps.onStatus(parsed.value);
+      if (parsed.value) await deps.onStatus(parsed.value);
+      else
+        req.log.debug({ status: (req.body as FormParams).MessageStatus }, 'twilio status ignored');
       res.type('text/xml').send(EMPTY_TWIML);
     });
   }

@@ -14,6 +14,7 @@ import type { SmsDeliveryStatus, SmsGatewayPort } from '../sms/sms-gateway.port.
 import { TwilioGateway } from '../sms/twilio/twilio.gateway.js';
 import { ReplyCap } from '../sms/limits.js';
 import { RateGate } from '../core/outbox/rate-gate.js';
+import { nextRetryAt } from '../core/outbox/retry.js';
 import { SmsInbox } from './sms-inbox.js';
 import { smsSender } from './sms.sender.js';
 
@@ -48,7 +49,7 @@ export function createSmsFront(deps: SmsFrontDeps): SmsFront | null {
   const inbox = new SmsInbox({
     store,
     conversation: deps.conversation,
-    replyCap: new ReplyCap(config.limits.smsRepliesPerHour, clock),
+    replyCap: new ReplyCap(config.limits.smsRepliesPerHour, store, clock),
     clock,
     logger,
     wake: deps.wake,
@@ -57,7 +58,13 @@ export function createSmsFront(deps: SmsFrontDeps): SmsFront | null {
     ['twilio', new RateGate({ ratePerSecond: config.limits.smsPerSecond })],
     ['android', new RateGate({ ratePerSecond: config.limits.smsPerSecondAndroid })],
   ]);
-  const sender = smsSender({ config: config.sms, gateways, gates, publicUrl: config.publicUrl });
+  const sender = smsSender({
+    config: config.sms,
+    gateways,
+    gates,
+    publicUrl: config.publicUrl,
+    sentParts: (id) => store.sentParts(id),
+  });
 
   const onStatus = async (status: SmsDeliveryStatus): Promise<void> => {
     const { fresh, item } = await store.recordSmsStatus({
@@ -75,6 +82,22 @@ export function createSmsFront(deps: SmsFrontDeps): SmsFront | null {
     // The carrier says the number unsubscribed: stop every message to it.
     if (status.failure?.status === 'opted-out' && item.identityId) {
       await store.setOptedOut(item.identityId, true, clock.now());
+    }
+    // No service, the SIM's sending limit, a full queue at the carrier: the message goes
+    // again, with the backoff and within the tries any temporary failure gets. The store
+    // requeues an item only while it is still sent as read here, so a replayed or late
+    // receipt never puts it back twice; a "delivered" that comes after wins.
+    if (status.failure?.status === 'temporary' && item.status === 'sent') {
+      const at = nextRetryAt(clock.now(), item.attempts);
+      const error = `${status.failure.error} (delivery receipt)`;
+      const requeued = at
+        ? await store.requeueSentOutbox(item.id, { redeliveries: item.redeliveries }, at, error)
+        : false;
+      logger.info(
+        { gateway: status.gateway, outboxId: item.id, code: status.errorCode, requeued },
+        requeued ? 'sms delivery failed for now: sent again later' : 'sms delivery failed',
+      );
+      if (requeued) deps.wake();
     }
   };
 

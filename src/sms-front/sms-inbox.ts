@@ -11,9 +11,10 @@ import type { Clock } from '../core/ports/clock.port.js';
 import type { SmsInboundRecord, Store } from '../core/ports/store.port.js';
 import type { Logger } from '../observability/logger.js';
 import { isDatabaseUnavailable } from '../db/unavailable.js';
-import type { ReplyCap } from '../sms/limits.js';
+import { smsReplyKey, type ReplyCap } from '../sms/limits.js';
 import { isReplyableSender, parsePhone } from '../sms/phone.js';
-import type { InboundSms } from '../sms/sms-gateway.port.js';
+import type { InboundSms, SmsKeyword } from '../sms/sms-gateway.port.js';
+import { smsKeyword } from '../sms/stop-words.js';
 
 export type RecordOutcome = 'recorded' | 'duplicate';
 
@@ -31,6 +32,10 @@ export interface SmsInboxDeps {
 /** The key a message is recorded under: unique per gateway. */
 export function inboundKey(message: Pick<InboundSms, 'gateway' | 'dedupeKey'>): string {
   return `${message.gateway}:${message.dedupeKey}`;
+}
+
+function asKeyword(value: string | null): SmsKeyword | null {
+  return value === 'stop' || value === 'start' || value === 'help' ? value : null;
 }
 
 function dateOrNull(value: string | null): Date | null {
@@ -53,6 +58,7 @@ export class SmsInbox extends BatchWorker {
       toAddress: message.to,
       text: message.text,
       receivedAt: dateOrNull(message.receivedAt),
+      keyword: message.keyword ?? null,
     });
     if (fresh) this.wake();
     return fresh ? 'recorded' : 'duplicate';
@@ -82,22 +88,39 @@ export class SmsInbox extends BatchWorker {
   }
 
   private async process(row: SmsInboundRecord): Promise<void> {
-    const { logger } = this.deps;
+    const { logger, store, conversation } = this.deps;
     // Carriers' and services' names: answering them costs money and reaches nobody.
     const address = isReplyableSender(row.fromAddress) ? parsePhone(row.fromAddress) : null;
     if (!address) {
       logger.info({ smsId: row.id, gateway: row.gateway }, 'sms from a non-replyable sender');
       return;
     }
-    const outcome = await this.deps.conversation.handle({
+    // STOP / START / HELP as the whole message win over any open question (DESIGN §7): the
+    // gateway's own verdict first (Twilio's OptOutType: its keywords are configurable, and it
+    // has already blocked the number on a STOP), else SMS's wider set of words ("Stop.",
+    // "توقف", OPTOUT, and YES / نعم from a number that is opted out).
+    const gatewayKeyword = asKeyword(row.keyword);
+    const keyword =
+      gatewayKeyword ??
+      smsKeyword(row.text, conversation.grammar, {
+        optedOut: (await store.findIdentity('sms', address))?.optedOut ?? false,
+      });
+    const outcome = await conversation.handle({
       channel: 'sms',
       address,
       text: row.text,
+      ...(keyword ? { keyword } : {}),
     });
+    if (gatewayKeyword === 'stop') {
+      // Twilio answered the keyword with its own confirmation and refuses anything more to
+      // the number (21610): ours could only fail.
+      logger.info({ smsId: row.id, gateway: row.gateway }, 'opted out by the gateway');
+      return;
+    }
     if (!outcome.deliver) return;
     const stopping = outcome.identity.optedOut;
-    // The one confirmation of a STOP always goes; anything else counts against the cap.
-    if (!stopping && !this.deps.replyCap.tryReply(address).ok) {
+    // The one confirmation of a STOP always goes; anything else is held to the cap.
+    if (!stopping && !(await this.deps.replyCap.allows(outcome.identity.id))) {
       logger.warn({ smsId: row.id }, 'sms reply cap reached: no reply');
       return;
     }
@@ -106,15 +129,17 @@ export class SmsInbox extends BatchWorker {
       gateway: row.gateway,
     });
     if (!payload) return;
-    await this.deps.store.enqueue({
+    const now = this.deps.clock.now();
+    await store.enqueue({
       kind: 'message',
       lane: 'reply',
       identityId: outcome.identity.id,
       channel: 'sms',
       address,
       payload,
-      dedupeKey: `sms:${row.dedupeKey}:${outcome.identity.id}`,
-      nextAttemptAt: this.deps.clock.now(),
+      dedupeKey: smsReplyKey(row.dedupeKey, outcome.identity.id),
+      nextAttemptAt: now,
+      createdAt: now,
     });
     this.deps.wake();
   }

@@ -6,6 +6,7 @@
  */
 import type { SmsConfig, SmsGatewayName } from '../config/env.js';
 import type { MessageSender, SendResult } from '../core/outbox/message.handler.js';
+import type { OutboxItemRecord, SentPart, SentPartRecord } from '../core/ports/store.port.js';
 import { isMessagePayload, STILL_WANTED_AFTER_MS } from '../core/outbox/message.handler.js';
 import { isE164 } from '../sms/phone.js';
 import { chooseGateway } from '../sms/routing.js';
@@ -21,6 +22,26 @@ export interface SmsSenderDeps {
   gates: ReadonlyMap<SmsGatewayName, RateGate>;
   /** PUBLIC_URL, for Twilio's StatusCallback. */
   publicUrl: string;
+  /** The recorded parts of an item that went out as several SMS (the store's sentParts). */
+  sentParts?: (outboxItemId: number) => Promise<SentPartRecord[]>;
+}
+
+/**
+ * The client id of message `index` of `count` an outbox item goes out as: the same on every try
+ * of the item, so a gateway that knows it (the Android gateway answers 409) sends no second
+ * SMS for a retried request; a new one once a receipt's temporary failure put the item back in
+ * the queue (`redeliveries`), since then the message must go again. The item's creation time
+ * keeps a database started afresh, whose ids start again at 1, from colliding with ids a phone
+ * still remembers. At most 36 characters (the cloud server's limit).
+ */
+export function smsClientMessageId(
+  item: Pick<OutboxItemRecord, 'id' | 'createdAt' | 'redeliveries'>,
+  index: number,
+  count: number,
+): string {
+  const base = `t${item.id.toString(36)}-${item.createdAt.getTime().toString(36)}`;
+  const part = count > 1 ? `-${index + 1}` : '';
+  return `${base}${part}${item.redeliveries > 0 ? `r${item.redeliveries}` : ''}`;
 }
 
 function isGatewayName(value: unknown): value is SmsGatewayName {
@@ -45,13 +66,24 @@ export function smsSender(deps: SmsSenderDeps): MessageSender {
         (choices ?? []).map((c) => cleanSmsText(c.label)),
         maxParts,
       );
-      let first: string | null = null;
+      const several = messages.length > 1;
+      // A turn sent as several SMS and tried again: those that went out before and were not
+      // reported failed are not sent twice. Each SMS's provider id is kept, so that each one's
+      // receipt is matched.
+      const again = several && (item.attempts > 1 || item.redeliveries > 0);
+      const earlier = again && deps.sentParts ? await deps.sentParts(item.id) : [];
+      const through = new Map(
+        earlier.filter((p) => p.deliveryStatus !== 'failed').map((p) => [p.part, p]),
+      );
+      const parts: SentPart[] = [];
       const gate = deps.gates.get(route.gateway);
       for (const [i, message] of messages.entries()) {
+        if (through.has(i)) continue;
         // Each message waits for its parts; replies are served before bulk.
         const asked = performance.now();
         const release = await gate?.acquire(Math.max(1, message.parts), lanePriority(item.lane));
-        if (i === 0 && stillWanted && performance.now() - asked > STILL_WANTED_AFTER_MS) {
+        const nothingOut = parts.length === 0 && through.size === 0;
+        if (nothingOut && stillWanted && performance.now() - asked > STILL_WANTED_AFTER_MS) {
           // A STOP that came in while this waited wins (never half a message, so only before
           // the first).
           const wanted = await stillWanted().catch(() => true);
@@ -68,18 +100,23 @@ export function smsSender(deps: SmsSenderDeps): MessageSender {
             ...(route.gateway === 'twilio'
               ? { statusCallbackUrl: `${deps.publicUrl.replace(/\/+$/, '')}/sms/twilio/status` }
               : {}),
-            clientMessageId: messages.length > 1 ? `${item.id}-${i}` : String(item.id),
+            clientMessageId: smsClientMessageId(item, i, messages.length),
           })
           .finally(() => release?.());
         if (result.status !== 'sent') {
           // "Too many requests, retry after": nothing more through this gateway until then.
           if (result.status === 'temporary' && result.retryAfterMs !== undefined)
             gate?.pause(result.retryAfterMs);
-          return result;
+          return result.status === 'temporary' && parts.length > 0 ? { ...result, parts } : result;
         }
-        first ??= result.providerMessageId;
+        parts.push({ part: i, providerMessageId: result.providerMessageId });
       }
-      return { status: 'sent', providerMessageId: first };
+      // The item keeps its first SMS's id (an earlier try's, when that one is not sent again).
+      const first =
+        through.get(0)?.providerMessageId ??
+        parts.find((p) => p.part === 0)?.providerMessageId ??
+        null;
+      return { status: 'sent', providerMessageId: first, ...(several ? { parts } : {}) };
     },
   };
 }

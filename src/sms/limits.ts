@@ -4,49 +4,43 @@
  * every loop costs money. (Parts per second per gateway are the outbox's rate gates.)
  */
 import type { Clock } from '../core/ports/clock.port.js';
-
-export type Admission = { ok: true } | { ok: false; retryAfterMs: number };
+import type { Store } from '../core/ports/store.port.js';
 
 const HOUR_MS = 3_600_000;
 
+/** Every reply the SMS inbox queues has a dedupe key that starts so (and nothing else does). */
+export const SMS_REPLY_KEY_PREFIX = 'sms:';
+
+/** The outbox key of the reply to one inbound SMS (recorded under `inboundKey`) for an identity. */
+export function smsReplyKey(inboundKey: string, identityId: string): string {
+  return `${SMS_REPLY_KEY_PREFIX}${inboundKey}:${identityId}`;
+}
+
 /**
- * At most `maxPerHour` replies to one sender in any sliding hour. Senders are keyed by their
- * E.164 number. Memory stays bounded: senders with nothing in the last hour are forgotten.
+ * At most `maxPerHour` replies to one sender in any sliding hour, counted from the outbox,
+ * where every reply is queued before it is sent: the count is durable and shared, so the cap
+ * holds across restarts and across instances (an in-memory count was per process and started
+ * again from zero). One indexed count per inbound message.
  */
 export class ReplyCap {
-  private readonly sent = new Map<string, number[]>();
-  private lastSweep = 0;
-
   constructor(
     private readonly maxPerHour: number,
+    private readonly store: Pick<Store, 'countOutboxSince'>,
     private readonly clock: Clock,
   ) {}
 
-  /** Counts one reply to `sender` if the cap allows it. */
-  tryReply(sender: string): Admission {
-    const now = this.clock.now().getTime();
-    this.sweep(now);
-    const times = (this.sent.get(sender) ?? []).filter((t) => t > now - HOUR_MS);
-    if (times.length >= this.maxPerHour) {
-      this.sent.set(sender, times);
-      return { ok: false, retryAfterMs: times[0]! + HOUR_MS - now };
-    }
-    times.push(now);
-    this.sent.set(sender, times);
-    return { ok: true };
+  /** Replies queued to the identity in the last hour. */
+  async count(identityId: string): Promise<number> {
+    const since = new Date(this.clock.now().getTime() - HOUR_MS);
+    return this.store.countOutboxSince({
+      identityId,
+      since,
+      dedupeKeyPrefix: SMS_REPLY_KEY_PREFIX,
+    });
   }
 
-  /** Replies counted for `sender` in the last hour. */
-  count(sender: string): number {
-    const now = this.clock.now().getTime();
-    return (this.sent.get(sender) ?? []).filter((t) => t > now - HOUR_MS).length;
-  }
-
-  private sweep(now: number): void {
-    if (now - this.lastSweep < HOUR_MS) return;
-    this.lastSweep = now;
-    for (const [sender, times] of this.sent) {
-      if (times.every((t) => t <= now - HOUR_MS)) this.sent.delete(sender);
-    }
+  /** Whether one more reply to the identity fits in its hour. */
+  async allows(identityId: string): Promise<boolean> {
+    return (await this.count(identityId)) < this.maxPerHour;
   }
 }

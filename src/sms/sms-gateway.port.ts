@@ -13,9 +13,10 @@ export interface SmsSendOptions {
   /** Where the provider reports delivery (Twilio's `StatusCallback`); ignored by gateways that push events. */
   statusCallbackUrl?: string;
   /**
-   * A stable id of this logical message (the outbox item id). Gateways that accept a
-   * client-chosen id (the Android gateway's `id`) send it, so that a retried request after a
-   * timeout is recognised by the gateway; others ignore it.
+   * A stable id of this message, derived from its outbox item (the same on every retry).
+   * Gateways that accept a client-chosen id (the Android gateway's `id`) send it, so that a
+   * request retried after a timeout is recognised instead of sending a second SMS; others
+   * ignore it.
    */
   clientMessageId?: string;
 }
@@ -30,18 +31,22 @@ interface SmsFailure {
 
 /**
  * The outcome of one send. Assignable to the outbox's `SendResult`:
- * - `sent`: the provider accepted it (delivery is reported later);
+ * - `sent`: the provider accepted it (delivery is reported later); `providerMessageId` is null
+ *   when the provider named it no way we know (its receipts then match nothing);
  * - `temporary`: try again later (rate limit, provider down, network);
  * - `permanent`: this message can never go (invalid number, region, configuration);
  * - `opted-out`: the number unsubscribed at the provider; stop every message to it.
  */
 export type SmsSendResult =
-  | { status: 'sent'; providerMessageId: string }
+  | { status: 'sent'; providerMessageId: string | null }
   | ({ status: 'temporary'; retryAfterMs?: number } & SmsFailure)
   | ({ status: 'permanent' } & SmsFailure)
   | ({ status: 'opted-out' } & SmsFailure);
 
 export type SmsFailureResult = Exclude<SmsSendResult, { status: 'sent' }>;
+
+/** STOP / START / HELP: whole-message keywords that win over any open conversation. */
+export type SmsKeyword = 'stop' | 'start' | 'help';
 
 /** A message a person sent to one of our numbers. */
 export interface InboundSms {
@@ -60,6 +65,11 @@ export interface InboundSms {
   text: string;
   /** When the provider says it was received (ISO 8601), when it says so. */
   receivedAt: string | null;
+  /**
+   * The keyword the provider itself recognised in the message, when it says so (Twilio's
+   * `OptOutType` with Advanced Opt-Out on; it may have custom keywords we do not know).
+   */
+  keyword?: SmsKeyword | null;
 }
 
 /** Delivery states, the provider's vocabulary mapped to ours in one place per adapter. */
@@ -89,6 +99,9 @@ export interface SmsGatewayPort {
   send(to: E164, text: string, opts?: SmsSendOptions): Promise<SmsSendResult>;
   /** Parses an inbound-message webhook body (already verified). Pure. */
   parseInbound(body: unknown): ParseResult<InboundSms>;
-  /** Parses a delivery-status webhook body (already verified). Pure. */
-  parseDeliveryStatus(body: unknown): ParseResult<SmsDeliveryStatus>;
+  /**
+   * Parses a delivery-status webhook body (already verified). Pure. Null for a well-formed
+   * report that says nothing about delivering our message (acknowledge it, change nothing).
+   */
+  parseDeliveryStatus(body: unknown): ParseResult<SmsDeliveryStatus | null>;
 }

@@ -11,12 +11,16 @@
  *
  * `CANCEL` stays the grammar's "cancel the pending choice", although Twilio treats it as an
  * opt-out on its side: if Twilio does, the next send fails with 21610 and the number is marked
- * opted out from that answer.
+ * opted out from that answer; with Advanced Opt-Out on, Twilio's `OptOutType=STOP` says so at
+ * once and wins over this module (see SmsInbox).
+ *
+ * Called by SmsInbox for every message before the conversation sees it.
  */
 import type { Grammar } from '../core/conversation/grammar.js';
 import { normalizeForMatch } from '../core/text/normalize.js';
+import type { SmsKeyword } from './sms-gateway.port.js';
 
-export type SmsKeyword = 'stop' | 'start' | 'help';
+export type { SmsKeyword } from './sms-gateway.port.js';
 
 const n = normalizeForMatch;
 

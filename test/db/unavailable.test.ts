@@ -87,11 +87,13 @@ describe('a database that cannot be used just now', () => {
 
   /** An SMS inbox whose conversation answers with `handle`, one message (`key`) recorded in it. */
   async function smsInboxHolding(key: string, handle: () => Promise<never>): Promise<SmsInbox> {
-    const conversation = { handle } as unknown as ConversationService;
+    // No keyword here: the inbox asks the grammar before it hands the message on.
+    const grammar = { parse: () => ({ type: 'unknown' }) };
+    const conversation = { handle, grammar } as unknown as ConversationService;
     const inbox = new SmsInbox({
       store,
       conversation,
-      replyCap: new ReplyCap(100, systemClock),
+      replyCap: new ReplyCap(100, store, systemClock),
       clock: systemClock,
       logger,
       wake: () => undefined,

@@ -6,7 +6,16 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { measureSms } from '../../src/sms/sms-renderer.js';
-import { settle, nth, startSms, twilioInbound, twilioTo, type SmsRig } from './rig.js';
+import { waitFor } from '../support/harness.js';
+import {
+  settle,
+  nth,
+  startSms,
+  twilioInbound,
+  twilioInboundWith,
+  twilioTo,
+  type SmsRig,
+} from './rig.js';
 
 describe('SMS conversations', () => {
   let rig: SmsRig;
@@ -44,39 +53,125 @@ describe('SMS conversations', () => {
     const ref = /P-[0-9A-Z]{10}/.exec(started)![0];
     const receipt = await nth(rig, from, 3);
     assert.match(receipt, new RegExp(`^إيصال: دُفع .+ المرجع ${ref}$`));
-    assert.ok(measureSms(receipt).parts <= 2);
+    assert.ok(measureSms(receipt).parts <= 2, receipt);
   });
 
-  for (const [lang, stop, start, help] of [
-    ['ar', 'إيقاف', 'بدء', 'مساعدة'],
-    ['en', 'STOP', 'START', 'HELP'],
+  /** The question left open for this number, or null. */
+  async function pendingOf(from: string): Promise<string | null> {
+    const identity = await rig.t.tasdeed.store.findIdentity('sms', from);
+    assert.ok(identity, `${from} is known`);
+    return (await rig.t.tasdeed.store.getSubscriber(identity.subscriberId))?.pending ?? null;
+  }
+
+  async function optedOut(from: string): Promise<boolean | undefined> {
+    return (await rig.t.tasdeed.store.findIdentity('sms', from))?.optedOut;
+  }
+
+  /** Sends texts and waits until they are processed and their replies are out. */
+  async function quietly(from: string, ...texts: string[]): Promise<void> {
+    for (const text of texts) await twilioInbound(rig, from, text);
+    await settle(rig);
+    await new Promise((r) => setTimeout(r, 300));
+    await settle(rig);
+  }
+
+  for (const [lang, stop, start, help, ask] of [
+    ['ar', 'إيقاف', 'بدء', 'مساعدة', 'فاتورة كهرباء'],
+    ['en', 'STOP', 'START', 'HELP', 'ADD electricity'],
   ] as const) {
-    it(`STOP / START / HELP (${lang}) win over an open conversation; opted out gets nothing`, async () => {
+    it(`STOP / START / HELP (${lang}) win over an open question; opted out gets nothing`, async () => {
       const from = lang === 'ar' ? '+963944300003' : '+963944300004';
-      // An open question: the numbered choices under a bill (answering "1" would pay). A PAY
-      // here would start a payment whose receipt races the replies below.
-      const asked = await say(from, lang === 'ar' ? 'فاتورة مياه 2000101' : 'BILL water 2000101');
-      assert.match(asked, /1\) ?(ادفع|Pay)/i);
+      // An open question that takes the next digits as its answer: the account number.
+      const asked = await say(from, ask);
+      assert.match(asked, lang === 'ar' ? /رقم الحساب/ : /account number/);
+      assert.match((await pendingOf(from)) ?? '', /"kind":"account"/);
       const helped = await say(from, help);
       assert.equal(measureSms(helped).parts, 1, helped);
       assert.match(helped, lang === 'ar' ? /فاتورة/ : /BILL/);
+      assert.equal(await pendingOf(from), null, 'HELP closed the question');
+      const digits = await say(from, '1000101');
+      assert.match(digits, lang === 'ar' ? /^لم أفهم/ : /^Sorry, I did not understand/);
+
+      assert.match(await say(from, ask), lang === 'ar' ? /رقم الحساب/ : /account number/);
       const stopped = await say(from, stop);
-      assert.match(stopped, lang === 'ar' ? /إيقاف|بدء/ : /START/);
+      assert.match(stopped, lang === 'ar' ? /^تم إيقاف رسائل تسديد/ : /^Tasdeed messages stopped/);
+      assert.equal(await pendingOf(from), null, 'STOP closed the question');
+      assert.equal(await optedOut(from), true);
       const count = twilioTo(rig, from).length;
-      await twilioInbound(rig, from, lang === 'ar' ? 'فاتورة كهرباء 1000101' : 'BILL elec 1000101');
-      await twilioInbound(rig, from, '1');
-      await settle(rig);
-      await new Promise((r) => setTimeout(r, 300));
+      await quietly(
+        from,
+        '1000101',
+        lang === 'ar' ? 'فاتورة كهرباء 1000101' : 'BILL elec 1000101',
+        '1',
+        help,
+      );
       assert.equal(twilioTo(rig, from).length, count, 'nothing after the STOP confirmation');
-      const identity = await rig.t.tasdeed.store.findIdentity('sms', from);
-      assert.equal(identity?.optedOut, true);
       const back = await say(from, start);
-      assert.ok(back.length > 0);
-      assert.equal((await rig.t.tasdeed.store.findIdentity('sms', from))?.optedOut, false);
+      assert.match(back, lang === 'ar' ? /تسديد/ : /Tasdeed/);
+      assert.equal(await optedOut(from), false);
       const bill = await say(from, lang === 'ar' ? 'فاتورة كهرباء 1000101' : 'BILL elec 1000101');
       assert.match(bill, /1000101/);
     });
   }
+
+  it('SMS stop words ("Stop.", OPTOUT, توقف, "stop all", "إيقاف!") stop, even with a question open', async () => {
+    for (const [i, word] of ['Stop.', 'OPTOUT', 'توقف', 'stop all', 'إيقاف!'].entries()) {
+      const from = `+96394430020${i}`;
+      const latin = /[a-z]/i.test(word);
+      assert.match(await say(from, latin ? 'ADD electricity' : 'فاتورة كهرباء'), /./);
+      assert.ok(await pendingOf(from), `${word}: a question is open`);
+      const stopped = await say(from, word);
+      assert.match(stopped, latin ? /^Tasdeed messages stopped/ : /^تم إيقاف رسائل تسديد/, word);
+      assert.equal(await optedOut(from), true, word);
+      assert.equal(await pendingOf(from), null, `${word}: the question is gone`);
+      const count = twilioTo(rig, from).length;
+      await quietly(from, '1000101');
+      assert.equal(twilioTo(rig, from).length, count, `${word}: nothing after the confirmation`);
+    }
+  });
+
+  it('YES / نعم bring back an opted-out number, and are ordinary words for anyone else', async () => {
+    for (const [i, yes] of ['YES', 'نعم'].entries()) {
+      const from = `+96394430030${i}`;
+      await say(from, 'STOP');
+      assert.equal(await optedOut(from), true);
+      const back = await say(from, yes);
+      assert.match(back, /Tasdeed|تسديد/);
+      assert.equal(await optedOut(from), false, `${yes} re-subscribed`);
+      const ordinary = await say(from, yes);
+      assert.match(ordinary, /^Sorry, I did not understand|^لم أفهم/, `${yes} when not opted out`);
+    }
+    const helped = await say('+963944300310', 'ساعدني');
+    assert.match(helped, /فاتورة/);
+  });
+
+  it("acts on Twilio's OptOutType (Advanced Opt-Out) whatever the text says", async () => {
+    const from = '+963944300401';
+    assert.match(await say(from, 'ADD electricity'), /account number/);
+    // CANCEL is one of Twilio's opt-out words: Twilio has blocked the number and answered.
+    const before = twilioTo(rig, from).length;
+    assert.equal(
+      (await twilioInboundWith(rig, from, 'CANCEL', { OptOutType: 'STOP' })).status,
+      200,
+    );
+    await waitFor('opted out', async () => ((await optedOut(from)) ? true : null));
+    await quietly(from);
+    assert.equal(await pendingOf(from), null, 'the question is gone');
+    assert.equal(twilioTo(rig, from).length, before, 'Twilio sent the confirmation, not us');
+    // A custom opt-in keyword we do not know ourselves.
+    assert.equal((await twilioInboundWith(rig, from, 'ارجع', { OptOutType: 'START' })).status, 200);
+    const back = await nth(rig, from, before + 1);
+    assert.match(back, /تسديد|Tasdeed/);
+    assert.equal(await optedOut(from), false);
+    assert.equal((await twilioInboundWith(rig, from, 'INFO', { OptOutType: 'HELP' })).status, 200);
+    assert.match(await nth(rig, from, before + 2), /BILL/);
+
+    // Without OptOutType, CANCEL is the conversation's "cancel the open question".
+    const other = '+963944300402';
+    assert.match(await say(other, 'ADD electricity'), /account number/);
+    assert.equal(await say(other, 'CANCEL'), 'Cancelled.');
+    assert.equal(await optedOut(other), false);
+  });
 
   it('answers garbage and a 1,500-character text with the one-segment short help', async () => {
     const from = '+963944300005';
@@ -86,6 +181,6 @@ describe('SMS conversations', () => {
     const long = await say(from, 'ب'.repeat(1_500));
     assert.match(long, /^لم أفهم/);
     assert.equal(measureSms(long).parts, 1, long);
-    assert.ok(n > 0);
+    assert.ok(n > 0, 'messages were sent');
   });
 });

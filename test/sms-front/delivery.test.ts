@@ -4,6 +4,9 @@
  * other messages by SMS_ROUTE_ prefixes.
  */
 import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { outboxItemsOf, waitFor } from '../support/harness.js';
 import {
@@ -84,6 +87,70 @@ describe('SMS delivery: provider errors', () => {
       20_000,
     );
     assert.equal(twilioTo(rig, from).length, 1);
+  });
+});
+
+describe('SMS reply cap across a restart', () => {
+  let rig: SmsRig;
+  before(async () => {
+    rig = await startSms(
+      { SMS_REPLIES_PER_HOUR: '3' },
+      { dir: mkdtempSync(join(tmpdir(), 'tasdeed-sms-cap-')) },
+    );
+  });
+  after(async () => {
+    await rig.close();
+  });
+
+  it('still counts the replies of the hour after the app restarts', async () => {
+    const from = '+963944600501';
+    for (let i = 0; i < 2; i++) await twilioInbound(rig, from, 'HELP');
+    await nth(rig, from, 2);
+    await rig.restart();
+    for (let i = 0; i < 3; i++) await twilioInbound(rig, from, 'HELP');
+    await nth(rig, from, 3);
+    await settle(rig);
+    await new Promise((r) => setTimeout(r, 1_000));
+    await settle(rig);
+    assert.equal(twilioTo(rig, from).length, 3, 'three replies in the hour, restart or not');
+    const { items } = await itemsOf(rig, from);
+    assert.equal(items.length, 3, 'nothing queued beyond the cap');
+  });
+});
+
+describe('SMS delivery: the Android gateway', () => {
+  let rig: SmsRig;
+  before(async () => {
+    rig = await startSms();
+  });
+  after(async () => {
+    await rig.close();
+  });
+
+  it('sends one SMS when the phone took a message but its answer was lost (409 on the retry)', async () => {
+    const from = '+963944400101';
+    rig.android.loseNextAnswer();
+    assert.equal(await androidInbound(rig, from, 'HELP'), 200);
+    const row = await waitFor('rescheduled', async () => {
+      const { items } = await itemsOf(rig, from);
+      return items[0]?.status === 'queued' && items[0].attempts >= 1 ? items[0] : null;
+    });
+    assert.match(row.lastError ?? '', /Android gateway/);
+    const sent = await waitFor(
+      'sent after the retry',
+      async () => {
+        await rig.t.tasdeed.dispatcher.drain();
+        const { items } = await itemsOf(rig, from);
+        return items[0]?.status === 'sent' ? items[0] : null;
+      },
+      20_000,
+    );
+    const tries = rig.android.requests.filter((r) => r.body.includes(from));
+    assert.equal(tries.length, 2, 'tried twice');
+    const ids = tries.map((r) => (JSON.parse(r.body) as { id?: string }).id);
+    assert.ok(ids[0] && ids[0] === ids[1], `one client id for both tries: ${ids.join(', ')}`);
+    assert.equal(androidTo(rig, from).length, 1, 'the phone sent it once');
+    assert.equal(sent.providerMessageId, ids[0]);
   });
 });
 

@@ -37,7 +37,13 @@ function rig() {
     optedOut: false,
   };
   const item = (key: string) =>
-    ({ id: 1, lane: 'reply', payload: { key } }) as unknown as OutboxItemRecord;
+    ({
+      id: 1,
+      lane: 'reply',
+      payload: { key },
+      attempts: 1,
+      createdAt: new Date(0),
+    }) as unknown as OutboxItemRecord;
   const subscriber = { id: 's1', language: 'ar', showOldPounds: false } as SubscriberRecord;
   return { sent, sender, identity, item, subscriber };
 }

@@ -2,10 +2,10 @@
  * Tasdeed with both SMS gateways on, against the fake Twilio and fake Android gateway servers:
  * people write in through signed webhooks and their replies are read from what the fakes got.
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { startFakeAndroidSms, type FakeAndroidSms } from '../support/fake-android-sms.server.js';
 import { startFakeTwilio, type FakeTwilio } from '../support/fake-twilio.server.js';
-import { startTasdeed, waitFor, type Running } from '../support/harness.js';
+import { removeTestDir, startTasdeed, waitFor, type Running } from '../support/harness.js';
 
 export const TWILIO_FROM = '+15005550006';
 
@@ -13,37 +13,57 @@ export interface SmsRig {
   t: Running;
   twilio: FakeTwilio;
   android: FakeAndroidSms;
+  /**
+   * Stops Tasdeed and starts it again on the same database, gateways and configuration (a new
+   * process would find the same; only what it kept in memory is gone). Needs `dir`.
+   */
+  restart(): Promise<void>;
   close(): Promise<void>;
 }
 
-export async function startSms(env: Record<string, string> = {}): Promise<SmsRig> {
+export async function startSms(
+  env: Record<string, string> = {},
+  options: {
+    /** A directory whose database outlives the instance (for restart()); removed by close(). */
+    dir?: string;
+  } = {},
+): Promise<SmsRig> {
   const twilio = await startFakeTwilio();
   const android = await startFakeAndroidSms();
-  const t = await startTasdeed({
-    env: {
-      SMS_GATEWAY: 'twilio,android',
-      TWILIO_ACCOUNT_SID: twilio.accountSid,
-      TWILIO_AUTH_TOKEN: twilio.authToken,
-      TWILIO_FROM,
-      TWILIO_API_ROOT: twilio.url,
-      ANDROID_SMS_URL: android.url,
-      ANDROID_SMS_USER: android.user,
-      ANDROID_SMS_PASSWORD: android.password,
-      ANDROID_SMS_WEBHOOK_SECRET: android.webhookSecret,
-      SMS_MAX_PER_SECOND_ANDROID: '10',
-      ...env,
-    },
-  });
-  return {
-    t,
+  const start = () =>
+    startTasdeed({
+      ...(options.dir ? { dir: options.dir } : {}),
+      env: {
+        SMS_GATEWAY: 'twilio,android',
+        TWILIO_ACCOUNT_SID: twilio.accountSid,
+        TWILIO_AUTH_TOKEN: twilio.authToken,
+        TWILIO_FROM,
+        TWILIO_API_ROOT: twilio.url,
+        ANDROID_SMS_URL: android.url,
+        ANDROID_SMS_USER: android.user,
+        ANDROID_SMS_PASSWORD: android.password,
+        ANDROID_SMS_WEBHOOK_SECRET: android.webhookSecret,
+        SMS_MAX_PER_SECOND_ANDROID: '10',
+        ...env,
+      },
+    });
+  const rig: SmsRig = {
+    t: await start(),
     twilio,
     android,
+    async restart() {
+      if (!options.dir) throw new Error('restart() needs startSms(env, { dir })');
+      await rig.t.close();
+      rig.t = await start();
+    },
     async close() {
-      await t.close();
+      await rig.t.close();
       await twilio.close();
       await android.close();
+      if (options.dir) await removeTestDir(options.dir);
     },
   };
+  return rig;
 }
 
 export function newSid(): string {
@@ -65,7 +85,29 @@ export function twilioInbound(
   );
 }
 
-/** Posts a signed sms:received event as the Android gateway does. */
+/** Posts a signed inbound SMS as Twilio does, with more form parameters (e.g. OptOutType). */
+export function twilioInboundWith(
+  rig: SmsRig,
+  from: string,
+  body: string,
+  params: Record<string, string>,
+): Promise<{ status: number; body: string }> {
+  return rig.twilio.sendSignedWebhook(`${rig.t.url}/sms/twilio/inbound`, {
+    MessageSid: newSid(),
+    AccountSid: rig.twilio.accountSid,
+    From: from,
+    To: TWILIO_FROM,
+    Body: body,
+    ...params,
+  });
+}
+
+/**
+ * Posts a signed sms:received event as the Android app does: its payload (SmsReceived) names
+ * the sender twice, as `sender` and as the older `phoneNumber`, our SIM as `recipient` (null
+ * when the phone cannot tell), and the time in the phone's zone; `messageId` is derived from
+ * the content, so two messages may share it.
+ */
 export async function androidInbound(
   rig: SmsRig,
   from: string,
@@ -76,13 +118,21 @@ export async function androidInbound(
     event: 'sms:received',
     ...(id ? { id } : {}),
     payload: {
-      messageId: 'abc',
-      message: text,
+      messageId: createHash('sha256').update(`${from}${text}`).digest('hex').slice(0, 8),
       sender: from,
-      receivedAt: new Date().toISOString(),
+      recipient: null,
+      simNumber: 1,
+      phoneNumber: from,
+      message: text,
+      receivedAt: localTime(new Date()),
     },
   });
   return r.status;
+}
+
+/** `2026-11-25T12:00:00.000+03:00`: Damascus time, as a phone there writes it. */
+function localTime(at: Date): string {
+  return `${new Date(at.getTime() + 3 * 3_600_000).toISOString().slice(0, -1)}+03:00`;
 }
 
 /** Texts the fake Twilio sent to a number. */

@@ -39,6 +39,12 @@ describe('PrismaStore: SMS', () => {
       (await db.store.unprocessedSmsInbound(10)).map((r) => r.dedupeKey),
       ['android:e1'],
     );
+    assert.equal(rows[0]!.keyword, null);
+    await db.store.recordSmsInbound({ ...message, dedupeKey: 'twilio:SM2', keyword: 'stop' });
+    const keyed = (await db.store.unprocessedSmsInbound(10)).find(
+      (r) => r.dedupeKey === 'twilio:SM2',
+    );
+    assert.equal(keyed?.keyword, 'stop', 'the keyword the gateway recognised is kept');
   });
 
   it('applies a receipt to the outbox item by provider id, once, never undoing a final state', async () => {
@@ -47,7 +53,7 @@ describe('PrismaStore: SMS', () => {
       lane: 'reply',
       payload: { key: 'help' },
     });
-    assert.ok(item);
+    assert.ok(item, 'queued');
     const [claimed] = await db.store.claimOutbox('me', new Date(), 60_000, 10);
     assert.equal(claimed?.id, item.id);
     await db.store.finishOutbox(
@@ -75,5 +81,111 @@ describe('PrismaStore: SMS', () => {
       providerMessageId: 'SMzzz',
     });
     assert.deepEqual(unknown, { fresh: true, item: null });
+  });
+
+  /** An item sent now (claimed and finished as sent) with these provider ids. */
+  async function sentItem(
+    providerMessageId: string,
+    parts?: Array<{ part: number; providerMessageId: string | null }>,
+  ) {
+    const item = await db.store.enqueue({
+      kind: 'message',
+      lane: 'reply',
+      payload: { key: 'help' },
+    });
+    assert.ok(item, 'queued');
+    const claimed = await db.store.claimOutbox('me', new Date(), 60_000, 10);
+    assert.ok(
+      claimed.some((c) => c.id === item.id),
+      'claimed',
+    );
+    await db.store.finishOutbox(
+      item.id,
+      'me',
+      { status: 'sent', providerMessageId, ...(parts ? { parts } : {}) },
+      new Date(),
+    );
+    return item.id;
+  }
+
+  const receipt = (providerMessageId: string, state: string, key = state) => ({
+    dedupeKey: `t:${providerMessageId}:${key}`,
+    gateway: 'twilio',
+    providerMessageId,
+    state,
+    errorCode: state === 'failed' ? '30008' : null,
+  });
+
+  it('requeues a sent item once per failure, and not once it was sent again', async () => {
+    const id = await sentItem('SMr1');
+    const failed = await db.store.recordSmsStatus(receipt('SMr1', 'failed'));
+    assert.equal(failed.item?.deliveryStatus, 'failed');
+    assert.equal(failed.item?.redeliveries, 0);
+    const at = new Date(Date.now() - 1);
+    assert.equal(await db.store.requeueSentOutbox(id, { redeliveries: 0 }, at, 'x'), true);
+    // A second receipt of the same failure, read before the requeue: refused.
+    assert.equal(await db.store.requeueSentOutbox(id, { redeliveries: 0 }, at, 'x'), false);
+    const queued = await db.store.getOutboxItem(id);
+    assert.equal(queued?.status, 'queued');
+    assert.equal(queued?.redeliveries, 1);
+    assert.match(queued?.lastError ?? '', /x/);
+    // Sent again: a new message, with no receipt yet.
+    const [again] = await db.store.claimOutbox('me', new Date(), 60_000, 10);
+    assert.equal(again?.id, id);
+    await db.store.finishOutbox(
+      id,
+      'me',
+      { status: 'sent', providerMessageId: 'SMr2' },
+      new Date(),
+    );
+    assert.equal((await db.store.getOutboxItem(id))?.deliveryStatus, null);
+    // A late failure of the first message matches nothing any more.
+    const late = await db.store.recordSmsStatus(receipt('SMr1', 'failed', 'undelivered'));
+    assert.equal(late.item, null);
+    assert.equal(await db.store.requeueSentOutbox(id, { redeliveries: 0 }, at, 'x'), false);
+  });
+
+  it('takes an item out of the queue when its failed message turns out delivered', async () => {
+    const id = await sentItem('SMu1');
+    await db.store.recordSmsStatus(receipt('SMu1', 'failed'));
+    assert.equal(
+      await db.store.requeueSentOutbox(id, { redeliveries: 0 }, new Date(Date.now() + 60_000), 'x'),
+      true,
+    );
+    const delivered = await db.store.recordSmsStatus(receipt('SMu1', 'delivered'));
+    assert.equal(delivered.item?.status, 'sent');
+    assert.equal(delivered.item?.deliveryStatus, 'delivered');
+    assert.equal(delivered.item?.redeliveries, 0);
+  });
+
+  it('matches the receipt of every part of an item sent as several messages', async () => {
+    const id = await sentItem('SMp0', [
+      { part: 0, providerMessageId: 'SMp0' },
+      { part: 1, providerMessageId: 'SMp1' },
+    ]);
+    assert.deepEqual(
+      (await db.store.sentParts(id)).map((p) => [p.part, p.providerMessageId, p.deliveryStatus]),
+      [
+        [0, 'SMp0', null],
+        [1, 'SMp1', null],
+      ],
+    );
+    const first = await db.store.recordSmsStatus(receipt('SMp0', 'delivered'));
+    assert.equal(first.item?.id, id);
+    assert.equal(first.item?.deliveryStatus, null, 'not delivered while a part has no receipt');
+    const sent = await db.store.recordSmsStatus(receipt('SMp1', 'sent'));
+    assert.equal(sent.item?.deliveryStatus, 'sent');
+    const second = await db.store.recordSmsStatus(receipt('SMp1', 'delivered'));
+    assert.equal(second.item?.deliveryStatus, 'delivered', 'delivered once every part is');
+    const backwards = await db.store.recordSmsStatus(receipt('SMp1', 'failed'));
+    assert.equal(backwards.item?.deliveryStatus, 'delivered');
+
+    const other = await sentItem('SMq0', [
+      { part: 0, providerMessageId: 'SMq0' },
+      { part: 1, providerMessageId: 'SMq1' },
+    ]);
+    const failed = await db.store.recordSmsStatus(receipt('SMq1', 'failed'));
+    assert.equal(failed.item?.id, other);
+    assert.equal(failed.item?.deliveryStatus, 'failed', 'failed when one part is');
   });
 });

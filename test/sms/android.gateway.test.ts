@@ -24,6 +24,7 @@ describe('AndroidGateway', () => {
   beforeEach(() => {
     fake.messages.length = 0;
     fake.requests.length = 0;
+    fake.paths = 'both';
     config = {
       url: fake.url,
       user: fake.user,
@@ -60,12 +61,73 @@ describe('AndroidGateway', () => {
     assert.equal(fake.messages[0]!.path, '/3rdparty/v1/message');
   });
 
-  it('sends our message id as the gateway message id when asked to', async () => {
-    const result = await new AndroidGateway(config, { sendClientIds: true }).send(TO, 'hello', {
+  it('sends our message id as the gateway message id', async () => {
+    const result = await new AndroidGateway(config).send(TO, 'hello', {
       clientMessageId: 'outbox-42',
     });
     assert.deepEqual(result, { status: 'sent', providerMessageId: 'outbox-42' });
     assert.equal(fake.messages[0]!.body.id, 'outbox-42');
+  });
+
+  it('counts a retry the phone already has (409) as sent: one SMS, not two', async () => {
+    fake.loseNextAnswer();
+    const gateway = new AndroidGateway(config);
+    const first = await gateway.send(TO, 'once', { clientMessageId: 'outbox-43' });
+    assert.equal(first.status, 'temporary', 'the answer was lost');
+    const again = await gateway.send(TO, 'once', { clientMessageId: 'outbox-43' });
+    assert.deepEqual(again, { status: 'sent', providerMessageId: 'outbox-43' });
+    assert.equal(fake.messages.length, 1, 'the phone took it once');
+    assert.deepEqual(
+      fake.requests.map((r) => JSON.parse(r.body) as { id?: string }).map((b) => b.id),
+      ['outbox-43', 'outbox-43'],
+    );
+  });
+
+  it('falls back to /messages when /message answers 404, and keeps to it', async () => {
+    fake.paths = '/messages';
+    const gateway = new AndroidGateway(config);
+    assert.equal((await gateway.send(TO, 'one', { clientMessageId: 'p-1' })).status, 'sent');
+    assert.equal((await gateway.send(TO, 'two', { clientMessageId: 'p-2' })).status, 'sent');
+    assert.deepEqual(
+      fake.requests.map((r) => r.path),
+      ['/message', '/messages', '/messages'],
+    );
+    assert.equal(gateway.sendPath, '/messages');
+    assert.deepEqual(
+      fake.messages.map((m) => m.id),
+      ['p-1', 'p-2'],
+    );
+  });
+
+  it('falls back under the cloud base URL too (/3rdparty/v1/messages)', async () => {
+    fake.paths = '/messages';
+    const gateway = new AndroidGateway({ ...config, url: `${fake.url}/3rdparty/v1` });
+    assert.equal((await gateway.send(TO, 'x', { clientMessageId: 'p-3' })).status, 'sent');
+    assert.deepEqual(
+      fake.requests.map((r) => r.path),
+      ['/3rdparty/v1/message', '/3rdparty/v1/messages'],
+    );
+  });
+
+  it('stays on /message where only /message is served', async () => {
+    fake.paths = '/message';
+    const gateway = new AndroidGateway(config);
+    assert.equal((await gateway.send(TO, 'one', { clientMessageId: 'p-4' })).status, 'sent');
+    assert.equal((await gateway.send(TO, 'two', { clientMessageId: 'p-5' })).status, 'sent');
+    assert.deepEqual(
+      fake.requests.map((r) => r.path),
+      ['/message', '/message'],
+    );
+    assert.equal(gateway.sendPath, '/message');
+  });
+
+  it('fails permanently when neither path exists, and tries /message again next time', async () => {
+    const gateway = new AndroidGateway({ ...config, url: `${fake.url}/nowhere` });
+    const result = await gateway.send(TO, 'x', { clientMessageId: 'p-6' });
+    assert.equal(result.status, 'permanent');
+    assert.equal(codeOf(result), 'HTTP_404');
+    assert.equal(gateway.sendPath, '/message');
+    assert.equal(fake.messages.length, 0);
   });
 
   it('fails permanently on wrong credentials (401), without the password in the error', async () => {
@@ -101,11 +163,15 @@ describe('AndroidGateway', () => {
     assert.deepEqual(result.status === 'temporary' && result.retryAfterMs, 7000);
   });
 
-  it('treats an accepted answer without a message id as temporary (delivery could not be matched)', async () => {
+  it('treats an accepted answer without a message id as sent (sending again would send it twice)', async () => {
     const odd: typeof fetch = () => Promise.resolve(new Response('{"ok":true}', { status: 202 }));
-    assert.equal(
-      (await new AndroidGateway(config, { fetch: odd }).send(TO, 'x')).status,
-      'temporary',
+    const gateway = new AndroidGateway(config, { fetch: odd });
+    assert.deepEqual(await gateway.send(TO, 'x'), { status: 'sent', providerMessageId: null });
+    const empty: typeof fetch = () => Promise.resolve(new Response('', { status: 200 }));
+    assert.deepEqual(
+      await new AndroidGateway(config, { fetch: empty }).send(TO, 'x', { clientMessageId: 'c-1' }),
+      { status: 'sent', providerMessageId: 'c-1' },
+      'the gateway names the message by our id',
     );
   });
 

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { createHmac } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
@@ -103,6 +104,67 @@ describe('verifyAndroidSignature', () => {
   });
 });
 
+/**
+ * The signature as the app computes it, checked without the production signer: a vector fixed
+ * outside Node (`printf '%s%s' "$BODY" 1719046000 | openssl dgst -sha256 -hmac signing-key`,
+ * the body being the documented sms:received example) and node:crypto used the documented way.
+ */
+describe('the signature, independently of signAndroidWebhook', () => {
+  const DOC_BODY =
+    '{"deviceId":"ffffffffceb0b1db0000018e937c815b","event":"sms:received","id":"Ey6ECgOkVVFjz3CL48B8C",' +
+    '"payload":{"messageId":"abc123","message":"Android is always a sweet treat!","phoneNumber":"6505551212",' +
+    '"simNumber":1,"receivedAt":"2024-06-22T15:46:11.000+07:00"},"webhookId":"LreFUt-Z3sSq0JufY9uWB"}';
+  const DOC_TS = '1719046000';
+  const DOC_SIGNATURE = '4509d9f5cd2b9534609b31365e30fa3586ebbf4c33db136e4d126034fabf92a6';
+  // UTF-8 key and body (Kotlin's toByteArray()): `printf '%s%s' فاتورة 1719046000 | openssl dgst -sha256 -hmac مفتاح`.
+  const ARABIC_SIGNATURE = '167fc9918e87431a8e677330f8188ca689e389723134379c63e9b1305a81da0d';
+  const at = Number(DOC_TS) * 1000;
+
+  it('accepts a known vector computed outside Node, and refuses it one second later', () => {
+    const input = { secret: SECRET, rawBody: DOC_BODY, timestamp: DOC_TS, now: at };
+    assert.equal(verifyAndroidSignature({ ...input, signature: DOC_SIGNATURE }), 'ok');
+    assert.equal(
+      verifyAndroidSignature({
+        ...input,
+        timestamp: String(Number(DOC_TS) + 1),
+        signature: DOC_SIGNATURE,
+      }),
+      'invalid',
+    );
+    assert.equal(
+      verifyAndroidSignature({
+        secret: 'مفتاح',
+        rawBody: Buffer.from('فاتورة', 'utf8'),
+        signature: ARABIC_SIGNATURE,
+        timestamp: DOC_TS,
+        now: at,
+      }),
+      'ok',
+    );
+    assert.equal(signAndroidWebhook(SECRET, DOC_BODY, DOC_TS), DOC_SIGNATURE);
+  });
+
+  it('accepts what node:crypto computes as the docs describe (HMAC-SHA256 of body + timestamp, hex)', () => {
+    const signature = createHmac('sha256', SECRET)
+      .update(DOC_BODY + DOC_TS)
+      .digest('hex');
+    assert.equal(signature, DOC_SIGNATURE);
+    const other = createHmac('sha256', SECRET)
+      .update(JSON.stringify(RECEIVED) + TS)
+      .digest('hex');
+    assert.equal(
+      verifyAndroidSignature({
+        secret: SECRET,
+        rawBody: JSON.stringify(RECEIVED),
+        signature: other,
+        timestamp: TS,
+        now: NOW,
+      }),
+      'ok',
+    );
+  });
+});
+
 describe('parseAndroidEvent', () => {
   it('reads sms:received: sender in E.164, text, and the event id as the dedupe key', () => {
     const r = parseAndroidEvent(RECEIVED);
@@ -128,7 +190,7 @@ describe('parseAndroidEvent', () => {
   it('reads older apps that send only phoneNumber', () => {
     const { sender: _s, recipient: _r, ...payload } = RECEIVED.payload;
     const r = parseAndroidEvent({ ...RECEIVED, payload });
-    assert.ok(r.ok && r.value.kind === 'inbound');
+    assert.ok(r.ok && r.value.kind === 'inbound', 'an inbound message');
     assert.equal(r.value.message.from, '+963944123456');
     assert.equal(r.value.message.to, null);
   });
@@ -143,7 +205,7 @@ describe('parseAndroidEvent', () => {
         deliveredAt: '2026-11-25T12:00:05.000+03:00',
       },
     });
-    assert.ok(delivered.ok && delivered.value.kind === 'status');
+    assert.ok(delivered.ok && delivered.value.kind === 'status', 'a delivery status');
     assert.deepEqual(delivered.value.status, {
       gateway: 'android',
       dedupeKey: 'ev-2',
@@ -162,7 +224,7 @@ describe('parseAndroidEvent', () => {
         failedAt: '2026-11-25T12:00:05Z',
       },
     });
-    assert.ok(failed.ok && failed.value.kind === 'status');
+    assert.ok(failed.ok && failed.value.kind === 'status', 'a failure status');
     assert.equal(failed.value.status.state, 'failed');
     assert.equal(failed.value.status.errorCode, 'RESULT_ERROR_LIMIT_EXCEEDED');
     assert.equal(failed.value.status.failure?.status, 'temporary');

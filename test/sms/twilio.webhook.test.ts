@@ -112,8 +112,23 @@ describe('parseTwilioInbound', () => {
         to: '+15005550006',
         text: 'فاتورة كهرباء ١٢٣٤٥٦٧',
         receivedAt: null,
+        keyword: null,
       },
     });
+  });
+
+  it("reads Advanced Opt-Out's OptOutType as a keyword, and nothing else", () => {
+    for (const [type, keyword] of [
+      ['STOP', 'stop'],
+      ['START', 'start'],
+      ['HELP', 'help'],
+      ['help', 'help'],
+      ['UNSUBSCRIBE', null],
+      ['', null],
+    ] as const) {
+      const r = parseTwilioInbound({ ...INBOUND, Body: 'CANCEL', OptOutType: type });
+      assert.equal(r.ok && r.value.keyword, keyword, type);
+    }
   });
 
   it('keeps an alphanumeric sender as written', () => {
@@ -139,7 +154,7 @@ describe('parseTwilioInbound', () => {
     ]) {
       const r = parseTwilioInbound(body);
       assert.equal(r.ok, false, JSON.stringify(body));
-      assert.ok(!r.ok && r.error.length > 0);
+      assert.ok(!r.ok && r.error.length > 0, `refused with a reason: ${JSON.stringify(body)}`);
     }
   });
 });
@@ -147,17 +162,36 @@ describe('parseTwilioInbound', () => {
 describe('parseTwilioStatus', () => {
   const sid = 'SM0123456789abcdef0123456789abcdef';
 
-  it('maps delivered, sent and queued', () => {
+  it('maps every status Twilio reports for an outbound message', () => {
     for (const [status, state] of [
-      ['delivered', 'delivered'],
-      ['sent', 'sent'],
+      ['accepted', 'queued'],
+      ['scheduled', 'queued'],
       ['queued', 'queued'],
       ['sending', 'queued'],
+      ['sent', 'sent'],
+      ['partially_delivered', 'sent'],
+      ['delivered', 'delivered'],
+      ['read', 'delivered'],
+      ['undelivered', 'failed'],
+      ['failed', 'failed'],
+      ['canceled', 'failed'],
     ] as const) {
       const r = parseTwilioStatus({ MessageSid: sid, MessageStatus: status });
-      assert.equal(r.ok && r.value.state, state);
-      assert.equal(r.ok && r.value.failure, null);
-      assert.equal(r.ok && r.value.dedupeKey, `${sid}:${status}`);
+      assert.ok(r.ok && r.value, status);
+      assert.equal(r.value.state, state, status);
+      assert.equal(r.value.failure === null, state !== 'failed', status);
+      assert.equal(r.value.dedupeKey, `${sid}:${status}`);
+    }
+    const canceled = parseTwilioStatus({ MessageSid: sid, MessageStatus: 'canceled' });
+    assert.equal(canceled.ok && canceled.value?.failure?.status, 'permanent');
+  });
+
+  it('acknowledges statuses that say nothing about delivery (inbound ones, later additions)', () => {
+    for (const status of ['receiving', 'received', 'Received', 'some_new_status', 'constructor']) {
+      assert.deepEqual(parseTwilioStatus({ MessageSid: sid, MessageStatus: status }), {
+        ok: true,
+        value: null,
+      });
     }
   });
 
@@ -167,7 +201,7 @@ describe('parseTwilioStatus', () => {
       MessageStatus: 'undelivered',
       ErrorCode: '30003',
     });
-    assert.ok(r.ok);
+    assert.ok(r.ok && r.value, 'parsed');
     assert.equal(r.value.state, 'failed');
     assert.equal(r.value.errorCode, '30003');
     assert.equal(r.value.failure?.status, 'permanent');
@@ -176,7 +210,7 @@ describe('parseTwilioStatus', () => {
       MessageStatus: 'failed',
       ErrorCode: '21610',
     });
-    assert.equal(optOut.ok && optOut.value.failure?.status, 'opted-out');
+    assert.equal(optOut.ok && optOut.value?.failure?.status, 'opted-out');
   });
 
   it('refuses garbage', () => {
@@ -184,7 +218,8 @@ describe('parseTwilioStatus', () => {
       undefined,
       {},
       { MessageSid: sid },
-      { MessageSid: sid, MessageStatus: 'exploded' },
+      { MessageSid: sid, MessageStatus: '' },
+      { MessageSid: sid, MessageStatus: '<b>sent</b>' },
       { MessageSid: sid, MessageStatus: 'failed', ErrorCode: 'abc' },
     ]) {
       assert.equal(parseTwilioStatus(body).ok, false, JSON.stringify(body));

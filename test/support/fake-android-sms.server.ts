@@ -2,18 +2,22 @@
  * A local stand-in for the "SMS Gateway for Android" API (capcom6/android-sms-gateway), for
  * tests (`ANDROID_SMS_URL` points here):
  *
- *   POST /message (also /messages, and both under /3rdparty/v1 as the cloud server serves them)
- *        HTTP basic auth; JSON `{ textMessage: { text } | message | dataMessage, phoneNumbers,
- *        id?, simNumber?, ttl?, withDeliveryReport?, priority? }` → 202 with the message state
- *        `{ id, deviceId, state: "Pending", isHashed, isEncrypted, recipients, states }`;
- *        401 for wrong credentials; 400 for a body the gateway refuses.
+ *   POST /message and /messages (also under /3rdparty/v1 as the cloud server serves them; the
+ *        `paths` option serves only one of the two, like an older stand-in or a server past
+ *        /message's removal): HTTP basic auth; JSON `{ textMessage: { text } | message |
+ *        dataMessage, phoneNumbers, id?, simNumber?, ttl?, withDeliveryReport?, priority? }` →
+ *        202 with the message state `{ id, deviceId, state: "Pending", isHashed, isEncrypted,
+ *        recipients, states }`, the id being the client's `id` when given; 409 for an `id` it
+ *        already has (as the app and the server answer); 401 for wrong credentials; 400 for a
+ *        body the gateway refuses; 404 for a path it does not serve.
  *
- * Knobs: `failNext(status, body?)`. The phone's side of webhooks: `sendWebhook(url, event)`
- * signs (`X-Signature` = hex HMAC-SHA256(key, body + X-Timestamp)) and POSTs an event like the
- * app, and `deliverWithRetries` re-sends the same event id until it gets a 2xx, as the app
+ * Knobs: `failNext(status, body?)`; `loseNextAnswer()` takes the next message and then drops
+ * the connection without answering (the phone got it, the answer was lost). The phone's side of webhooks: `sendWebhook(url, event)`
+ * signs (`X-Signature` = hex HMAC-SHA256(key, body + X-Timestamp), computed here as the app
+ * does rather than with the production code under test) and POSTs an event like the app, and `deliverWithRetries` re-sends the same event id until it gets a 2xx, as the app
  * does for days.
  */
-import { randomBytes } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import {
   createServer,
   type IncomingHttpHeaders,
@@ -21,7 +25,6 @@ import {
   type ServerResponse,
 } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { signAndroidWebhook } from '../../src/sms/android/android.webhook.js';
 
 export interface FakeAndroidMessage {
   id: string;
@@ -79,12 +82,21 @@ async function readBody(req: IncomingMessage): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
-const SEND_PATHS = new Set([
-  '/message',
-  '/messages',
-  '/3rdparty/v1/message',
-  '/3rdparty/v1/messages',
-]);
+/** Which of the two send paths a stand-in serves. */
+export type FakeAndroidPaths = 'both' | '/message' | '/messages';
+
+function servesPath(paths: FakeAndroidPaths, path: string): boolean {
+  const local = path.startsWith('/3rdparty/v1/') ? path.slice('/3rdparty/v1'.length) : path;
+  if (local !== '/message' && local !== '/messages') return false;
+  return paths === 'both' || paths === local;
+}
+
+/** What the app puts in `X-Signature` (its PayloadSingingPlugin: HmacSHA256 over body + timestamp, hex). */
+function appSignature(key: string, rawBody: string, timestamp: string): string {
+  return createHmac('sha256', key)
+    .update(rawBody + timestamp)
+    .digest('hex');
+}
 
 function newId(): string {
   return randomBytes(15).toString('base64url').slice(0, 21);
@@ -125,6 +137,11 @@ export class FakeAndroidSms {
     /** performance.now() on arrival. */
     mono?: number;
   }> = [];
+  /** The send paths served; settable between tests. */
+  paths: FakeAndroidPaths = 'both';
+  /** Ids of the messages taken: a second message with one of them gets 409. */
+  private readonly ids = new Set<string>();
+  private answersToLose = 0;
   private readonly failures: Array<{
     status: number;
     body: unknown;
@@ -158,6 +175,12 @@ export class FakeAndroidSms {
     return this;
   }
 
+  /** Takes the next `count` messages, then drops each connection without an answer. */
+  loseNextAnswer(count = 1): this {
+    this.answersToLose += count;
+    return this;
+  }
+
   async close(): Promise<void> {
     this.server.closeAllConnections();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
@@ -182,7 +205,7 @@ export class FakeAndroidSms {
     const timestamp = String(options.timestamp ?? Math.floor(Date.now() / 1000));
     const signature =
       options.signature === undefined
-        ? signAndroidWebhook(options.secret ?? this.webhookSecret, raw, timestamp)
+        ? appSignature(options.secret ?? this.webhookSecret, raw, timestamp)
         : options.signature;
     const sentBody = options.tamper ? options.tamper(raw) : raw;
     const res = await fetch(url, {
@@ -226,7 +249,7 @@ export class FakeAndroidSms {
       body: raw,
       mono: performance.now(),
     });
-    if (req.method !== 'POST' || !SEND_PATHS.has(path)) {
+    if (req.method !== 'POST' || !servesPath(this.paths, path)) {
       send(res, 404, { message: 'Not Found' });
       return;
     }
@@ -254,8 +277,18 @@ export class FakeAndroidSms {
       return;
     }
     const id = typeof body.id === 'string' && body.id !== '' ? body.id : newId();
+    if (this.ids.has(id)) {
+      send(res, 409, { message: 'message with the same ID already exists' });
+      return;
+    }
+    this.ids.add(id);
     const now = new Date();
     this.messages.push({ id, body, headers: req.headers, path, at: now, mono: performance.now() });
+    if (this.answersToLose > 0) {
+      this.answersToLose--;
+      res.socket?.destroy();
+      return;
+    }
     send(res, 202, {
       id,
       deviceId: this.deviceId,
@@ -274,13 +307,20 @@ export class FakeAndroidSms {
 
 /** Starts a fake Android SMS gateway on a free local port. */
 export async function startFakeAndroidSms(
-  options: { user?: string; password?: string; webhookSecret?: string } = {},
+  options: {
+    user?: string;
+    password?: string;
+    webhookSecret?: string;
+    /** Serve only one of the send paths (default both). */
+    paths?: FakeAndroidPaths;
+  } = {},
 ): Promise<FakeAndroidSms> {
   const fake = new FakeAndroidSms(
     options.user ?? 'sms',
     options.password ?? 'fake-android-password',
     options.webhookSecret ?? 'fake-android-signing-key',
   );
+  fake.paths = options.paths ?? 'both';
   await fake.listen();
   return fake;
 }

@@ -222,6 +222,13 @@ export async function outboxItemsOf(t: Running, identityId: string): Promise<Out
   return items.filter((item): item is OutboxItemRecord => item !== null);
 }
 
+/** How many outbox rows there are, whatever their kind, state or recipient. */
+export async function outboxCount(t: Running): Promise<number> {
+  const store = t.tasdeed.store;
+  if (!(store instanceof PrismaStore)) throw new Error('outboxCount: not a PrismaStore');
+  return store.read((db) => db.outboxItem.count());
+}
+
 export interface SandboxReply {
   replies: string[];
   choices: Array<{ label: string; payload: string }>;

@@ -54,6 +54,11 @@ export interface InboundMessage {
   text?: string;
   /** A choice's payload (a Telegram button, a sandbox choice). */
   payload?: string;
+  /**
+   * A whole-message keyword the channel recognised itself (SMS carrier words such as "Stop."
+   * or "توقف", a gateway's own opt-out report): acted on as that command, whatever the text.
+   */
+  keyword?: 'stop' | 'start' | 'help';
 }
 
 export interface ConversationOutcome extends ConversationResult {
@@ -99,7 +104,9 @@ export class ConversationService {
     if (!subscriber) throw new Error(`subscriber ${identity.subscriberId} vanished`);
     const turn: Turn = { identity, subscriber, replies: [], choices: [] };
 
-    let command = this.grammar.parse(raw, { fromPayload: message.payload !== undefined });
+    let command: Command = message.keyword
+      ? { type: message.keyword }
+      : this.grammar.parse(raw, { fromPayload: message.payload !== undefined });
 
     // STOP / START / HELP as the whole message win over any open question.
     if (command.type === 'stop') return this.finish(turn, await this.stop(turn));

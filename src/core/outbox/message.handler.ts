@@ -10,14 +10,17 @@ import type {
   IdentityRecord,
   OutboxItemRecord,
   OutboxOutcome,
+  SentPart,
   Store,
   SubscriberRecord,
 } from '../ports/store.port.js';
 import { nextRetryAt } from './retry.js';
 
 export type SendResult =
-  | { status: 'sent'; providerMessageId?: string | null }
-  | { status: 'temporary'; error: string; retryAfterMs?: number }
+  /** `parts`: the message went out as several (SMS), each with its own provider id. */
+  | { status: 'sent'; providerMessageId?: string | null; parts?: SentPart[] }
+  /** `parts`: those of several messages that went out before the failure. */
+  | { status: 'temporary'; error: string; retryAfterMs?: number; parts?: SentPart[] }
   | { status: 'permanent'; error: string }
   /** The address refuses messages (blocked the bot, unsubscribed): stop all messages to it. */
   | { status: 'opted-out'; error: string }
@@ -222,14 +225,24 @@ export class MessageHandler {
     });
     switch (result.status) {
       case 'sent':
-        return { status: 'sent', text, providerMessageId: result.providerMessageId ?? null };
+        return {
+          status: 'sent',
+          text,
+          providerMessageId: result.providerMessageId ?? null,
+          ...(result.parts ? { parts: result.parts } : {}),
+        };
       case 'temporary': {
         const at =
           result.retryAfterMs !== undefined
             ? new Date(now.getTime() + result.retryAfterMs)
             : nextRetryAt(now, item.attempts);
         return at
-          ? { status: 'retry', error: result.error, nextAttemptAt: at }
+          ? {
+              status: 'retry',
+              error: result.error,
+              nextAttemptAt: at,
+              ...(result.parts ? { parts: result.parts } : {}),
+            }
           : { status: 'failed', error: result.error };
       }
       case 'permanent':

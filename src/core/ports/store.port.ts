@@ -182,6 +182,8 @@ export interface NewOutboxItem {
   /** Bulk only: goes out in quiet hours too. */
   urgent?: boolean;
   nextAttemptAt?: Date;
+  /** When it was decided (default: the database's now); what the SMS reply cap counts by. */
+  createdAt?: Date;
 }
 
 /** Which rows a dispatcher pool claims. */
@@ -213,11 +215,34 @@ export interface OutboxItemRecord {
   urgent: boolean;
   createdAt: Date;
   doneAt: Date | null;
+  /** Times a delivery receipt's temporary failure put this sent row back in the queue. */
+  redeliveries: number;
+}
+
+/**
+ * The provider's id of one of the several messages an item went out as (`part`: its place,
+ * from 0), for matching each one's delivery receipt. Null when the provider gave none.
+ */
+export interface SentPart {
+  part: number;
+  providerMessageId: string | null;
+}
+
+/** A recorded part of an item that went out as several messages, with its delivery state. */
+export interface SentPartRecord extends SentPart {
+  deliveryStatus: string | null;
 }
 
 export type OutboxOutcome =
-  | { status: 'sent' | 'done'; text?: string | null; providerMessageId?: string | null }
-  | { status: 'retry'; error: string; nextAttemptAt: Date }
+  | {
+      status: 'sent' | 'done';
+      text?: string | null;
+      providerMessageId?: string | null;
+      /** The item went out as several messages: the ones sent this time. */
+      parts?: SentPart[];
+    }
+  /** `parts`: messages of the item that went out before the failure (not sent again). */
+  | { status: 'retry'; error: string; nextAttemptAt: Date; parts?: SentPart[] }
   /** Not now, and not a failed attempt (quiet hours began, a rate gate was closing). */
   | { status: 'deferred'; reason: string; until: Date }
   | { status: 'failed' | 'skipped' | 'cancelled'; error: string };
@@ -307,9 +332,13 @@ export interface SmsInboundRecord {
   text: string;
   receivedAt: Date | null;
   recordedAt: Date;
+  /** The keyword the gateway itself recognised (Twilio's OptOutType): stop, start or help. */
+  keyword: string | null;
 }
 
-export type NewSmsInbound = Omit<SmsInboundRecord, 'id' | 'recordedAt'>;
+export type NewSmsInbound = Omit<SmsInboundRecord, 'id' | 'recordedAt' | 'keyword'> & {
+  keyword?: string | null;
+};
 
 /** A delivery receipt for an SMS we sent. */
 export interface SmsStatusEventRecord {
@@ -417,6 +446,15 @@ export interface Store {
   getOutboxItem(id: number): Promise<OutboxItemRecord | null>;
   /** The earliest time an item the filter allows becomes due (attempt or lease expiry). */
   nextOutboxDue(filter?: OutboxClaimFilter): Promise<Date | null>;
+  /**
+   * Rows for an identity created after `since`, only those whose dedupeKey starts with
+   * `dedupeKeyPrefix` when given (e.g. the SMS replies, for the reply cap).
+   */
+  countOutboxSince(query: {
+    identityId: string;
+    since: Date;
+    dedupeKeyPrefix?: string;
+  }): Promise<number>;
   /** Messages already delivered to an identity, after the given id (the sandbox inbox). */
   sentMessages(identityId: string, afterId: number, limit: number): Promise<OutboxItemRecord[]>;
 
@@ -526,11 +564,30 @@ export interface Store {
   unprocessedSmsInbound(limit: number): Promise<SmsInboundRecord[]>;
   markSmsInboundProcessed(id: number, at: Date, error?: string | null): Promise<void>;
   /**
-   * Records a delivery receipt once (false for a repeated event) and sets the deliveryStatus of
-   * the outbox item with that providerMessageId; returns that item, or null when none matched.
+   * Records a delivery receipt once (false for a repeated event) and applies it to the outbox
+   * item that message belongs to (its providerMessageId, or one of its parts'): the item's
+   * deliveryStatus only moves forward (queued < sent < failed < delivered; an item of several
+   * parts is failed when one is, delivered when all are). A "delivered" for the very message a
+   * failure had put back in the queue, before it was sent again, takes it out of the queue.
+   * Returns the item as it is now, or null when none matched (a message sent before, or
+   * another system's).
    */
   recordSmsStatus(event: SmsStatusEventRecord): Promise<{
     fresh: boolean;
     item: OutboxItemRecord | null;
   }>;
+  /**
+   * Puts a sent item whose delivery failed for now back in the queue for `nextAttemptAt`: only
+   * while it is still `sent` with `redeliveries` as read (so two receipts of one failure
+   * requeue it once, and a receipt of an earlier try, once it was sent again, never), and not
+   * when its broadcast was cancelled. Counts one more redelivery. True when it was requeued.
+   */
+  requeueSentOutbox(
+    id: number,
+    expect: { redeliveries: number },
+    nextAttemptAt: Date,
+    error: string,
+  ): Promise<boolean>;
+  /** The recorded parts of an item that went out as several messages, in order. */
+  sentParts(outboxItemId: number): Promise<SentPartRecord[]>;
 }

@@ -3,9 +3,20 @@
  * local SIM sends our messages through its HTTP API. It is the adapter that works inside Syria.
  *
  * `ANDROID_SMS_URL` is the API base: the phone's local server (`http://192.168.1.10:8080`) or
- * the cloud/private server (`https://api.sms-gate.app/3rdparty/v1`); both take
- * `POST {base}/message` with basic auth and `{ textMessage: { text }, phoneNumbers: [...] }`,
- * and answer `202` with the message state (`{ id, state, recipients: [...] }`).
+ * the cloud/private server (`https://api.sms-gate.app/3rdparty/v1`). We send with
+ * `POST {base}/message`, basic auth and `{ id, textMessage: { text }, phoneNumbers: [...] }`;
+ * the answer is `202` with the message state (`{ id, state, recipients: [...] }`).
+ *
+ * Paths: the app's local server serves both `/message` and `/messages`; the cloud server
+ * (android-sms-gateway/server, handlers/3rdparty.go) serves both too but marks `/message` for
+ * removal and documents `/3rdparty/v1/messages`. So `/message` is tried first (what stand-ins
+ * that speak the older API serve) and, when it answers 404, `/messages`; the path that worked
+ * is kept for the life of this gateway (one per process).
+ *
+ * Idempotency: `id` is the client's id of the message (`SmsSendOptions.clientMessageId`, derived
+ * from the outbox item). The app and the server both refuse a second message with an id they
+ * already have (409, "message with the same ID already exists"), so a request retried after a
+ * timeout, when the phone had taken the first one, sends no second SMS: 409 counts as sent.
  */
 import { z } from 'zod';
 import type { AndroidSmsConfig } from '../../config/env.js';
@@ -15,6 +26,7 @@ import type {
   InboundSms,
   ParseResult,
   SmsDeliveryStatus,
+  SmsFailureResult,
   SmsGatewayPort,
   SmsSendOptions,
   SmsSendResult,
@@ -24,7 +36,7 @@ import { parseAndroidEvent } from './android.webhook.js';
 /** A request the phone does not answer in this long is a temporary failure. */
 const REQUEST_TIMEOUT_MS = 15_000;
 
-/** The gateway's answer to `POST /message`, as far as we use it. */
+/** The gateway's answer to `POST /message(s)`, as far as we use it. */
 const messageStateSchema = z.object({
   id: z.string().min(1),
   state: z.string().optional(),
@@ -44,55 +56,56 @@ export interface AndroidGatewayOptions {
   fetch?: typeof fetch;
   /** Request timeout in milliseconds. */
   timeoutMs?: number;
-  /** Sends `clientMessageId` as the message's `id` (the gateway then recognises a retried request). */
-  sendClientIds?: boolean;
   now?: () => number;
 }
 
+/** The path tried first, and the one the cloud server documents (see the file comment). */
+type SendPath = '/message' | '/messages';
+
 export class AndroidGateway implements SmsGatewayPort {
   readonly name = 'android' as const;
-  private readonly endpoint: string;
+  private readonly base: string;
   private readonly authorization: string;
+  /** `/message` until the server answers it with 404 and `/messages` works instead. */
+  private path: SendPath = '/message';
 
   constructor(
     config: AndroidSmsConfig,
     private readonly options: AndroidGatewayOptions = {},
   ) {
-    this.endpoint = `${config.url.replace(/\/+$/, '')}/message`;
+    this.base = config.url.replace(/\/+$/, '');
     this.authorization = `Basic ${Buffer.from(`${config.user}:${config.password}`).toString('base64')}`;
   }
 
+  /** The path messages are sent to now (`/message`, or `/messages` once that was needed). */
+  get sendPath(): SendPath {
+    return this.path;
+  }
+
   async send(to: E164, text: string, opts: SmsSendOptions = {}): Promise<SmsSendResult> {
-    const body = {
-      ...(this.options.sendClientIds && opts.clientMessageId ? { id: opts.clientMessageId } : {}),
+    const clientId = opts.clientMessageId ?? null;
+    const body = JSON.stringify({
+      ...(clientId ? { id: clientId } : {}),
       textMessage: { text },
       phoneNumbers: [to],
       withDeliveryReport: true,
-    };
-    const doFetch = this.options.fetch ?? fetch;
-    let response: Response;
-    try {
-      response = await doFetch(this.endpoint, {
-        method: 'POST',
-        headers: {
-          Authorization: this.authorization,
-          'Content-Type': 'application/json',
-          Accept: 'application/json',
-        },
-        body: JSON.stringify(body),
-        signal: AbortSignal.timeout(this.options.timeoutMs ?? REQUEST_TIMEOUT_MS),
-      });
-    } catch (error) {
-      const cause = (error as { cause?: { code?: unknown } } | null)?.cause?.code;
-      const reason =
-        error instanceof Error && error.name === 'TimeoutError'
-          ? 'timed out'
-          : typeof cause === 'string'
-            ? cause
-            : 'no answer';
-      return classifyAndroidFailure({ message: reason });
+    });
+    let response = await this.post(this.path, body);
+    if (!(response instanceof Response)) return response;
+    if (response.status === 404 && this.path === '/message') {
+      // No /message here (a server past its removal date): the same request to /messages is
+      // safe, since a 404 enqueued nothing.
+      const other = await this.post('/messages', body);
+      if (!(other instanceof Response)) return other;
+      if (other.status !== 404) this.path = '/messages';
+      response = other;
     }
     const raw = await response.text().catch(() => '');
+    if (response.status === 409) {
+      // "Message with the same ID already exists": an earlier try of this very message got
+      // through (its answer was lost). It is on the phone; sending it again would be a second SMS.
+      return { status: 'sent', providerMessageId: clientId };
+    }
     if (!response.ok) {
       const retry = retryAfterMs(
         response.headers.get('retry-after'),
@@ -112,12 +125,9 @@ export class AndroidGateway implements SmsGatewayPort {
     }
     const parsed = messageStateSchema.safeParse(json);
     if (!parsed.success) {
-      // Accepted, but with no id we could never match its delivery events.
-      return {
-        status: 'temporary',
-        error: `Android gateway answered HTTP ${response.status} without a message id`,
-        code: 'BAD_RESPONSE',
-      };
+      // Accepted (2xx) all the same: sending again would send it twice. The gateway names a
+      // message by the id we gave it; without one, its receipts cannot be matched.
+      return { status: 'sent', providerMessageId: clientId };
     }
     const failed = parsed.data.recipients?.find((r) => r.state === 'Failed');
     if (parsed.data.state === 'Failed' || failed) {
@@ -128,6 +138,32 @@ export class AndroidGateway implements SmsGatewayPort {
       };
     }
     return { status: 'sent', providerMessageId: parsed.data.id };
+  }
+
+  /** One POST; the response, or the failure when none came (network, timeout). */
+  private async post(path: SendPath, body: string): Promise<Response | SmsFailureResult> {
+    const doFetch = this.options.fetch ?? fetch;
+    try {
+      return await doFetch(`${this.base}${path}`, {
+        method: 'POST',
+        headers: {
+          Authorization: this.authorization,
+          'Content-Type': 'application/json',
+          Accept: 'application/json',
+        },
+        body,
+        signal: AbortSignal.timeout(this.options.timeoutMs ?? REQUEST_TIMEOUT_MS),
+      });
+    } catch (error) {
+      const cause = (error as { cause?: { code?: unknown } } | null)?.cause?.code;
+      const reason =
+        error instanceof Error && error.name === 'TimeoutError'
+          ? 'timed out'
+          : typeof cause === 'string'
+            ? cause
+            : 'no answer';
+      return classifyAndroidFailure({ message: reason });
+    }
   }
 
   parseInbound(body: unknown): ParseResult<InboundSms> {

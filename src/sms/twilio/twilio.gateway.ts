@@ -87,7 +87,7 @@ export class TwilioGateway implements SmsGatewayPort {
     return parseTwilioInbound(body);
   }
 
-  parseDeliveryStatus(body: unknown): ParseResult<SmsDeliveryStatus> {
+  parseDeliveryStatus(body: unknown): ParseResult<SmsDeliveryStatus | null> {
     return parseTwilioStatus(body);
   }
 }

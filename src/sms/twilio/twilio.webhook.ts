@@ -12,6 +12,7 @@ import type {
   ParseResult,
   SmsDeliveryState,
   SmsDeliveryStatus,
+  SmsKeyword,
 } from '../sms-gateway.port.js';
 
 export type SignatureCheck = 'ok' | 'missing' | 'invalid';
@@ -66,13 +67,23 @@ const inboundSchema = z.object({
   To: formString.pipe(z.string().max(64)).optional(),
   // Twilio sends Body="" for an empty message; a missing Body is a malformed request.
   Body: formString.pipe(z.string().max(20_000)),
+  // With Advanced Opt-Out on, a message that is one of the Messaging Service's keywords comes
+  // with OptOutType STOP, START or HELP. Any other value is not ours to act on.
+  OptOutType: formString.pipe(z.string().max(32)).optional(),
 });
 
-/** Parses Twilio's inbound-message form (`From`, `To`, `Body`, `MessageSid`). */
+const OPT_OUT_TYPES: ReadonlyMap<string, SmsKeyword> = new Map<string, SmsKeyword>([
+  ['STOP', 'stop'],
+  ['START', 'start'],
+  ['HELP', 'help'],
+]);
+
+/** Parses Twilio's inbound-message form (`From`, `To`, `Body`, `MessageSid`, `OptOutType`). */
 export function parseTwilioInbound(body: unknown): ParseResult<InboundSms> {
   const parsed = inboundSchema.safeParse(body);
   if (!parsed.success) return { ok: false, error: zodError(parsed.error) };
-  const { MessageSid, From, To, Body } = parsed.data;
+  const { MessageSid, From, To, Body, OptOutType } = parsed.data;
+  const keyword = OPT_OUT_TYPES.get((OptOutType ?? '').trim().toUpperCase()) ?? null;
   return {
     ok: true,
     value: {
@@ -83,41 +94,57 @@ export function parseTwilioInbound(body: unknown): ParseResult<InboundSms> {
       to: To ? (parsePhone(To) ?? To) : null,
       text: Body,
       receivedAt: null,
+      keyword,
     },
   };
 }
 
-/** Twilio's message statuses → ours. */
-const TWILIO_STATES: Record<string, SmsDeliveryState> = {
-  accepted: 'queued',
-  scheduled: 'queued',
-  queued: 'queued',
-  sending: 'queued',
-  sent: 'sent',
-  delivered: 'delivered',
-  read: 'delivered',
-  undelivered: 'failed',
-  failed: 'failed',
-  canceled: 'failed',
-};
+/**
+ * Twilio's message statuses (the Message resource's `status`) → ours, for our outbound
+ * messages: `accepted` and `scheduled` (a Messaging Service took it), `queued`, `sending` are
+ * still on Twilio's side; `sent` reached the carrier; `partially_delivered` is not a whole
+ * delivery, so it counts as `sent`; `delivered` and
+ * `read` reached the phone; `undelivered`, `failed` and `canceled` (a scheduled message
+ * withdrawn) did not, and are classified by ErrorCode.
+ */
+const TWILIO_STATES: ReadonlyMap<string, SmsDeliveryState> = new Map<string, SmsDeliveryState>([
+  ['accepted', 'queued'],
+  ['scheduled', 'queued'],
+  ['queued', 'queued'],
+  ['sending', 'queued'],
+  ['sent', 'sent'],
+  ['partially_delivered', 'sent'],
+  ['delivered', 'delivered'],
+  ['read', 'delivered'],
+  ['undelivered', 'failed'],
+  ['failed', 'failed'],
+  ['canceled', 'failed'],
+]);
 
 const statusSchema = z.object({
   MessageSid: formString.pipe(z.string().regex(SID, 'not a message SID')),
   MessageStatus: formString.pipe(
     z
       .string()
-      .transform((s) => s.toLowerCase())
-      .refine((s) => s in TWILIO_STATES, 'not a message status'),
+      .transform((s) => s.trim().toLowerCase())
+      .pipe(z.string().regex(/^[a-z_]{1,40}$/, 'not a message status')),
   ),
   ErrorCode: formString.pipe(z.string().regex(/^\d{0,6}$/, 'not an error code')).optional(),
 });
 
-/** Parses a status callback (`MessageSid`, `MessageStatus`, `ErrorCode`). */
-export function parseTwilioStatus(body: unknown): ParseResult<SmsDeliveryStatus> {
+/**
+ * Parses a status callback (`MessageSid`, `MessageStatus`, `ErrorCode`): the receipt, or null
+ * for a well-formed callback whose status says nothing about delivering one of our messages:
+ * `receiving` / `received` belong to inbound messages, and a status Twilio adds later is
+ * unknown to us. Those are acknowledged (200) and change nothing; a 400 would only fill
+ * Twilio's error log.
+ */
+export function parseTwilioStatus(body: unknown): ParseResult<SmsDeliveryStatus | null> {
   const parsed = statusSchema.safeParse(body);
   if (!parsed.success) return { ok: false, error: zodError(parsed.error) };
   const { MessageSid, MessageStatus, ErrorCode } = parsed.data;
-  const state = TWILIO_STATES[MessageStatus] ?? 'queued';
+  const state = TWILIO_STATES.get(MessageStatus);
+  if (!state) return { ok: true, value: null };
   const errorCode = ErrorCode ? ErrorCode : null;
   return {
     ok: true,

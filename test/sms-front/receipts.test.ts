@@ -1,0 +1,258 @@
+/**
+ * Delivery receipts that report a temporary failure put the SMS back in the outbox (DESIGN §8:
+ * temporary failures back off and retry, then fail), through the local Twilio and Android
+ * stand-ins: only while the normal retry schedule lasts, never twice for one failure, not after
+ * a "delivered", and for a turn sent as several SMS, only the SMS that did not get through.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { RETRY_DELAYS_MS } from '../../src/core/outbox/retry.js';
+import { connectTo } from '../support/db.js';
+import { outboxItemsOf, waitFor } from '../support/harness.js';
+import {
+  androidInbound,
+  androidTo,
+  nth,
+  settle,
+  startSms,
+  twilioInbound,
+  twilioTo,
+  type SmsRig,
+} from './rig.js';
+
+/** The first backoff, and some: how long a requeued message waits before it goes again. */
+const RESEND_WAIT_MS = RETRY_DELAYS_MS[0]! + 10_000;
+
+describe('SMS delivery receipts: temporary failures are sent again', () => {
+  let rig: SmsRig;
+  before(async () => {
+    rig = await startSms();
+  });
+  after(async () => {
+    await rig.close();
+  });
+
+  async function onlyItem(address: string) {
+    const identity = await rig.t.tasdeed.store.findIdentity('sms', address);
+    assert.ok(identity, `${address} is known`);
+    const items = await outboxItemsOf(rig.t, identity.id);
+    assert.equal(items.length, 1, `one outbox row for ${address}`);
+    return items[0]!;
+  }
+
+  /**
+   * The one outbox row of `address` once it is recorded as sent (the stand-in has the SMS a
+   * moment before the dispatcher has written down what happened).
+   */
+  function sentItemOf(address: string) {
+    return waitFor(`the row of ${address} sent`, async () => {
+      const item = await onlyItem(address);
+      return item.status === 'sent' ? item : null;
+    });
+  }
+
+  /** Drains the outbox until `check` holds (a requeued row is due after its backoff). */
+  function resent<T>(what: string, check: () => Promise<T | null> | T | null): Promise<T> {
+    return waitFor(
+      what,
+      async () => {
+        await rig.t.tasdeed.dispatcher.drain();
+        return check();
+      },
+      RESEND_WAIT_MS,
+    );
+  }
+
+  const androidFailed = (messageId: string, to: string, reason: string, id?: string) =>
+    rig.android.sendWebhook(`${rig.t.url}/sms/android/webhook`, {
+      event: 'sms:failed',
+      ...(id ? { id } : {}),
+      payload: {
+        messageId,
+        sender: null,
+        recipient: to,
+        phoneNumber: to,
+        simNumber: 1,
+        reason,
+        failedAt: new Date().toISOString(),
+      },
+    });
+
+  const twilioStatus = (MessageSid: string, MessageStatus: string, ErrorCode?: string) =>
+    rig.twilio.sendSignedWebhook(`${rig.t.url}/sms/twilio/status`, {
+      MessageSid,
+      MessageStatus,
+      AccountSid: rig.twilio.accountSid,
+      ...(ErrorCode ? { ErrorCode } : {}),
+    });
+
+  it('sends an Android message again after sms:failed LIMIT_EXCEEDED, once, with a new id', async () => {
+    const to = '+963944700001';
+    assert.equal(await androidInbound(rig, to, 'HELP'), 200);
+    const text = await nth(rig, to, 1, 'android');
+    const first = await sentItemOf(to);
+    const failure = await androidFailed(
+      first.providerMessageId!,
+      to,
+      'RESULT_ERROR_LIMIT_EXCEEDED',
+    );
+    assert.equal(failure.status, 200);
+    const queued = await onlyItem(to);
+    assert.equal(queued.status, 'queued', 'back in the queue');
+    assert.equal(queued.redeliveries, 1);
+    assert.match(queued.lastError ?? '', /LIMIT_EXCEEDED/);
+    // The phone retries the same event, and another event reports the same failure.
+    assert.equal(
+      (
+        await rig.android.sendWebhook(`${rig.t.url}/sms/android/webhook`, {
+          event: 'sms:failed',
+          id: failure.id,
+          payload: {
+            messageId: first.providerMessageId,
+            phoneNumber: to,
+            reason: 'RESULT_ERROR_LIMIT_EXCEEDED',
+          },
+        })
+      ).status,
+      200,
+    );
+    assert.equal(
+      (await androidFailed(first.providerMessageId!, to, 'RESULT_ERROR_LIMIT_EXCEEDED')).status,
+      200,
+    );
+    assert.equal((await onlyItem(to)).redeliveries, 1, 'requeued once');
+
+    const again = await resent('sent again', () => androidTo(rig, to)[1] ?? null);
+    assert.equal(again, text);
+    const item = await sentItemOf(to);
+    assert.notEqual(item.providerMessageId, first.providerMessageId, 'a new client id');
+    assert.equal(item.providerMessageId, `${first.providerMessageId}r1`);
+    // A late failure of the first message changes nothing.
+    await androidFailed(first.providerMessageId!, to, 'RESULT_ERROR_NO_SERVICE');
+    await settle(rig);
+    assert.equal((await onlyItem(to)).status, 'sent');
+    assert.equal(androidTo(rig, to).length, 2);
+  });
+
+  it('leaves a permanent Android failure failed', async () => {
+    const to = '+963944700002';
+    assert.equal(await androidInbound(rig, to, 'HELP'), 200);
+    await nth(rig, to, 1, 'android');
+    const item = await sentItemOf(to);
+    assert.equal((await androidFailed(item.providerMessageId!, to, 'Invalid number')).status, 200);
+    const after = await onlyItem(to);
+    assert.equal(after.status, 'sent');
+    assert.equal(after.deliveryStatus, 'failed');
+    assert.equal(after.redeliveries, 0);
+  });
+
+  it('requeues Twilio 30008, not 30003, and a later "delivered" takes it out of the queue', async () => {
+    const temporary = '+963944700003';
+    await twilioInbound(rig, temporary, 'HELP');
+    await nth(rig, temporary, 1);
+    await sentItemOf(temporary);
+    const sid = rig.twilio.messages.find((m) => m.form.To === temporary)!.sid;
+    assert.equal((await twilioStatus(sid, 'undelivered', '30008')).status, 200);
+    assert.equal((await twilioStatus(sid, 'undelivered', '30008')).status, 200, 'replayed');
+    assert.equal((await twilioStatus(sid, 'failed', '30001')).status, 200, 'another failure');
+    let item = await onlyItem(temporary);
+    assert.equal(item.status, 'queued');
+    assert.equal(item.redeliveries, 1, 'requeued once');
+    // Out of order: the carrier did deliver it.
+    assert.equal((await twilioStatus(sid, 'delivered')).status, 200);
+    item = await onlyItem(temporary);
+    assert.equal(item.status, 'sent', 'delivered wins: not sent again');
+    assert.equal(item.deliveryStatus, 'delivered');
+    await new Promise((r) => setTimeout(r, RETRY_DELAYS_MS[0]! + 500));
+    await settle(rig);
+    assert.equal(twilioTo(rig, temporary).length, 1);
+
+    const permanent = '+963944700004';
+    await twilioInbound(rig, permanent, 'HELP');
+    await nth(rig, permanent, 1);
+    await sentItemOf(permanent);
+    const sid2 = rig.twilio.messages.find((m) => m.form.To === permanent)!.sid;
+    assert.equal((await twilioStatus(sid2, 'undelivered', '30003')).status, 200);
+    const failed = await onlyItem(permanent);
+    assert.equal(failed.status, 'sent');
+    assert.equal(failed.deliveryStatus, 'failed');
+  });
+
+  it('gives up when the retry schedule is used up', async () => {
+    const to = '+963944700005';
+    await twilioInbound(rig, to, 'HELP');
+    await nth(rig, to, 1);
+    const item = await sentItemOf(to);
+    // As if every try so far had been sent and reported failed.
+    const db = connectTo(rig.t.databaseUrl);
+    try {
+      await db.client.outboxItem.update({
+        where: { id: item.id },
+        data: { attempts: RETRY_DELAYS_MS.length + 1 },
+      });
+    } finally {
+      await db.close();
+    }
+    assert.equal((await twilioStatus(item.providerMessageId!, 'undelivered', '30008')).status, 200);
+    const after = await onlyItem(to);
+    assert.equal(after.status, 'sent');
+    assert.equal(after.deliveryStatus, 'failed');
+    assert.equal(after.redeliveries, 0, 'not requeued');
+  });
+
+  it('matches each SMS of a turn sent as several, and sends again only the one that failed', async () => {
+    const to = '+963944700006';
+    await twilioInbound(rig, to, 'اشترك كهرباء 1000101');
+    await nth(rig, to, 1);
+    await twilioInbound(rig, to, 'اشترك مياه 2000101');
+    await nth(rig, to, 2);
+    const before = rig.twilio.messages.length;
+    await twilioInbound(rig, to, 'فاتورة');
+    // Two bill lines that do not fit one SMS together: two SMS.
+    await nth(rig, to, 4);
+    const [one, two] = rig.twilio.messages.slice(before).filter((m) => m.form.To === to);
+    assert.ok(one && two, 'two SMS');
+    const identity = await rig.t.tasdeed.store.findIdentity('sms', to);
+    const turn = await waitFor('the turn recorded as sent', async () => {
+      const items = await outboxItemsOf(rig.t, identity!.id);
+      const last = items[items.length - 1];
+      return items.length === 3 && last?.status === 'sent' ? last : null;
+    });
+    assert.equal(turn.providerMessageId, one.sid);
+    assert.deepEqual(
+      (await rig.t.tasdeed.store.sentParts(turn.id)).map((p) => p.providerMessageId),
+      [one.sid, two.sid],
+    );
+    await twilioStatus(one.sid, 'delivered');
+    assert.equal(
+      (await rig.t.tasdeed.store.getOutboxItem(turn.id))?.deliveryStatus,
+      null,
+      'not delivered while the second SMS has no receipt',
+    );
+    assert.equal((await twilioStatus(two.sid, 'undelivered', '30008')).status, 200);
+    const failed = await rig.t.tasdeed.store.getOutboxItem(turn.id);
+    assert.equal(failed?.deliveryStatus, 'failed');
+    assert.equal(failed?.status, 'queued');
+
+    const resentSms = await resent('the second SMS sent again', () =>
+      rig.twilio.messages.length > before + 2 ? rig.twilio.messages.slice(before + 2) : null,
+    );
+    assert.deepEqual(
+      resentSms.map((m) => m.form.Body),
+      [two.form.Body],
+      'only the SMS that failed goes again',
+    );
+    const third = resentSms[0]!;
+    await waitFor('sent', async () =>
+      (await rig.t.tasdeed.store.getOutboxItem(turn.id))?.status === 'sent' ? true : null,
+    );
+    assert.deepEqual(
+      (await rig.t.tasdeed.store.sentParts(turn.id)).map((p) => p.providerMessageId),
+      [one.sid, third.sid],
+    );
+    await twilioStatus(third.sid, 'delivered');
+    const done = await rig.t.tasdeed.store.getOutboxItem(turn.id);
+    assert.equal(done?.deliveryStatus, 'delivered', 'every SMS of the turn delivered');
+    assert.equal(done?.providerMessageId, one.sid);
+  });
+});
