@@ -16,12 +16,12 @@ import {
   startFakePaymentChannel,
   type FakePaymentChannel,
 } from '../support/fake-payment.server.js';
-import { httpCatalogue, outboxItemsOf, waitFor } from '../support/harness.js';
+import { httpCatalogue, waitFor } from '../support/harness.js';
 import {
+  assertPressActedOnce,
   buttons,
   plain,
   postUpdate,
-  settled,
   startTelegram,
   TelegramUser,
   type Sent,
@@ -111,20 +111,7 @@ describe('scripted Telegram conversation, simulated adapters, polling mode', () 
     assert.match(plain(followed.text), /^تمت متابعة المياه 2000101 /);
     // The confirmation was lost (the bot died before its next getUpdates): served again.
     rig.fake.redeliver(press);
-    await settled(rig, u.chatId);
-    const answers = rig.fake
-      .callsOf('answerCallbackQuery')
-      .filter((c) => c.params.callback_query_id === queryId);
-    assert.equal(answers.length, 1, 'the press is answered once');
-    const identity = await rig.t.tasdeed.store.findIdentity('telegram', String(u.chatId));
-    assert.ok(identity, 'the chat has an identity');
-    const follows = await rig.t.tasdeed.store.followsOf(identity.subscriberId);
-    assert.deepEqual(
-      follows.map((f) => `${f.billerId} ${f.account}`),
-      ['water 2000101'],
-    );
-    assert.equal((await outboxItemsOf(rig.t, identity.id)).length, 1, 'one reply queued');
-    assert.equal(rig.fake.sentTo(u.chatId).length, 1);
+    await assertPressActedOnce(rig, u.chatId, queryId, 'water 2000101');
   });
 });
 

@@ -7,8 +7,9 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { outboxItemsOf, waitFor } from '../support/harness.js';
+import { waitFor } from '../support/harness.js';
 import {
+  assertPressActedOnce,
   plain,
   postUpdate,
   settled,
@@ -77,19 +78,6 @@ describe('Telegram webhook route', () => {
     assert.match(plain(followed.text), /^تمت متابعة الكهرباء 1000101 /);
     // Telegram did not get the 200 in time and sends the update again.
     assert.equal(await postUpdate(rig, press), 200);
-    await settled(rig, u.chatId);
-    const answers = rig.fake
-      .callsOf('answerCallbackQuery')
-      .filter((c) => c.params.callback_query_id === queryId);
-    assert.equal(answers.length, 1, 'the press is answered once');
-    const identity = await rig.t.tasdeed.store.findIdentity('telegram', String(u.chatId));
-    assert.ok(identity, 'the chat has an identity');
-    const follows = await rig.t.tasdeed.store.followsOf(identity.subscriberId);
-    assert.deepEqual(
-      follows.map((f) => `${f.billerId} ${f.account}`),
-      ['electricity 1000101'],
-    );
-    assert.equal((await outboxItemsOf(rig.t, identity.id)).length, 1, 'one reply queued');
-    assert.equal(rig.fake.sentTo(u.chatId).length, 1);
+    await assertPressActedOnce(rig, u.chatId, queryId, 'electricity 1000101');
   });
 });

@@ -3,6 +3,7 @@
  * webhook (or the fake's getUpdates queue in polling mode) and its replies read from the
  * sendMessage calls the fake recorded.
  */
+import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -112,6 +113,32 @@ export async function settled(rig: TelegramRig, chatId?: number): Promise<void> 
         !(item.status === 'queued' && item.nextAttemptAt.getTime() <= now),
     );
   });
+}
+
+/**
+ * After a button press was delivered twice: it was answered once, followed the account once,
+ * queued one reply and sent one message to the chat.
+ */
+export async function assertPressActedOnce(
+  rig: TelegramRig,
+  chatId: number,
+  queryId: string,
+  followed: string,
+): Promise<void> {
+  await settled(rig, chatId);
+  const answers = rig.fake
+    .callsOf('answerCallbackQuery')
+    .filter((c) => c.params.callback_query_id === queryId);
+  assert.equal(answers.length, 1, 'the press is answered once');
+  const identity = await rig.t.tasdeed.store.findIdentity('telegram', String(chatId));
+  assert.ok(identity, 'the chat has an identity');
+  const follows = await rig.t.tasdeed.store.followsOf(identity.subscriberId);
+  assert.deepEqual(
+    follows.map((f) => `${f.billerId} ${f.account}`),
+    [followed],
+  );
+  assert.equal((await outboxItemsOf(rig.t, identity.id)).length, 1, 'one reply queued');
+  assert.equal(rig.fake.sentTo(chatId).length, 1);
 }
 
 /** Posts an update to the webhook as Telegram does; returns the HTTP status. */
