@@ -99,7 +99,7 @@ choose-channel = ادفع { $amount } لفاتورة { $biller } { $account } ع
 ask-wallet = أرسل رقم الهاتف المسجّل في محفظتك أو حسابك المصرفي، مثال: 0944123456
 wallet-invalid = هذا ليس رقم هاتف. أرسل مثلاً 0944123456 أو: الغاء
 pay-started = الدفعة { $ref }: { $amount } لفاتورة { $biller } { $account } عبر { $channel }. أكّدها من هاتفك وسيصلك إيصال.
-    .sms = دفعة { $ref }: { $amount }. وافق في محفظتك.
+    .sms = دفعة { $ref }: { $amount }. أكّدها من هاتفك.
 pay-instructions = { $text }
 # The simulated payment channel's own instructions (src/adapters/payment/simulated.payment.ts).
 simulated-pay-instructions = وافق على { $amount } في محفظتك. المرجع { $ref }

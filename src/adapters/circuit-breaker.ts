@@ -69,16 +69,19 @@ export function withCircuitBreaker(biller: BillerPort, opts: CircuitBreakerOptio
     }
   };
 
-  const breaker = new CircuitBreaker<Args, BillerAccount | null>(action, {
+  const breaker: CircuitBreaker<Args, BillerAccount | null> = new CircuitBreaker(action, {
     name: `biller:${billerId}`,
     timeout: timeoutMs ?? false,
     resetTimeout: opts.resetTimeoutMs ?? 30000,
     errorThresholdPercentage: opts.errorThresholdPercentage ?? 50,
     volumeThreshold: opts.volumeThreshold ?? 3,
-    errorFilter: (err: unknown) =>
+    // A filtered error counts as a success, which would close a half-open circuit: one account's
+    // failure is ignored only while the circuit is closed, never taken as the biller's recovery.
+    errorFilter: (err: unknown): boolean =>
       typeof err === 'object' &&
       err !== null &&
-      (abandoned.has(err) || (err instanceof BillerUnavailableError && err.scope === 'account')),
+      (abandoned.has(err) ||
+        (err instanceof BillerUnavailableError && err.scope === 'account' && !breaker.halfOpen)),
   });
 
   const state = (): BreakerState =>

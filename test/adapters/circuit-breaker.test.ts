@@ -13,7 +13,11 @@ const ACCOUNT: BillerAccount = { account: '1', holder: 'x', governorate: 'DAM', 
 
 /** A biller whose next answers the test decides. */
 function scriptedBiller() {
-  const state = { mode: 'ok' as 'ok' | 'down' | 'unknown' | 'slow', calls: 0, settles: 0 };
+  const state = {
+    mode: 'ok' as 'ok' | 'down' | 'account-down' | 'unknown' | 'slow',
+    calls: 0,
+    settles: 0,
+  };
   const biller: BillerPort = {
     getAccount(_account: string, signal?: AbortSignal) {
       state.calls += 1;
@@ -24,6 +28,10 @@ function scriptedBiller() {
           return Promise.resolve(null);
         case 'down':
           return Promise.reject(new BillerUnavailableError('electricity', 'answered 503'));
+        case 'account-down':
+          return Promise.reject(
+            new BillerUnavailableError('electricity', 'this account only', { scope: 'account' }),
+          );
         case 'slow':
           return new Promise((_resolve, reject) => {
             const t = setTimeout(
@@ -151,6 +159,18 @@ void describe('withCircuitBreaker', () => {
     assert.deepEqual(await wrapped.getAccount('1'), ACCOUNT);
     assert.equal(wrapped.state, 'closed');
     assert.deepEqual(changes, ['open', 'halfOpen', 'open', 'halfOpen', 'closed']);
+  });
+
+  void it("never takes one account's failure as the trial that closes a half-open circuit", async () => {
+    const { biller, state } = scriptedBiller();
+    const wrapped = withCircuitBreaker(biller, { billerId: 'electricity', resetTimeoutMs: 80 });
+    state.mode = 'down';
+    for (let i = 0; i < 3; i++) await assert.rejects(wrapped.getAccount('1'));
+    await sleep(120);
+    assert.equal(wrapped.state, 'halfOpen');
+    state.mode = 'account-down';
+    await assert.rejects(wrapped.getAccount('9901'), /this account only/);
+    assert.equal(wrapped.state, 'open', 'the trial failed: open again');
   });
 
   void it('times out slow inquiries when timeoutMs is given, aborting the call', async () => {

@@ -116,7 +116,7 @@ describe('sandbox page in a browser', { skip: browserSkipReason() }, () => {
     assert.equal(await page.textContent('[data-parts-now]'), '2 (UCS-2)');
     await page.fill('#sms-input', '1');
     await page.press('#sms-input', 'Enter');
-    await waitForMessage(page, 'sms', /^دفعة P-[0-9A-Z]{10}: .+ وافق في محفظتك\.$/);
+    await waitForMessage(page, 'sms', /^دفعة P-[0-9A-Z]{10}: .+ أكّدها من هاتفك\.$/);
     await waitForMessage(page, 'sms', /^إيصال: /);
     await page.screenshot({ path: `${SHOTS}/sandbox-conversation-ar.png`, fullPage: true });
   });

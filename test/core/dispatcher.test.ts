@@ -278,6 +278,46 @@ describe('OutboxDispatcher', () => {
     assert.equal(texts.length, 1, 'only the urgent one went out in quiet hours');
   });
 
+  it('fails a message whose key this version does not have at once, instead of retrying it', async () => {
+    await fresh();
+    const clock = new FakeClock(T0);
+    const handler = new MessageHandler(db.store, new Translator(demoCatalogue()), clock);
+    const texts: string[] = [];
+    handler.setSender('sandbox-sms', {
+      send: ({ text }) => {
+        texts.push(text);
+        return Promise.resolve({ status: 'sent', providerMessageId: `p-${texts.length}` });
+      },
+    });
+    const { identity } = await db.store.ensureIdentity('sandbox-sms', 'retired-key', 'ar');
+    // Queued by an older version with a key since retired, and one with an argument missing.
+    const retired = await db.store.enqueue({
+      kind: 'message',
+      lane: 'reply',
+      identityId: identity.id,
+      payload: { key: 'a-key-no-version-has' },
+      nextAttemptAt: clock.now(),
+    });
+    const incomplete = await db.store.enqueue({
+      kind: 'message',
+      lane: 'reply',
+      identityId: identity.id,
+      payload: { key: 'receipt', args: { ref: 'P-1' } },
+      nextAttemptAt: clock.now(),
+    });
+    const d = new OutboxDispatcher(db.store, clock, { owner: 'keys' }).register('message', (item) =>
+      handler.handle(item),
+    );
+    await d.drain();
+    for (const item of [retired!, incomplete!]) {
+      const row = await db.store.getOutboxItem(item.id);
+      assert.equal(row?.status, 'failed', `item ${item.id}`);
+      assert.equal(row?.attempts, 1);
+      assert.match(row?.lastError ?? '', /message|Unknown variable/);
+    }
+    assert.deepEqual(texts, []);
+  });
+
   it('does not spin while claims fail (a database refusing writes) with rows already due', async () => {
     await fresh();
     await db.store.enqueue({ kind: 'message', lane: 'reply', payload: 1, nextAttemptAt: T0 });

@@ -46,7 +46,7 @@ describe('sandbox on the simulated adapters', () => {
     const pay = bill.choices.find((c) => c.payload.startsWith('PAY'));
     assert.ok(pay);
     const started = await user.say('1');
-    assert.match(started.replies[0]!, /^دفعة P-[0-9A-Z]{10}: \d+ ل\.س\. وافق في محفظتك\.$/);
+    assert.match(started.replies[0]!, /^دفعة P-[0-9A-Z]{10}: \d+ ل\.س\. أكّدها من هاتفك\.$/);
     const ref = /P-[0-9A-Z]{10}/.exec(started.replies[0]!)![0];
 
     const inbox = await user.waitForInbox(1);

@@ -4,6 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { createServer } from 'node:net';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -75,9 +76,12 @@ describe('start-up', () => {
   });
 
   it('npm start with no environment: port 3000, SQLite under ./data, a bill paid in the sandbox', async (t) => {
-    const busy = await fetch('http://127.0.0.1:3000/healthz', { signal: AbortSignal.timeout(1000) })
-      .then(() => true)
-      .catch(() => false);
+    // Free only if this process can listen there itself (whatever holds it, HTTP or not).
+    const busy = await new Promise<boolean>((resolve) => {
+      const probe = createServer();
+      probe.once('error', () => resolve(true));
+      probe.listen(3000, '0.0.0.0', () => probe.close(() => resolve(false)));
+    });
     if (busy) {
       t.skip('something already listens on port 3000 on this machine');
       return;

@@ -4,7 +4,7 @@
  */
 import { mediumOf, type IdentityChannel } from '../domain.js';
 import type { Choice, Reply } from '../i18n/reply.js';
-import { stripIsolation, type Translator } from '../i18n/translator.js';
+import { MissingMessageError, stripIsolation, type Translator } from '../i18n/translator.js';
 import type { Clock } from '../ports/clock.port.js';
 import type {
   IdentityRecord,
@@ -194,14 +194,21 @@ export class MessageHandler {
         medium,
         showOldPounds: subscriber.showOldPounds,
       };
-      replies = [payload, ...(payload.also ?? [])].map((r) =>
-        clean(this.translator.render(r, ctx)),
-      );
+      try {
+        replies = [payload, ...(payload.also ?? [])].map((r) =>
+          clean(this.translator.render(r, ctx)),
+        );
+        choices = payload.choices?.map((c) => ({
+          label: clean(this.translator.render(c, ctx)),
+          payload: c.payload,
+        }));
+      } catch (error) {
+        // A key this version no longer has (a reply queued by an older one) or arguments
+        // that do not fit it: no retry can render it, so it fails now instead of every 30 s.
+        if (error instanceof MissingMessageError) return { status: 'failed', error: error.message };
+        throw error;
+      }
       text = replies.join('\n');
-      choices = payload.choices?.map((c) => ({
-        label: clean(this.translator.render(c, ctx)),
-        payload: c.payload,
-      }));
     }
     const result = await sender.send({
       identity,
