@@ -873,9 +873,12 @@ export class PrismaStore implements Store {
         break;
     }
     const where = { id, status: 'leased', leaseOwner: owner };
-    const parts = outcome.status === 'sent' || outcome.status === 'retry' ? outcome.parts : [];
+    const parts =
+      outcome.status === 'sent' || outcome.status === 'retry' ? (outcome.parts ?? []) : [];
+    // A sent item whose parts were recorded on an earlier try takes its delivery from them,
+    // even when this try sent none of them again.
     const count =
-      parts && parts.length > 0
+      outcome.status === 'sent' || parts.length > 0
         ? await this.withTx(async (db) => {
             const updated = await db.outboxItem.updateMany({ where, data });
             if (updated.count === 0) return 0;
@@ -889,7 +892,8 @@ export class PrismaStore implements Store {
 
   /**
    * Records the parts sent this time (each one's receipts start afresh); once the item is
-   * sent, its deliveryStatus is what its parts say together.
+   * sent, its deliveryStatus is what all its recorded parts say together (those of earlier
+   * tries included), and null only for an item that went out as one message.
    */
   private async saveParts(db: Db, id: number, parts: SentPart[], sent: boolean): Promise<void> {
     for (const { part, providerMessageId } of parts) {
@@ -904,6 +908,7 @@ export class PrismaStore implements Store {
       where: { outboxItemId: id },
       select: { deliveryStatus: true },
     });
+    if (all.length === 0) return;
     await db.outboxItem.update({
       where: { id },
       data: { deliveryStatus: partsDelivery(all.map((p) => p.deliveryStatus)) },
@@ -939,7 +944,7 @@ export class PrismaStore implements Store {
   ): Promise<boolean> {
     const { count } = await this.run((db) =>
       db.outboxItem.updateMany({
-        where: { id, status: 'sent', redeliveries: expect.redeliveries },
+        where: { id, status: 'sent', deliveryStatus: 'failed', redeliveries: expect.redeliveries },
         data: {
           status: 'queued',
           nextAttemptAt,

@@ -84,10 +84,16 @@ export function createSmsFront(deps: SmsFrontDeps): SmsFront | null {
       await store.setOptedOut(item.identityId, true, clock.now());
     }
     // No service, the SIM's sending limit, a full queue at the carrier: the message goes
-    // again, with the backoff and within the tries any temporary failure gets. The store
-    // requeues an item only while it is still sent as read here, so a replayed or late
-    // receipt never puts it back twice; a "delivered" that comes after wins.
-    if (status.failure?.status === 'temporary' && item.status === 'sent') {
+    // again, with the backoff and within the tries any temporary failure gets. Only while the
+    // item's delivery, with this receipt applied, is failed: a late failure of a message
+    // already delivered changes nothing (delivered wins), and sending it again would be a
+    // second SMS. The store requeues an item only while it is still sent and failed as read
+    // here, so a replayed or late receipt never puts it back twice.
+    if (
+      status.failure?.status === 'temporary' &&
+      item.status === 'sent' &&
+      item.deliveryStatus === 'failed'
+    ) {
       const at = nextRetryAt(clock.now(), item.attempts);
       const error = `${status.failure.error} (delivery receipt)`;
       const requeued = at

@@ -178,6 +178,53 @@ describe('SMS delivery receipts: temporary failures are sent again', () => {
     assert.equal(failed.deliveryStatus, 'failed');
   });
 
+  it('does not send a delivered message again when a temporary failure is reported after it', async () => {
+    // Receipts out of order: "delivered" first, then a temporary failure of the same message.
+    const viaTwilio = '+963944700007';
+    await twilioInbound(rig, viaTwilio, 'HELP');
+    await nth(rig, viaTwilio, 1);
+    const twilioItem = await sentItemOf(viaTwilio);
+    const sid = twilioItem.providerMessageId!;
+    assert.equal((await twilioStatus(sid, 'delivered')).status, 200);
+    assert.equal((await twilioStatus(sid, 'undelivered', '30008')).status, 200);
+    let after = await onlyItem(viaTwilio);
+    assert.equal(after.status, 'sent', 'a delivered Twilio message is not queued again');
+    assert.equal(after.deliveryStatus, 'delivered');
+    assert.equal(after.redeliveries, 0);
+
+    const viaAndroid = '+963944700008';
+    assert.equal(await androidInbound(rig, viaAndroid, 'HELP'), 200);
+    await nth(rig, viaAndroid, 1, 'android');
+    const androidItem = await sentItemOf(viaAndroid);
+    const delivered = await rig.android.sendWebhook(`${rig.t.url}/sms/android/webhook`, {
+      event: 'sms:delivered',
+      payload: {
+        messageId: androidItem.providerMessageId,
+        phoneNumber: viaAndroid,
+        deliveredAt: new Date().toISOString(),
+      },
+    });
+    assert.equal(delivered.status, 200);
+    assert.equal(
+      (
+        await androidFailed(
+          androidItem.providerMessageId!,
+          viaAndroid,
+          'RESULT_ERROR_LIMIT_EXCEEDED',
+        )
+      ).status,
+      200,
+    );
+    after = await onlyItem(viaAndroid);
+    assert.equal(after.status, 'sent', 'a delivered Android message is not queued again');
+    assert.equal(after.deliveryStatus, 'delivered');
+    assert.equal(after.redeliveries, 0);
+    // Neither row is due, so nothing more goes out.
+    await settle(rig);
+    assert.equal(twilioTo(rig, viaTwilio).length, 1);
+    assert.equal(androidTo(rig, viaAndroid).length, 1);
+  });
+
   it('gives up when the retry schedule is used up', async () => {
     const to = '+963944700005';
     await twilioInbound(rig, to, 'HELP');

@@ -145,6 +145,18 @@ describe('PrismaStore: SMS', () => {
     assert.equal(await db.store.requeueSentOutbox(id, { redeliveries: 0 }, at, 'x'), false);
   });
 
+  it('never requeues an item whose delivery is not failed (a late failure after "delivered")', async () => {
+    const id = await sentItem('SMd1');
+    await db.store.recordSmsStatus(receipt('SMd1', 'delivered'));
+    const late = await db.store.recordSmsStatus(receipt('SMd1', 'failed'));
+    assert.equal(late.item?.deliveryStatus, 'delivered', 'delivered wins');
+    const at = new Date(Date.now() - 1);
+    assert.equal(await db.store.requeueSentOutbox(id, { redeliveries: 0 }, at, 'x'), false);
+    const item = await db.store.getOutboxItem(id);
+    assert.equal(item?.status, 'sent');
+    assert.equal(item?.redeliveries, 0);
+  });
+
   it('takes an item out of the queue when its failed message turns out delivered', async () => {
     const id = await sentItem('SMu1');
     await db.store.recordSmsStatus(receipt('SMu1', 'failed'));
@@ -179,6 +191,40 @@ describe('PrismaStore: SMS', () => {
     assert.equal(second.item?.deliveryStatus, 'delivered', 'delivered once every part is');
     const backwards = await db.store.recordSmsStatus(receipt('SMp1', 'failed'));
     assert.equal(backwards.item?.deliveryStatus, 'delivered');
+
+    // Sent again with none of its parts (a "delivered" came for the failed one after the item
+    // was claimed, before its parts were read): its parts still say how it went.
+    const resend = await sentItem('SMs0', [
+      { part: 0, providerMessageId: 'SMs0' },
+      { part: 1, providerMessageId: 'SMs1' },
+    ]);
+    await db.store.recordSmsStatus(receipt('SMs0', 'delivered'));
+    await db.store.recordSmsStatus(receipt('SMs1', 'failed'));
+    assert.equal(
+      await db.store.requeueSentOutbox(resend, { redeliveries: 0 }, new Date(0), 'x'),
+      true,
+    );
+    const claimed = await db.store.claimOutbox('me', new Date(), 60_000, 10);
+    assert.ok(
+      claimed.some((c) => c.id === resend),
+      'the requeued item is claimed',
+    );
+    const late = await db.store.recordSmsStatus(receipt('SMs1', 'delivered'));
+    assert.equal(late.item?.status, 'leased', 'a leased item stays with its sender');
+    assert.equal(
+      await db.store.finishOutbox(
+        resend,
+        'me',
+        { status: 'sent', providerMessageId: 'SMs0', parts: [] },
+        new Date(),
+      ),
+      true,
+    );
+    assert.equal(
+      (await db.store.getOutboxItem(resend))?.deliveryStatus,
+      'delivered',
+      'a try that sent no part keeps what the parts say',
+    );
 
     const other = await sentItem('SMq0', [
       { part: 0, providerMessageId: 'SMq0' },

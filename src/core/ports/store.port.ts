@@ -578,9 +578,10 @@ export interface Store {
   }>;
   /**
    * Puts a sent item whose delivery failed for now back in the queue for `nextAttemptAt`: only
-   * while it is still `sent` with `redeliveries` as read (so two receipts of one failure
-   * requeue it once, and a receipt of an earlier try, once it was sent again, never), and not
-   * when its broadcast was cancelled. Counts one more redelivery. True when it was requeued.
+   * while it is still `sent`, its deliveryStatus `failed` (a message delivered after all is
+   * never sent again) and with `redeliveries` as read (so two receipts of one failure requeue
+   * it once, and a receipt of an earlier try, once it was sent again, never), and not when its
+   * broadcast was cancelled. Counts one more redelivery. True when it was requeued.
    */
   requeueSentOutbox(
     id: number,
