@@ -1143,29 +1143,44 @@ export class PrismaStore implements Store {
   async recordSmsStatus(
     event: SmsStatusEventRecord,
   ): Promise<{ fresh: boolean; item: OutboxItemRecord | null }> {
-    return this.withTx(async (db) => {
-      const seen = await db.smsStatusEvent.findUnique({ where: { dedupeKey: event.dedupeKey } });
-      if (seen) return { fresh: false, item: null };
-      await db.smsStatusEvent.create({ data: event });
-      // One of several messages of an item, or an item's one message.
-      const part = await db.smsPart.findFirst({
-        where: { providerMessageId: event.providerMessageId },
-        orderBy: { id: 'desc' },
-      });
-      const row = part
-        ? await db.outboxItem.findUnique({ where: { id: part.outboxItemId } })
-        : await db.outboxItem.findFirst({
-            where: { providerMessageId: event.providerMessageId },
-            orderBy: { id: 'desc' },
-          });
-      if (!row) return { fresh: true, item: null };
+    return this.withTx(async (db, store) => {
+      // Written first: a receipt recorded before (a gateway's retry, or the same one racing
+      // this) is a unique violation, answered as not fresh (under a savepoint on PostgreSQL).
+      try {
+        await store.run((tx) => tx.smsStatusEvent.create({ data: event }));
+      } catch (error) {
+        if (isUniqueViolation(error)) return { fresh: false, item: null };
+        throw error;
+      }
+      const match = await this.receiptTarget(db, event.providerMessageId);
+      if (!match) return { fresh: true, item: null };
+      // From here on the receipts of one item (one per part, replays) and the dispatcher's
+      // writes to it take turns, each reading what the one before wrote: two parts' receipts
+      // read and written side by side left the item short of "delivered", and an undo could
+      // overwrite a lease taken after it read the row.
+      await this.lockOutboxRow(db, match.itemId);
+      const row = await db.outboxItem.findUnique({ where: { id: match.itemId } });
+      const part =
+        match.partId === null
+          ? null
+          : await db.smsPart.findFirst({
+              where: { id: match.partId, providerMessageId: event.providerMessageId },
+            });
+      // The message was replaced by a resend while this waited: its receipt is past.
+      if (
+        !row ||
+        (match.partId === null ? row.providerMessageId : part?.providerMessageId) !==
+          event.providerMessageId
+      ) {
+        return { fresh: true, item: null };
+      }
       // Delivery never moves backwards: a late or replayed "queued"/"sent" leaves "sent",
       // "failed" or "delivered" as it is, and nothing undoes "delivered".
       let delivery = row.deliveryStatus;
       if (part) {
         if (deliveryRank(event.state) > deliveryRank(part.deliveryStatus)) {
-          await db.smsPart.update({
-            where: { id: part.id },
+          await db.smsPart.updateMany({
+            where: { id: part.id, deliveryStatus: part.deliveryStatus },
             data: { deliveryStatus: event.state },
           });
         }
@@ -1179,20 +1194,58 @@ export class PrismaStore implements Store {
       }
       // A temporary failure put the item back in the queue, and before it went out again its
       // message turns out delivered after all (receipts out of order): it is not sent twice.
-      const undo =
-        row.status === 'queued' &&
-        row.redeliveries > 0 &&
-        (part ? delivery : event.state) === 'delivered';
+      const undo = row.status === 'queued' && row.redeliveries > 0 && delivery === 'delivered';
       if (delivery === row.deliveryStatus && !undo) return { fresh: true, item: toOutbox(row) };
-      const updated = await db.outboxItem.update({
-        where: { id: row.id },
+      // Only over the row as read: what this write decided holds for that row alone.
+      const [updated] = await db.outboxItem.updateManyAndReturn({
+        where: {
+          id: row.id,
+          status: row.status,
+          redeliveries: row.redeliveries,
+          deliveryStatus: row.deliveryStatus,
+        },
         data: {
           deliveryStatus: delivery,
           ...(undo ? { status: 'sent', redeliveries: { decrement: 1 } } : {}),
         },
       });
-      return { fresh: true, item: toOutbox(updated) };
+      const current = updated ?? (await db.outboxItem.findUnique({ where: { id: row.id } }));
+      return { fresh: true, item: current ? toOutbox(current) : null };
     });
+  }
+
+  /** The outbox item (and part) a provider message id belongs to, as last recorded. */
+  private async receiptTarget(
+    db: Db,
+    providerMessageId: string,
+  ): Promise<{ itemId: number; partId: number | null } | null> {
+    // One of several messages of an item, or an item's one message.
+    const part = await db.smsPart.findFirst({
+      where: { providerMessageId },
+      orderBy: { id: 'desc' },
+      select: { id: true, outboxItemId: true },
+    });
+    if (part) return { itemId: part.outboxItemId, partId: part.id };
+    const row = await db.outboxItem.findFirst({
+      where: { providerMessageId },
+      orderBy: { id: 'desc' },
+      select: { id: true },
+    });
+    return row ? { itemId: row.id, partId: null } : null;
+  }
+
+  /**
+   * Inside a transaction: holds the outbox row until the transaction ends, so that writers of
+   * that row (receipts, the dispatcher's finish, a claim) wait for this one and then read what
+   * it wrote. SQLite needs nothing: its transactions already run one at a time.
+   */
+  private async lockOutboxRow(db: Db, id: number): Promise<void> {
+    const clause = this.d.forUpdate;
+    if (!clause) return;
+    await db.$queryRawUnsafe(
+      this.d.sql(`SELECT "id" FROM "OutboxItem" WHERE "id" = ? ${clause}`),
+      id,
+    );
   }
 
   async takeWatches(kind: WatchKind, target: string): Promise<WatchRecord[]> {

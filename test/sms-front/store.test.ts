@@ -1,7 +1,8 @@
 /** The Store's SMS methods (SQLite, or PostgreSQL): inbound recorded once, receipts applied once. */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { createTestStore, type TestStore } from '../support/db.js';
+import { createPostgresTestStore, createTestStore, type TestStore } from '../support/db.js';
+import { onlyPostgres } from '../support/pg.js';
 
 describe('PrismaStore: SMS', () => {
   let db: TestStore;
@@ -233,5 +234,114 @@ describe('PrismaStore: SMS', () => {
     const failed = await db.store.recordSmsStatus(receipt('SMq1', 'failed'));
     assert.equal(failed.item?.id, other);
     assert.equal(failed.item?.deliveryStatus, 'failed', 'failed when one part is');
+  });
+});
+
+/**
+ * PostgreSQL runs receipts side by side (each webhook request in a transaction of its own, on a
+ * pooled connection, under READ COMMITTED); SQLite runs one transaction at a time.
+ */
+describe('PrismaStore: SMS receipts at the same moment (PostgreSQL)', onlyPostgres, () => {
+  let db: TestStore;
+  before(async () => {
+    db = await createPostgresTestStore();
+  });
+  after(async () => {
+    await db.close();
+  });
+
+  const ROUNDS = 40;
+
+  const delivered = (providerMessageId: string) => ({
+    dedupeKey: `t:${providerMessageId}:delivered`,
+    gateway: 'twilio',
+    providerMessageId,
+    state: 'delivered',
+    errorCode: null,
+  });
+
+  async function sentNow(
+    dedupeKey: string,
+    providerMessageId: string,
+    parts?: Array<{ part: number; providerMessageId: string }>,
+  ): Promise<number> {
+    const item = await db.store.enqueue({
+      kind: 'message',
+      lane: 'reply',
+      payload: { key: 'help' },
+      dedupeKey,
+      nextAttemptAt: new Date(0),
+    });
+    assert.ok(item, `${dedupeKey} queued`);
+    const claimed = await db.store.claimOutbox('me', new Date(), 60_000, 10);
+    assert.ok(
+      claimed.some((c) => c.id === item.id),
+      `${dedupeKey} claimed`,
+    );
+    const outcome = { status: 'sent' as const, providerMessageId, ...(parts ? { parts } : {}) };
+    assert.equal(await db.store.finishOutbox(item.id, 'me', outcome, new Date()), true);
+    return item.id;
+  }
+
+  it('applies the receipts of two parts that arrive together: the item ends delivered', async () => {
+    const other = db.connect();
+    try {
+      const short: number[] = [];
+      for (let n = 0; n < ROUNDS; n++) {
+        const id = await sentNow(`parts${n}`, `SMa${n}`, [
+          { part: 0, providerMessageId: `SMa${n}` },
+          { part: 1, providerMessageId: `SMb${n}` },
+        ]);
+        await Promise.all([
+          db.store.recordSmsStatus(delivered(`SMa${n}`)),
+          other.store.recordSmsStatus(delivered(`SMb${n}`)),
+        ]);
+        if ((await db.store.getOutboxItem(id))?.deliveryStatus !== 'delivered') short.push(n);
+      }
+      assert.deepEqual(short, [], 'every item whose two parts were delivered is delivered');
+    } finally {
+      await other.close();
+    }
+  });
+
+  it('never takes a row out of the queue under a dispatcher that just leased it', async () => {
+    const other = db.connect();
+    try {
+      const lost: number[] = [];
+      for (let n = 0; n < ROUNDS; n++) {
+        const id = await sentNow(`undo${n}`, `SMu${n}`);
+        await db.store.recordSmsStatus({
+          ...delivered(`SMu${n}`),
+          state: 'failed',
+          dedupeKey: `f${n}`,
+        });
+        assert.equal(
+          await db.store.requeueSentOutbox(id, { redeliveries: 0 }, new Date(0), 'x'),
+          true,
+        );
+        // The dispatcher claims the requeued row while "delivered after all" comes in.
+        const [claimed] = await Promise.all([
+          other.store.claimOutbox('them', new Date(), 60_000, 10),
+          db.store.recordSmsStatus(delivered(`SMu${n}`)),
+        ]);
+        if (claimed.some((c) => c.id === id)) {
+          // Whatever the receipt did, the lease holds: the send is recorded.
+          const finished = await other.store.finishOutbox(
+            id,
+            'them',
+            { status: 'sent', providerMessageId: `SMu${n}r1` },
+            new Date(),
+          );
+          if (!finished) lost.push(n);
+        } else {
+          const item = await db.store.getOutboxItem(id);
+          assert.equal(item?.status, 'sent', 'taken out of the queue: delivered after all');
+          assert.equal(item?.redeliveries, 0);
+        }
+      }
+      assert.deepEqual(lost, [], 'no claimed row lost its lease to a receipt');
+    } finally {
+      await other.close();
+    }
   });
 });

@@ -569,6 +569,8 @@ export interface Store {
    * deliveryStatus only moves forward (queued < sent < failed < delivered; an item of several
    * parts is failed when one is, delivered when all are). A "delivered" for the very message a
    * failure had put back in the queue, before it was sent again, takes it out of the queue.
+   * Receipts of one item, and the dispatcher's writes to it, are applied one at a time, each
+   * over what the one before wrote (two parts' receipts at the same moment both count).
    * Returns the item as it is now, or null when none matched (a message sent before, or
    * another system's).
    */
