@@ -19,6 +19,12 @@ export interface SqlDialect {
    * start (see prisma-store.ts), so no other writer runs beside it.
    */
   readonly forUpdate: string | null;
+  /**
+   * A statement taking a lock on a text key (one `?`) until the transaction ends, so that
+   * transactions naming the same key take turns although no row exists yet to lock; null where
+   * transactions already run one at a time (SQLite).
+   */
+  readonly lockKey: string | null;
 }
 
 function pairsSql(pairs: Record<string, string>): string {
@@ -38,6 +44,7 @@ export const sqliteDialect: SqlDialect = {
   time: (at) => at.getTime(),
   jsonObject: (pairs) => `json_object(${pairsSql(pairs)})`,
   forUpdate: null,
+  lockKey: null,
 };
 
 /**
@@ -54,4 +61,7 @@ export const postgresDialect: SqlDialect = {
   time: (at) => at.toISOString(),
   jsonObject: (pairs) => `json_build_object(${pairsSql(pairs)})::text`,
   forUpdate: 'FOR UPDATE',
+  // A transaction-level advisory lock on a 64-bit hash of the key (a collision only makes two
+  // keys take turns).
+  lockKey: 'SELECT pg_advisory_xact_lock(hashtextextended(?, 0))',
 };

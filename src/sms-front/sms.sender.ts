@@ -24,6 +24,12 @@ export interface SmsSenderDeps {
   publicUrl: string;
   /** The recorded parts of an item that went out as several SMS (the store's sentParts). */
   sentParts?: (outboxItemId: number) => Promise<SentPartRecord[]>;
+  /**
+   * Records one SMS of a turn sent as several as soon as it went (the store's recordSentPart),
+   * so that its receipt is matched while the rest wait for the rate limit. Never rejects: a
+   * part it could not record is recorded with the outcome.
+   */
+  recordPart?: (item: OutboxItemRecord, part: SentPart) => Promise<void>;
 }
 
 /**
@@ -109,7 +115,9 @@ export function smsSender(deps: SmsSenderDeps): MessageSender {
             gate?.pause(result.retryAfterMs);
           return result.status === 'temporary' && parts.length > 0 ? { ...result, parts } : result;
         }
-        parts.push({ part: i, providerMessageId: result.providerMessageId });
+        const sent = { part: i, providerMessageId: result.providerMessageId };
+        parts.push(sent);
+        if (several) await deps.recordPart?.(item, sent);
       }
       // The item keeps its first SMS's id (an earlier try's, when that one is not sent again).
       const first =
