@@ -900,11 +900,11 @@ export class PrismaStore implements Store {
 
   /** Records the parts sent this time: new messages, whose receipts start afresh. */
   private async saveParts(db: Db, id: number, parts: SentPart[]): Promise<void> {
-    for (const { part, providerMessageId } of parts) {
+    for (const { part, providerMessageId, resends = 0 } of parts) {
       await db.smsPart.upsert({
         where: { outboxItemId_part: { outboxItemId: id, part } },
-        create: { outboxItemId: id, part, providerMessageId, deliveryStatus: null },
-        update: { providerMessageId, deliveryStatus: null },
+        create: { outboxItemId: id, part, providerMessageId, resends, deliveryStatus: null },
+        update: { providerMessageId, resends, deliveryStatus: null },
       });
     }
   }
@@ -1086,7 +1086,7 @@ export class PrismaStore implements Store {
       db.smsPart.findMany({
         where: { outboxItemId },
         orderBy: { part: 'asc' },
-        select: { part: true, providerMessageId: true, deliveryStatus: true },
+        select: { part: true, providerMessageId: true, resends: true, deliveryStatus: true },
       }),
     );
   }

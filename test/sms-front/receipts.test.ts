@@ -436,4 +436,62 @@ describe("SMS delivery receipts: a failure of a turn's first SMS reported before
       [again.id, second.id],
     );
   });
+
+  it('sends a part reported failed during an ordinary retry again as a new SMS, not a 409', async () => {
+    const to = '+963944700124';
+    const sentTo = () =>
+      rig.android.messages.filter((m) => (m.body.phoneNumbers as string[]).includes(to));
+    assert.equal(await androidInbound(rig, to, 'اشترك كهرباء 1000101'), 200);
+    await nth(rig, to, 1, 'android');
+    assert.equal(await androidInbound(rig, to, 'اشترك مياه 2000101'), 200);
+    await nth(rig, to, 2, 'android');
+    assert.equal(await androidInbound(rig, to, 'فاتورة'), 200);
+    const first = await waitFor("the turn's first SMS", () => sentTo()[2] ?? null);
+    // The phone refuses the request for the second SMS (a second later): an ordinary retry.
+    rig.android.failNext(500);
+    const identity = await rig.t.tasdeed.store.findIdentity('sms', to);
+    assert.ok(identity, `${to} is known`);
+    const turn = await waitFor('the turn back in the queue', async () => {
+      const items = await outboxItemsOf(rig.t, identity.id);
+      const last = items[items.length - 1];
+      return items.length === 3 && last?.status === 'queued' && last.attempts === 1 ? last : null;
+    });
+    assert.match(turn.lastError ?? '', /500/);
+    // While it waits, the phone reports the first SMS failed: no redelivery (it is queued).
+    const failure = await rig.android.sendWebhook(
+      `${rig.t.url}/sms/android/webhook`,
+      androidFailedEvent(first.id, to, 'RESULT_ERROR_NO_SERVICE'),
+    );
+    assert.equal(failure.status, 200);
+    const waiting = await rig.t.tasdeed.store.getOutboxItem(turn.id);
+    assert.equal(waiting?.status, 'queued');
+    assert.equal(waiting?.redeliveries, 0);
+    assert.deepEqual(
+      (await rig.t.tasdeed.store.sentParts(turn.id)).map((p) => [
+        p.providerMessageId,
+        p.deliveryStatus,
+      ]),
+      [[first.id, 'failed']],
+    );
+
+    await dueNow(rig, turn.id);
+    const done = await waitFor('the turn sent', async () => {
+      const item = await rig.t.tasdeed.store.getOutboxItem(turn.id);
+      return item?.status === 'sent' ? item : null;
+    });
+    const [again, second] = sentTo().slice(3);
+    assert.ok(again && second, 'the phone took the first SMS again, and the second');
+    assert.equal(sentTo().length, 5);
+    assert.deepEqual(again.body.textMessage, first.body.textMessage);
+    assert.notEqual(again.id, first.id, 'a new id: the old one would be answered 409');
+    assert.deepEqual(
+      (await rig.t.tasdeed.store.sentParts(turn.id)).map((p) => [p.providerMessageId, p.resends]),
+      [
+        [again.id, 1],
+        [second.id, 0],
+      ],
+    );
+    assert.equal(done.redeliveries, 0);
+    assert.equal(done.deliveryStatus, null, 'two new SMS, no receipt yet');
+  });
 });

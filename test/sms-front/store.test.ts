@@ -248,7 +248,7 @@ describe('PrismaStore: SMS', () => {
     assert.equal(early.item, null, 'part 0 is not recorded yet');
     const part0 = { part: 0, providerMessageId: 'SMt0' };
     assert.equal(await db.store.recordSentPart(item.id, 'me', part0, new Date()), true);
-    const part1 = { part: 1, providerMessageId: 'SMt1' };
+    const part1 = { part: 1, providerMessageId: 'SMt1', resends: 2 };
     assert.equal(await db.store.recordSentPart(item.id, 'me', part1, new Date()), true);
     assert.deepEqual(
       (await db.store.sentParts(item.id)).map((p) => [
@@ -282,8 +282,12 @@ describe('PrismaStore: SMS', () => {
     assert.equal(finished?.status, 'queued', 'the failed part goes again');
     assert.equal(finished?.redeliveries, 1);
     assert.deepEqual(
-      (await db.store.sentParts(item.id)).map((p) => p.deliveryStatus),
-      ['failed', 'delivered'],
+      (await db.store.sentParts(item.id)).map((p) => [p.deliveryStatus, p.resends]),
+      [
+        ['failed', 0],
+        ['delivered', 2],
+      ],
+      'each part with its state and the times it was sent again',
     );
   });
 

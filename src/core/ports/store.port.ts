@@ -226,10 +226,13 @@ export interface OutboxItemRecord {
 export interface SentPart {
   part: number;
   providerMessageId: string | null;
+  /** Times this part was sent again after a receipt reported it failed (default 0). */
+  resends?: number;
 }
 
 /** A recorded part of an item that went out as several messages, with its delivery state. */
 export interface SentPartRecord extends SentPart {
+  resends: number;
   deliveryStatus: string | null;
 }
 
