@@ -1,6 +1,6 @@
 /**
  * The few places where SQLite and PostgreSQL SQL differ, for the statements the store writes
- * by hand (set-based planning, SKIP LOCKED claims). Statements are written once, with `?`
+ * by hand (set-based planning, SKIP LOCKED claims, row locks). Statements are written once, with `?`
  * placeholders and these helpers; everything else goes through Prisma's model API.
  */
 export interface SqlDialect {
@@ -13,6 +13,18 @@ export interface SqlDialect {
   time(at: Date): unknown;
   /** A JSON object built from column expressions, as text. */
   jsonObject(pairs: Record<string, string>): string;
+  /**
+   * The clause that locks the rows a SELECT reads until the transaction ends, or null where a
+   * transaction needs none: a SQLite transaction holds the database's write lock from its
+   * start (see prisma-store.ts), so no other writer runs beside it.
+   */
+  readonly forUpdate: string | null;
+  /**
+   * A statement taking a lock on a text key (one `?`) until the transaction ends, so that
+   * transactions naming the same key take turns although no row exists yet to lock; null where
+   * transactions already run one at a time (SQLite).
+   */
+  readonly lockKey: string | null;
 }
 
 function pairsSql(pairs: Record<string, string>): string {
@@ -31,6 +43,8 @@ export const sqliteDialect: SqlDialect = {
   timeParam: '?',
   time: (at) => at.getTime(),
   jsonObject: (pairs) => `json_object(${pairsSql(pairs)})`,
+  forUpdate: null,
+  lockKey: null,
 };
 
 /**
@@ -46,4 +60,8 @@ export const postgresDialect: SqlDialect = {
   timeParam: 'CAST(? AS TIMESTAMP(3))',
   time: (at) => at.toISOString(),
   jsonObject: (pairs) => `json_build_object(${pairsSql(pairs)})::text`,
+  forUpdate: 'FOR UPDATE',
+  // A transaction-level advisory lock on a 64-bit hash of the key (a collision only makes two
+  // keys take turns).
+  lockKey: 'SELECT pg_advisory_xact_lock(hashtextextended(?, 0))',
 };

@@ -79,6 +79,7 @@ import type {
   Subscriber,
   Watch,
 } from '../generated/prisma/client.js';
+import { nextRetryAt } from '../core/outbox/retry.js';
 import { sqliteDialect, type SqlDialect } from './dialect.js';
 import { MIGRATIONS_TABLE } from './migrate.js';
 
@@ -873,13 +874,23 @@ export class PrismaStore implements Store {
         break;
     }
     const where = { id, status: 'leased', leaseOwner: owner };
-    const parts = outcome.status === 'sent' || outcome.status === 'retry' ? outcome.parts : [];
+    const parts =
+      outcome.status === 'sent' || outcome.status === 'retry' ? (outcome.parts ?? []) : [];
+    const recorded = [
+      ...parts.map((p) => p.providerMessageId),
+      outcome.status === 'sent' ? (outcome.providerMessageId ?? null) : null,
+    ];
+    // A sent item's delivery is what the receipts of its messages say: those of parts recorded
+    // on an earlier try (even when this try sent none of them again), and those that came
+    // before their message was recorded here.
     const count =
-      parts && parts.length > 0
+      outcome.status === 'sent' || parts.length > 0
         ? await this.withTx(async (db) => {
+            await this.lockProviderIds(db, recorded);
             const updated = await db.outboxItem.updateMany({ where, data });
             if (updated.count === 0) return 0;
-            await this.saveParts(db, id, parts, outcome.status === 'sent');
+            await this.saveParts(db, id, parts);
+            await this.settleDelivery(db, id, now);
             return updated.count;
           })
         : (await this.run((db) => db.outboxItem.updateMany({ where, data }))).count;
@@ -887,27 +898,150 @@ export class PrismaStore implements Store {
     return count > 0;
   }
 
-  /**
-   * Records the parts sent this time (each one's receipts start afresh); once the item is
-   * sent, its deliveryStatus is what its parts say together.
-   */
-  private async saveParts(db: Db, id: number, parts: SentPart[], sent: boolean): Promise<void> {
-    for (const { part, providerMessageId } of parts) {
+  /** Records the parts sent this time: new messages, whose receipts start afresh. */
+  private async saveParts(db: Db, id: number, parts: SentPart[]): Promise<void> {
+    for (const { part, providerMessageId, resends = 0 } of parts) {
       await db.smsPart.upsert({
         where: { outboxItemId_part: { outboxItemId: id, part } },
-        create: { outboxItemId: id, part, providerMessageId, deliveryStatus: null },
-        update: { providerMessageId, deliveryStatus: null },
+        create: { outboxItemId: id, part, providerMessageId, resends, deliveryStatus: null },
+        update: { providerMessageId, resends, deliveryStatus: null },
       });
     }
-    if (!sent) return;
-    const all = await db.smsPart.findMany({
+  }
+
+  /**
+   * Brings an item's delivery up to date with the receipts kept for its messages as recorded
+   * now (its parts' provider ids, else its own) and does what that calls for (see
+   * recordSmsStatus). A receipt counts by what it says, not by when it came or how often it
+   * was applied: settling again changes nothing. Inside a transaction that holds the row.
+   */
+  private async settleDelivery(
+    db: Db,
+    id: number,
+    now: Date,
+  ): Promise<{ item: OutboxItem; ids: string[]; requeued: boolean } | null> {
+    const row = await db.outboxItem.findUnique({ where: { id } });
+    if (!row) return null;
+    const parts = await db.smsPart.findMany({
       where: { outboxItemId: id },
-      select: { deliveryStatus: true },
+      orderBy: { part: 'asc' },
     });
-    await db.outboxItem.update({
-      where: { id },
-      data: { deliveryStatus: partsDelivery(all.map((p) => p.deliveryStatus)) },
+    const ids = (
+      parts.length > 0 ? parts.map((p) => p.providerMessageId) : [row.providerMessageId]
+    ).filter((pid): pid is string => pid !== null);
+    const receipts =
+      ids.length === 0
+        ? []
+        : await db.smsStatusEvent.findMany({
+            where: { providerMessageId: { in: ids } },
+            orderBy: { recordedAt: 'asc' },
+            select: { providerMessageId: true, state: true, failure: true, failureError: true },
+          });
+    // Delivery never moves backwards: a late or replayed "queued"/"sent" leaves "sent",
+    // "failed" or "delivered" as it is, and nothing undoes "delivered".
+    const furthest = (pid: string | null, from: string | null): string | null =>
+      receipts
+        .filter((r) => r.providerMessageId === pid)
+        .reduce(
+          (state, r) => (deliveryRank(r.state) > deliveryRank(state) ? r.state : state),
+          from,
+        );
+    let delivery: string | null;
+    const failed: string[] = [];
+    if (parts.length > 0) {
+      const states: Array<string | null> = [];
+      for (const p of parts) {
+        const state = furthest(p.providerMessageId, p.deliveryStatus);
+        if (state !== p.deliveryStatus) {
+          await db.smsPart.updateMany({
+            where: { id: p.id, deliveryStatus: p.deliveryStatus },
+            data: { deliveryStatus: state },
+          });
+        }
+        if (state === 'failed' && p.providerMessageId !== null) failed.push(p.providerMessageId);
+        states.push(state);
+      }
+      delivery = partsDelivery(states);
+    } else {
+      delivery = furthest(row.providerMessageId, row.deliveryStatus);
+      if (delivery === 'failed' && row.providerMessageId !== null)
+        failed.push(row.providerMessageId);
+    }
+    // A temporary failure put the item back in the queue, and before it went out again its
+    // message turns out delivered after all (receipts out of order): it is not sent twice.
+    const undo = row.status === 'queued' && row.redeliveries > 0 && delivery === 'delivered';
+    // No service, the SIM's sending limit, a full queue at the carrier: the message goes again,
+    // with the backoff and within the tries any temporary failure gets. Only a sent item that
+    // is failed now (a late failure of a message delivered changes nothing), and not when one
+    // of its failures is permanent (the number is wrong, or unsubscribed).
+    const failures = receipts.filter(
+      (r) => r.state === 'failed' && failed.includes(r.providerMessageId),
+    );
+    const again =
+      row.status === 'sent' &&
+      delivery === 'failed' &&
+      failures.length > 0 &&
+      failures.every((f) => f.failure === 'temporary')
+        ? nextRetryAt(now, row.attempts)
+        : null;
+    const data: Prisma.OutboxItemUpdateManyMutationInput = {
+      ...(delivery !== row.deliveryStatus ? { deliveryStatus: delivery } : {}),
+      ...(undo ? { status: 'sent', redeliveries: { decrement: 1 } } : {}),
+      ...(again
+        ? {
+            status: 'queued',
+            nextAttemptAt: again,
+            lastError: `${failures[failures.length - 1]?.failureError ?? 'not delivered'} (delivery receipt)`,
+            redeliveries: { increment: 1 },
+          }
+        : {}),
+    };
+    if (Object.keys(data).length === 0) return { item: row, ids, requeued: false };
+    // Only over the row as read: what was decided here holds for that row alone.
+    const [updated] = await db.outboxItem.updateManyAndReturn({
+      where: {
+        id,
+        status: row.status,
+        redeliveries: row.redeliveries,
+        deliveryStatus: row.deliveryStatus,
+      },
+      data,
     });
+    if (!updated) return { item: row, ids, requeued: false };
+    if (!again) return { item: updated, ids, requeued: false };
+    await db.$executeRawUnsafe(...this.cancelIfBroadcastCancelledSql(id, now));
+    const current = (await db.outboxItem.findUnique({ where: { id } })) ?? updated;
+    return { item: current, ids, requeued: current.status === 'queued' };
+  }
+
+  /**
+   * Inside a transaction: holds the outbox row until the transaction ends, so that writers of
+   * that row (receipts, the dispatcher's finish, a claim) wait for this one and then read what
+   * it wrote. SQLite needs nothing: its transactions already run one at a time.
+   */
+  private async lockOutboxRow(db: Db, id: number): Promise<void> {
+    const clause = this.d.forUpdate;
+    if (!clause) return;
+    await db.$queryRawUnsafe(
+      this.d.sql(`SELECT "id" FROM "OutboxItem" WHERE "id" = ? ${clause}`),
+      id,
+    );
+  }
+
+  /**
+   * Inside a transaction, before any row lock: takes turns with every other transaction that
+   * records or receives these provider ids. A receipt and the recording of its message's id
+   * may otherwise run side by side, each missing the other's uncommitted write; this way the
+   * second sees the first's. Row locks come after, always in this order, so none waits in a
+   * circle.
+   */
+  private async lockProviderIds(db: Db, ids: ReadonlyArray<string | null>): Promise<void> {
+    const statement = this.d.lockKey;
+    if (!statement) return;
+    const keys = [...new Set(ids.filter((pid): pid is string => pid !== null))].sort();
+    for (const key of keys) {
+      await db.$executeRawUnsafe(this.d.sql(statement), `sms-message:${key}`);
+    }
   }
 
   /**
@@ -917,40 +1051,34 @@ export class PrismaStore implements Store {
    * queued.
    */
   private async cancelIfBroadcastCancelled(id: number, now: Date): Promise<void> {
-    await this.run((db) =>
-      db.$executeRawUnsafe(
-        this.d.sql(
-          `UPDATE "OutboxItem" SET "status" = 'cancelled', "doneAt" = ${this.d.timeParam},
-             "lastError" = 'broadcast cancelled'
-           WHERE "id" = ? AND "status" = 'queued' AND "broadcastId" IN (
-             SELECT "id" FROM "Broadcast" WHERE "status" = 'cancelled')`,
-        ),
-        this.d.time(now),
-        id,
-      ),
-    );
+    await this.run((db) => db.$executeRawUnsafe(...this.cancelIfBroadcastCancelledSql(id, now)));
   }
 
-  async requeueSentOutbox(
-    id: number,
-    expect: { redeliveries: number },
-    nextAttemptAt: Date,
-    error: string,
-  ): Promise<boolean> {
-    const { count } = await this.run((db) =>
-      db.outboxItem.updateMany({
-        where: { id, status: 'sent', redeliveries: expect.redeliveries },
-        data: {
-          status: 'queued',
-          nextAttemptAt,
-          lastError: error,
-          redeliveries: { increment: 1 },
-        },
-      }),
-    );
-    if (count === 0) return false;
-    await this.cancelIfBroadcastCancelled(id, new Date());
-    return (await this.getOutboxItem(id))?.status === 'queued';
+  private cancelIfBroadcastCancelledSql(id: number, now: Date): [string, ...unknown[]] {
+    return [
+      this.d.sql(
+        `UPDATE "OutboxItem" SET "status" = 'cancelled', "doneAt" = ${this.d.timeParam},
+           "lastError" = 'broadcast cancelled'
+         WHERE "id" = ? AND "status" = 'queued' AND "broadcastId" IN (
+           SELECT "id" FROM "Broadcast" WHERE "status" = 'cancelled')`,
+      ),
+      this.d.time(now),
+      id,
+    ];
+  }
+
+  async recordSentPart(id: number, owner: string, part: SentPart, now: Date): Promise<boolean> {
+    return this.withTx(async (db) => {
+      await this.lockProviderIds(db, [part.providerMessageId]);
+      await this.lockOutboxRow(db, id);
+      const held = await db.outboxItem.count({
+        where: { id, status: 'leased', leaseOwner: owner },
+      });
+      if (held === 0) return false;
+      await this.saveParts(db, id, [part]);
+      await this.settleDelivery(db, id, now);
+      return true;
+    });
   }
 
   async sentParts(outboxItemId: number): Promise<SentPartRecord[]> {
@@ -958,7 +1086,7 @@ export class PrismaStore implements Store {
       db.smsPart.findMany({
         where: { outboxItemId },
         orderBy: { part: 'asc' },
-        select: { part: true, providerMessageId: true, deliveryStatus: true },
+        select: { part: true, providerMessageId: true, resends: true, deliveryStatus: true },
       }),
     );
   }
@@ -1137,57 +1265,50 @@ export class PrismaStore implements Store {
 
   async recordSmsStatus(
     event: SmsStatusEventRecord,
-  ): Promise<{ fresh: boolean; item: OutboxItemRecord | null }> {
-    return this.withTx(async (db) => {
-      const seen = await db.smsStatusEvent.findUnique({ where: { dedupeKey: event.dedupeKey } });
-      if (seen) return { fresh: false, item: null };
-      await db.smsStatusEvent.create({ data: event });
-      // One of several messages of an item, or an item's one message.
-      const part = await db.smsPart.findFirst({
-        where: { providerMessageId: event.providerMessageId },
-        orderBy: { id: 'desc' },
-      });
-      const row = part
-        ? await db.outboxItem.findUnique({ where: { id: part.outboxItemId } })
-        : await db.outboxItem.findFirst({
-            where: { providerMessageId: event.providerMessageId },
-            orderBy: { id: 'desc' },
-          });
-      if (!row) return { fresh: true, item: null };
-      // Delivery never moves backwards: a late or replayed "queued"/"sent" leaves "sent",
-      // "failed" or "delivered" as it is, and nothing undoes "delivered".
-      let delivery = row.deliveryStatus;
-      if (part) {
-        if (deliveryRank(event.state) > deliveryRank(part.deliveryStatus)) {
-          await db.smsPart.update({
-            where: { id: part.id },
-            data: { deliveryStatus: event.state },
-          });
-        }
-        const all = await db.smsPart.findMany({
-          where: { outboxItemId: row.id },
-          select: { deliveryStatus: true },
-        });
-        delivery = partsDelivery(all.map((p) => p.deliveryStatus));
-      } else if (deliveryRank(event.state) > deliveryRank(row.deliveryStatus)) {
-        delivery = event.state;
+    now: Date,
+  ): Promise<{ fresh: boolean; item: OutboxItemRecord | null; requeued: boolean }> {
+    const none = { item: null, requeued: false };
+    return this.withTx(async (db, store) => {
+      // Takes turns with the recording of this id (recordSentPart, finishOutbox), so that a
+      // receipt coming just as its message is recorded is applied by one of the two.
+      await this.lockProviderIds(db, [event.providerMessageId]);
+      // A receipt recorded before (a gateway's retry) is a unique violation, answered as not
+      // fresh (under a savepoint on PostgreSQL).
+      try {
+        await store.run((tx) => tx.smsStatusEvent.create({ data: event }));
+      } catch (error) {
+        if (isUniqueViolation(error)) return { fresh: false, ...none };
+        throw error;
       }
-      // A temporary failure put the item back in the queue, and before it went out again its
-      // message turns out delivered after all (receipts out of order): it is not sent twice.
-      const undo =
-        row.status === 'queued' &&
-        row.redeliveries > 0 &&
-        (part ? delivery : event.state) === 'delivered';
-      if (delivery === row.deliveryStatus && !undo) return { fresh: true, item: toOutbox(row) };
-      const updated = await db.outboxItem.update({
-        where: { id: row.id },
-        data: {
-          deliveryStatus: delivery,
-          ...(undo ? { status: 'sent', redeliveries: { decrement: 1 } } : {}),
-        },
-      });
-      return { fresh: true, item: toOutbox(updated) };
+      const itemId = await this.receiptTarget(db, event.providerMessageId);
+      // Not recorded yet: kept, and applied when it is.
+      if (itemId === null) return { fresh: true, ...none };
+      // From here on the receipts of one item (one per part, replays) and the dispatcher's
+      // writes to it take turns, each reading what the one before wrote: two parts' receipts
+      // read and written side by side left the item short of "delivered", and an undo could
+      // overwrite a lease taken after it read the row.
+      await this.lockOutboxRow(db, itemId);
+      const settled = await this.settleDelivery(db, itemId, now);
+      // The message was replaced by a resend while this waited: its receipt is past.
+      if (!settled?.ids.includes(event.providerMessageId)) return { fresh: true, ...none };
+      return { fresh: true, item: toOutbox(settled.item), requeued: settled.requeued };
     });
+  }
+
+  /** The outbox item a provider message id belongs to (one of its parts', or its own). */
+  private async receiptTarget(db: Db, providerMessageId: string): Promise<number | null> {
+    const part = await db.smsPart.findFirst({
+      where: { providerMessageId },
+      orderBy: { id: 'desc' },
+      select: { outboxItemId: true },
+    });
+    if (part) return part.outboxItemId;
+    const row = await db.outboxItem.findFirst({
+      where: { providerMessageId },
+      orderBy: { id: 'desc' },
+      select: { id: true },
+    });
+    return row?.id ?? null;
   }
 
   async takeWatches(kind: WatchKind, target: string): Promise<WatchRecord[]> {

@@ -14,7 +14,6 @@ import type { SmsDeliveryStatus, SmsGatewayPort } from '../sms/sms-gateway.port.
 import { TwilioGateway } from '../sms/twilio/twilio.gateway.js';
 import { ReplyCap } from '../sms/limits.js';
 import { RateGate } from '../core/outbox/rate-gate.js';
-import { nextRetryAt } from '../core/outbox/retry.js';
 import { SmsInbox } from './sms-inbox.js';
 import { smsSender } from './sms.sender.js';
 
@@ -64,41 +63,52 @@ export function createSmsFront(deps: SmsFrontDeps): SmsFront | null {
     gates,
     publicUrl: config.publicUrl,
     sentParts: (id) => store.sentParts(id),
+    recordPart: async (item, part) => {
+      if (!item.leaseOwner) return;
+      try {
+        await store.recordSentPart(item.id, item.leaseOwner, part, clock.now());
+      } catch (error) {
+        // Costs no SMS: the outcome records the part again.
+        logger.warn({ err: error, outboxId: item.id }, 'sms part not recorded as it went');
+      }
+    },
   });
 
   const onStatus = async (status: SmsDeliveryStatus): Promise<void> => {
-    const { fresh, item } = await store.recordSmsStatus({
-      dedupeKey: `${status.gateway}:${status.dedupeKey}`,
-      gateway: status.gateway,
-      providerMessageId: status.providerMessageId,
-      state: status.state,
-      errorCode: status.errorCode,
-    });
+    // The store applies the receipt and, for a temporary failure (no service, the SIM's
+    // sending limit, a full queue at the carrier), puts the message back in the queue, in one
+    // transaction (see Store.recordSmsStatus).
+    const { fresh, item, requeued } = await store.recordSmsStatus(
+      {
+        dedupeKey: `${status.gateway}:${status.dedupeKey}`,
+        gateway: status.gateway,
+        providerMessageId: status.providerMessageId,
+        state: status.state,
+        errorCode: status.errorCode,
+        failure: status.failure?.status ?? null,
+        failureError: status.failure?.error ?? null,
+      },
+      clock.now(),
+    );
     if (!fresh) return;
     if (!item) {
-      logger.info({ gateway: status.gateway, state: status.state }, 'receipt for no known message');
+      logger.info(
+        { gateway: status.gateway, state: status.state },
+        'receipt for no known message (kept: applied if its message is recorded later)',
+      );
       return;
     }
     // The carrier says the number unsubscribed: stop every message to it.
     if (status.failure?.status === 'opted-out' && item.identityId) {
       await store.setOptedOut(item.identityId, true, clock.now());
     }
-    // No service, the SIM's sending limit, a full queue at the carrier: the message goes
-    // again, with the backoff and within the tries any temporary failure gets. The store
-    // requeues an item only while it is still sent as read here, so a replayed or late
-    // receipt never puts it back twice; a "delivered" that comes after wins.
-    if (status.failure?.status === 'temporary' && item.status === 'sent') {
-      const at = nextRetryAt(clock.now(), item.attempts);
-      const error = `${status.failure.error} (delivery receipt)`;
-      const requeued = at
-        ? await store.requeueSentOutbox(item.id, { redeliveries: item.redeliveries }, at, error)
-        : false;
+    if (status.failure?.status === 'temporary') {
       logger.info(
         { gateway: status.gateway, outboxId: item.id, code: status.errorCode, requeued },
         requeued ? 'sms delivery failed for now: sent again later' : 'sms delivery failed',
       );
-      if (requeued) deps.wake();
     }
+    if (requeued) deps.wake();
   };
 
   return {

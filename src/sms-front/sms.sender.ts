@@ -24,24 +24,35 @@ export interface SmsSenderDeps {
   publicUrl: string;
   /** The recorded parts of an item that went out as several SMS (the store's sentParts). */
   sentParts?: (outboxItemId: number) => Promise<SentPartRecord[]>;
+  /**
+   * Records one SMS of a turn sent as several as soon as it went (the store's recordSentPart),
+   * so that its receipt is matched while the rest wait for the rate limit. Never rejects: a
+   * part it could not record is recorded with the outcome.
+   */
+  recordPart?: (item: OutboxItemRecord, part: SentPart) => Promise<void>;
 }
 
 /**
  * The client id of message `index` of `count` an outbox item goes out as: the same on every try
- * of the item, so a gateway that knows it (the Android gateway answers 409) sends no second
- * SMS for a retried request; a new one once a receipt's temporary failure put the item back in
- * the queue (`redeliveries`), since then the message must go again. The item's creation time
- * keeps a database started afresh, whose ids start again at 1, from colliding with ids a phone
- * still remembers. At most 36 characters (the cloud server's limit).
+ * of that message, so that a gateway that knows it (the Android gateway answers 409) sends no
+ * second SMS for a request retried after no answer came; a new one once a receipt reported the
+ * message failed, since then it must go again: for an item sent as one message, each time a
+ * receipt's temporary failure put it back in the queue (`redeliveries`); for one of several,
+ * each time that part is sent again after a failure of its own (`resends`, counted per part:
+ * a part can be reported failed while the item waits for an ordinary retry, which counts no
+ * redelivery). The item's creation time keeps a database started afresh, whose ids start again
+ * at 1, from colliding with ids a phone still remembers. At most 36 characters (the cloud
+ * server's limit).
  */
 export function smsClientMessageId(
   item: Pick<OutboxItemRecord, 'id' | 'createdAt' | 'redeliveries'>,
   index: number,
   count: number,
+  resends = 0,
 ): string {
   const base = `t${item.id.toString(36)}-${item.createdAt.getTime().toString(36)}`;
-  const part = count > 1 ? `-${index + 1}` : '';
-  return `${base}${part}${item.redeliveries > 0 ? `r${item.redeliveries}` : ''}`;
+  const again = count > 1 ? resends : item.redeliveries;
+  return `${base}${count > 1 ? `-${index + 1}` : ''}${again > 0 ? `r${again}` : ''}`;
 }
 
 function isGatewayName(value: unknown): value is SmsGatewayName {
@@ -75,6 +86,10 @@ export function smsSender(deps: SmsSenderDeps): MessageSender {
       const through = new Map(
         earlier.filter((p) => p.deliveryStatus !== 'failed').map((p) => [p.part, p]),
       );
+      // A part reported failed goes as a new SMS; one whose send got no answer, as the same.
+      const resends = new Map(
+        earlier.map((p) => [p.part, p.resends + (p.deliveryStatus === 'failed' ? 1 : 0)]),
+      );
       const parts: SentPart[] = [];
       const gate = deps.gates.get(route.gateway);
       for (const [i, message] of messages.entries()) {
@@ -100,7 +115,7 @@ export function smsSender(deps: SmsSenderDeps): MessageSender {
             ...(route.gateway === 'twilio'
               ? { statusCallbackUrl: `${deps.publicUrl.replace(/\/+$/, '')}/sms/twilio/status` }
               : {}),
-            clientMessageId: smsClientMessageId(item, i, messages.length),
+            clientMessageId: smsClientMessageId(item, i, messages.length, resends.get(i)),
           })
           .finally(() => release?.());
         if (result.status !== 'sent') {
@@ -109,7 +124,13 @@ export function smsSender(deps: SmsSenderDeps): MessageSender {
             gate?.pause(result.retryAfterMs);
           return result.status === 'temporary' && parts.length > 0 ? { ...result, parts } : result;
         }
-        parts.push({ part: i, providerMessageId: result.providerMessageId });
+        const sent = {
+          part: i,
+          providerMessageId: result.providerMessageId,
+          resends: resends.get(i) ?? 0,
+        };
+        parts.push(sent);
+        if (several) await deps.recordPart?.(item, sent);
       }
       // The item keeps its first SMS's id (an earlier try's, when that one is not sent again).
       const first =

@@ -23,6 +23,36 @@ import {
 /** The first backoff, and some: how long a requeued message waits before it goes again. */
 const RESEND_WAIT_MS = RETRY_DELAYS_MS[0]! + 10_000;
 
+/**
+ * Makes an outbox row due now (a requeued or retried row waits for its backoff) and runs the
+ * outbox; the dispatcher's own loop may take it first, so callers wait for its new state.
+ */
+async function dueNow(rig: SmsRig, id: number): Promise<void> {
+  const db = connectTo(rig.t.databaseUrl);
+  try {
+    await db.client.outboxItem.updateMany({
+      where: { id, status: 'queued' },
+      data: { nextAttemptAt: new Date() },
+    });
+  } finally {
+    await db.close();
+  }
+  await rig.t.tasdeed.dispatcher.drain();
+}
+
+const androidFailedEvent = (messageId: string, to: string, reason: string) => ({
+  event: 'sms:failed',
+  payload: {
+    messageId,
+    sender: null,
+    recipient: to,
+    phoneNumber: to,
+    simNumber: 1,
+    reason,
+    failedAt: new Date().toISOString(),
+  },
+});
+
 describe('SMS delivery receipts: temporary failures are sent again', () => {
   let rig: SmsRig;
   before(async () => {
@@ -163,7 +193,8 @@ describe('SMS delivery receipts: temporary failures are sent again', () => {
     item = await onlyItem(temporary);
     assert.equal(item.status, 'sent', 'delivered wins: not sent again');
     assert.equal(item.deliveryStatus, 'delivered');
-    await new Promise((r) => setTimeout(r, RETRY_DELAYS_MS[0]! + 500));
+    assert.equal(item.attempts, 1, 'tried once');
+    // A sent row is never claimed again: waiting out its old backoff would prove nothing more.
     await settle(rig);
     assert.equal(twilioTo(rig, temporary).length, 1);
 
@@ -176,6 +207,90 @@ describe('SMS delivery receipts: temporary failures are sent again', () => {
     const failed = await onlyItem(permanent);
     assert.equal(failed.status, 'sent');
     assert.equal(failed.deliveryStatus, 'failed');
+  });
+
+  it('does not send a delivered message again when a temporary failure is reported after it', async () => {
+    // Receipts out of order: "delivered" first, then a temporary failure of the same message.
+    const viaTwilio = '+963944700007';
+    await twilioInbound(rig, viaTwilio, 'HELP');
+    await nth(rig, viaTwilio, 1);
+    const twilioItem = await sentItemOf(viaTwilio);
+    const sid = twilioItem.providerMessageId!;
+    assert.equal((await twilioStatus(sid, 'delivered')).status, 200);
+    assert.equal((await twilioStatus(sid, 'undelivered', '30008')).status, 200);
+    let after = await onlyItem(viaTwilio);
+    assert.equal(after.status, 'sent', 'a delivered Twilio message is not queued again');
+    assert.equal(after.deliveryStatus, 'delivered');
+    assert.equal(after.redeliveries, 0);
+
+    const viaAndroid = '+963944700008';
+    assert.equal(await androidInbound(rig, viaAndroid, 'HELP'), 200);
+    await nth(rig, viaAndroid, 1, 'android');
+    const androidItem = await sentItemOf(viaAndroid);
+    const delivered = await rig.android.sendWebhook(`${rig.t.url}/sms/android/webhook`, {
+      event: 'sms:delivered',
+      payload: {
+        messageId: androidItem.providerMessageId,
+        phoneNumber: viaAndroid,
+        deliveredAt: new Date().toISOString(),
+      },
+    });
+    assert.equal(delivered.status, 200);
+    assert.equal(
+      (
+        await androidFailed(
+          androidItem.providerMessageId!,
+          viaAndroid,
+          'RESULT_ERROR_LIMIT_EXCEEDED',
+        )
+      ).status,
+      200,
+    );
+    after = await onlyItem(viaAndroid);
+    assert.equal(after.status, 'sent', 'a delivered Android message is not queued again');
+    assert.equal(after.deliveryStatus, 'delivered');
+    assert.equal(after.redeliveries, 0);
+    // Neither row is due, so nothing more goes out.
+    await settle(rig);
+    assert.equal(twilioTo(rig, viaTwilio).length, 1);
+    assert.equal(androidTo(rig, viaAndroid).length, 1);
+  });
+
+  it('applies a failure the phone reported before the retry it answered 409, and sends again', async () => {
+    const to = '+963944700009';
+    // The phone takes the SMS, and its answer is lost: the outbox tries again later.
+    rig.android.loseNextAnswer();
+    assert.equal(await androidInbound(rig, to, 'HELP'), 200);
+    const text = await nth(rig, to, 1, 'android');
+    const clientId = rig.android.messages.find((m) =>
+      (m.body.phoneNumbers as string[]).includes(to),
+    )!.id;
+    const waiting = await waitFor('the reply back in the queue', async () => {
+      const item = await onlyItem(to);
+      return item.status === 'queued' ? item : null;
+    });
+    assert.equal(waiting.providerMessageId, null, 'no answer, no id recorded');
+    // Meanwhile the phone reports that SMS failed for now: it matches nothing recorded yet.
+    const failure = await rig.android.sendWebhook(
+      `${rig.t.url}/sms/android/webhook`,
+      androidFailedEvent(clientId, to, 'RESULT_ERROR_NO_SERVICE'),
+    );
+    assert.equal(failure.status, 200);
+    // The retry is answered 409 (the phone has that id): sent, with the failure applied.
+    await dueNow(rig, waiting.id);
+    const requeued = await waitFor('the retry recorded', async () => {
+      const item = await onlyItem(to);
+      return item.attempts >= 2 && item.status !== 'leased' ? item : null;
+    });
+    assert.equal(requeued.providerMessageId, clientId);
+    assert.equal(requeued.deliveryStatus, 'failed', 'the failure reported before is applied');
+    assert.equal(requeued.status, 'queued', 'and the SMS goes again');
+    assert.equal(requeued.redeliveries, 1);
+    assert.match(requeued.lastError ?? '', /NO_SERVICE/);
+    await dueNow(rig, waiting.id);
+    assert.equal(await nth(rig, to, 2, 'android'), text);
+    const resent = await sentItemOf(to);
+    assert.equal(resent.providerMessageId, `${clientId}r1`, 'under a new id');
   });
 
   it('gives up when the retry schedule is used up', async () => {
@@ -254,5 +369,130 @@ describe('SMS delivery receipts: temporary failures are sent again', () => {
     const done = await rig.t.tasdeed.store.getOutboxItem(turn.id);
     assert.equal(done?.deliveryStatus, 'delivered', 'every SMS of the turn delivered');
     assert.equal(done?.providerMessageId, one.sid);
+  });
+});
+
+describe("SMS delivery receipts: a failure of a turn's first SMS reported before its last went out", () => {
+  let rig: SmsRig;
+  before(async () => {
+    // One SMS a second: the turn's second SMS waits a second after the first.
+    rig = await startSms({ SMS_MAX_PER_SECOND_ANDROID: '1' });
+  });
+  after(async () => {
+    await rig.close();
+  });
+
+  it('applies the failure, and sends that SMS again alone, under a new id', async () => {
+    const to = '+963944700123';
+    const sentTo = () =>
+      rig.android.messages.filter((m) => (m.body.phoneNumbers as string[]).includes(to));
+    assert.equal(await androidInbound(rig, to, 'اشترك كهرباء 1000101'), 200);
+    await nth(rig, to, 1, 'android');
+    assert.equal(await androidInbound(rig, to, 'اشترك مياه 2000101'), 200);
+    await nth(rig, to, 2, 'android');
+    assert.equal(await androidInbound(rig, to, 'فاتورة'), 200);
+    // Two bill lines that do not fit one SMS together: two SMS, a second apart.
+    const first = await waitFor("the turn's first SMS", () => sentTo()[2] ?? null);
+    const failure = await rig.android.sendWebhook(
+      `${rig.t.url}/sms/android/webhook`,
+      androidFailedEvent(first.id, to, 'RESULT_ERROR_NO_SERVICE'),
+    );
+    assert.equal(failure.status, 200);
+    assert.equal(sentTo().length, 3, 'the failure came before the second SMS went out');
+    const identity = await rig.t.tasdeed.store.findIdentity('sms', to);
+    assert.ok(identity, `${to} is known`);
+    const turn = await waitFor('the turn recorded', async () => {
+      const items = await outboxItemsOf(rig.t, identity.id);
+      const last = items[items.length - 1];
+      return items.length === 3 && last && last.attempts >= 1 && last.status !== 'leased'
+        ? last
+        : null;
+    });
+    const second = sentTo()[3];
+    assert.ok(second, 'the second SMS went out');
+    assert.equal(turn.deliveryStatus, 'failed', 'the failure of the first SMS is applied');
+    assert.equal(turn.status, 'queued', 'the turn goes again');
+    assert.equal(turn.redeliveries, 1);
+    assert.deepEqual(
+      (await rig.t.tasdeed.store.sentParts(turn.id)).map((p) => [
+        p.providerMessageId,
+        p.deliveryStatus,
+      ]),
+      [
+        [first.id, 'failed'],
+        [second.id, null],
+      ],
+    );
+
+    await dueNow(rig, turn.id);
+    const again = await waitFor('the first SMS sent again', () => sentTo()[4] ?? null);
+    await waitFor('the turn sent', async () =>
+      (await rig.t.tasdeed.store.getOutboxItem(turn.id))?.status === 'sent' ? true : null,
+    );
+    assert.equal(sentTo().length, 5, 'only the SMS that failed went again');
+    assert.deepEqual(again.body.textMessage, first.body.textMessage);
+    assert.notEqual(again.id, first.id, 'under a new id (the phone would refuse the old one)');
+    assert.deepEqual(
+      (await rig.t.tasdeed.store.sentParts(turn.id)).map((p) => p.providerMessageId),
+      [again.id, second.id],
+    );
+  });
+
+  it('sends a part reported failed during an ordinary retry again as a new SMS, not a 409', async () => {
+    const to = '+963944700124';
+    const sentTo = () =>
+      rig.android.messages.filter((m) => (m.body.phoneNumbers as string[]).includes(to));
+    assert.equal(await androidInbound(rig, to, 'اشترك كهرباء 1000101'), 200);
+    await nth(rig, to, 1, 'android');
+    assert.equal(await androidInbound(rig, to, 'اشترك مياه 2000101'), 200);
+    await nth(rig, to, 2, 'android');
+    assert.equal(await androidInbound(rig, to, 'فاتورة'), 200);
+    const first = await waitFor("the turn's first SMS", () => sentTo()[2] ?? null);
+    // The phone refuses the request for the second SMS (a second later): an ordinary retry.
+    rig.android.failNext(500);
+    const identity = await rig.t.tasdeed.store.findIdentity('sms', to);
+    assert.ok(identity, `${to} is known`);
+    const turn = await waitFor('the turn back in the queue', async () => {
+      const items = await outboxItemsOf(rig.t, identity.id);
+      const last = items[items.length - 1];
+      return items.length === 3 && last?.status === 'queued' && last.attempts === 1 ? last : null;
+    });
+    assert.match(turn.lastError ?? '', /500/);
+    // While it waits, the phone reports the first SMS failed: no redelivery (it is queued).
+    const failure = await rig.android.sendWebhook(
+      `${rig.t.url}/sms/android/webhook`,
+      androidFailedEvent(first.id, to, 'RESULT_ERROR_NO_SERVICE'),
+    );
+    assert.equal(failure.status, 200);
+    const waiting = await rig.t.tasdeed.store.getOutboxItem(turn.id);
+    assert.equal(waiting?.status, 'queued');
+    assert.equal(waiting?.redeliveries, 0);
+    assert.deepEqual(
+      (await rig.t.tasdeed.store.sentParts(turn.id)).map((p) => [
+        p.providerMessageId,
+        p.deliveryStatus,
+      ]),
+      [[first.id, 'failed']],
+    );
+
+    await dueNow(rig, turn.id);
+    const done = await waitFor('the turn sent', async () => {
+      const item = await rig.t.tasdeed.store.getOutboxItem(turn.id);
+      return item?.status === 'sent' ? item : null;
+    });
+    const [again, second] = sentTo().slice(3);
+    assert.ok(again && second, 'the phone took the first SMS again, and the second');
+    assert.equal(sentTo().length, 5);
+    assert.deepEqual(again.body.textMessage, first.body.textMessage);
+    assert.notEqual(again.id, first.id, 'a new id: the old one would be answered 409');
+    assert.deepEqual(
+      (await rig.t.tasdeed.store.sentParts(turn.id)).map((p) => [p.providerMessageId, p.resends]),
+      [
+        [again.id, 1],
+        [second.id, 0],
+      ],
+    );
+    assert.equal(done.redeliveries, 0);
+    assert.equal(done.deliveryStatus, null, 'two new SMS, no receipt yet');
   });
 });

@@ -226,10 +226,13 @@ export interface OutboxItemRecord {
 export interface SentPart {
   part: number;
   providerMessageId: string | null;
+  /** Times this part was sent again after a receipt reported it failed (default 0). */
+  resends?: number;
 }
 
 /** A recorded part of an item that went out as several messages, with its delivery state. */
 export interface SentPartRecord extends SentPart {
+  resends: number;
   deliveryStatus: string | null;
 }
 
@@ -340,6 +343,9 @@ export type NewSmsInbound = Omit<SmsInboundRecord, 'id' | 'recordedAt' | 'keywor
   keyword?: string | null;
 };
 
+/** How a gateway classified a failed delivery: a temporary failure is sent again (DESIGN §8). */
+export type DeliveryFailureKind = 'temporary' | 'permanent' | 'opted-out';
+
 /** A delivery receipt for an SMS we sent. */
 export interface SmsStatusEventRecord {
   dedupeKey: string;
@@ -347,6 +353,10 @@ export interface SmsStatusEventRecord {
   providerMessageId: string;
   state: string;
   errorCode: string | null;
+  /** A failed delivery's class, as the gateway adapter gave it; null for other states. */
+  failure?: DeliveryFailureKind | null;
+  /** Why it failed, in words (the row's lastError when it is sent again). */
+  failureError?: string | null;
 }
 
 export interface WatchRecord {
@@ -436,7 +446,11 @@ export interface Store {
     limit: number,
     filter?: OutboxClaimFilter,
   ): Promise<OutboxItemRecord[]>;
-  /** Records the outcome of a leased item; ignored if `owner` no longer holds the lease. */
+  /**
+   * Records the outcome of a leased item; ignored if `owner` no longer holds the lease. A
+   * message's receipts that came before it was recorded are applied then, as recordSmsStatus
+   * does (a sent item may go straight back to the queue).
+   */
   finishOutbox(id: number, owner: string, outcome: OutboxOutcome, now: Date): Promise<boolean>;
   /**
    * Moves the lease of items `owner` still holds to `until` (work that is taking a while, such
@@ -564,30 +578,33 @@ export interface Store {
   unprocessedSmsInbound(limit: number): Promise<SmsInboundRecord[]>;
   markSmsInboundProcessed(id: number, at: Date, error?: string | null): Promise<void>;
   /**
-   * Records a delivery receipt once (false for a repeated event) and applies it to the outbox
-   * item that message belongs to (its providerMessageId, or one of its parts'): the item's
-   * deliveryStatus only moves forward (queued < sent < failed < delivered; an item of several
-   * parts is failed when one is, delivered when all are). A "delivered" for the very message a
-   * failure had put back in the queue, before it was sent again, takes it out of the queue.
-   * Returns the item as it is now, or null when none matched (a message sent before, or
-   * another system's).
+   * Records a delivery receipt once (not fresh for a repeated event) and applies it to the
+   * outbox item its message belongs to (the item's providerMessageId, or one of its parts'):
+   * the item's deliveryStatus only moves forward (queued < sent < failed < delivered; an item
+   * of several parts is failed when one is, delivered when all are). In the same transaction:
+   * - a sent item whose delivery is now failed, and every failure of it temporary, goes back
+   *   in the queue at the retry schedule's next time after its attempts (none left: it stays
+   *   sent and failed), counting one more redelivery, unless its broadcast was cancelled;
+   *   a replayed or late receipt never puts it back twice, nor one of an earlier try;
+   * - a "delivered" for the very message a failure had put back in the queue, before it was
+   *   sent again, takes it out of the queue.
+   * A receipt for a message not recorded yet is kept, and applied when the message is
+   * (recordSentPart, finishOutbox). Receipts of one item, and the dispatcher's writes to it,
+   * are applied one at a time, each over what the one before wrote.
+   * `item`: the item as it is now, or null when none matched (a message not recorded yet, one
+   * a resend replaced, another system's); `requeued`: this receipt put it back in the queue.
    */
-  recordSmsStatus(event: SmsStatusEventRecord): Promise<{
-    fresh: boolean;
-    item: OutboxItemRecord | null;
-  }>;
+  recordSmsStatus(
+    event: SmsStatusEventRecord,
+    now: Date,
+  ): Promise<{ fresh: boolean; item: OutboxItemRecord | null; requeued: boolean }>;
   /**
-   * Puts a sent item whose delivery failed for now back in the queue for `nextAttemptAt`: only
-   * while it is still `sent` with `redeliveries` as read (so two receipts of one failure
-   * requeue it once, and a receipt of an earlier try, once it was sent again, never), and not
-   * when its broadcast was cancelled. Counts one more redelivery. True when it was requeued.
+   * Records one message of an item that goes out as several as soon as it went, while
+   * `owner` holds the item's lease (false, nothing recorded, once it does not): its receipts
+   * are matched before the whole turn is finished, those that came even earlier are applied
+   * to it, and a try after a crash does not send it again.
    */
-  requeueSentOutbox(
-    id: number,
-    expect: { redeliveries: number },
-    nextAttemptAt: Date,
-    error: string,
-  ): Promise<boolean>;
+  recordSentPart(id: number, owner: string, part: SentPart, now: Date): Promise<boolean>;
   /** The recorded parts of an item that went out as several messages, in order. */
   sentParts(outboxItemId: number): Promise<SentPartRecord[]>;
 }
