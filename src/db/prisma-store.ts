@@ -884,7 +884,7 @@ export class PrismaStore implements Store {
     // on an earlier try (even when this try sent none of them again), and those that came
     // before their message was recorded here.
     const count =
-      outcome.status === 'sent' || parts.length > 0
+      (outcome.status === 'sent' && outcome.receipts === true) || parts.length > 0
         ? await this.withTx(async (db) => {
             await this.lockProviderIds(db, recorded);
             const updated = await db.outboxItem.updateMany({ where, data });

@@ -137,7 +137,12 @@ export function smsSender(deps: SmsSenderDeps): MessageSender {
         through.get(0)?.providerMessageId ??
         parts.find((p) => p.part === 0)?.providerMessageId ??
         null;
-      return { status: 'sent', providerMessageId: first, ...(several ? { parts } : {}) };
+      return {
+        status: 'sent',
+        providerMessageId: first,
+        receipts: true,
+        ...(several ? { parts } : {}),
+      };
     },
   };
 }

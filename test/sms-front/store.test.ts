@@ -61,7 +61,7 @@ describe('PrismaStore: SMS', () => {
     await db.store.finishOutbox(
       item.id,
       'me',
-      { status: 'sent', providerMessageId: 'SMabc' },
+      { status: 'sent', receipts: true, providerMessageId: 'SMabc' },
       new Date(),
     );
     const event = {
@@ -106,7 +106,7 @@ describe('PrismaStore: SMS', () => {
     await db.store.finishOutbox(
       item.id,
       'me',
-      { status: 'sent', providerMessageId, ...(parts ? { parts } : {}) },
+      { status: 'sent', receipts: true, providerMessageId, ...(parts ? { parts } : {}) },
       new Date(),
     );
     return item.id;
@@ -160,7 +160,7 @@ describe('PrismaStore: SMS', () => {
     await db.store.finishOutbox(
       id,
       'me',
-      { status: 'sent', providerMessageId: 'SMr2' },
+      { status: 'sent', receipts: true, providerMessageId: 'SMr2' },
       new Date(),
     );
     assert.equal((await db.store.getOutboxItem(id))?.deliveryStatus, null);
@@ -274,7 +274,7 @@ describe('PrismaStore: SMS', () => {
     await db.store.finishOutbox(
       item.id,
       'me',
-      { status: 'sent', providerMessageId: 'SMt0', parts: [part0, part1] },
+      { status: 'sent', receipts: true, providerMessageId: 'SMt0', parts: [part0, part1] },
       new Date(),
     );
     const finished = await db.store.getOutboxItem(item.id);
@@ -332,7 +332,7 @@ describe('PrismaStore: SMS', () => {
       await db.store.finishOutbox(
         resend,
         'me',
-        { status: 'sent', providerMessageId: 'SMs0', parts: [] },
+        { status: 'sent', receipts: true, providerMessageId: 'SMs0', parts: [] },
         new Date(),
       ),
       true,
@@ -395,7 +395,12 @@ describe('PrismaStore: SMS receipts at the same moment (PostgreSQL)', onlyPostgr
       claimed.some((c) => c.id === item.id),
       `${dedupeKey} claimed`,
     );
-    const outcome = { status: 'sent' as const, providerMessageId, ...(parts ? { parts } : {}) };
+    const outcome = {
+      status: 'sent' as const,
+      receipts: true,
+      providerMessageId,
+      ...(parts ? { parts } : {}),
+    };
     assert.equal(await db.store.finishOutbox(item.id, 'me', outcome, new Date()), true);
     return item.id;
   }
@@ -484,7 +489,7 @@ describe('PrismaStore: SMS receipts at the same moment (PostgreSQL)', onlyPostgr
           const finished = await other.store.finishOutbox(
             id,
             'them',
-            { status: 'sent', providerMessageId: `SMu${n}r1` },
+            { status: 'sent', receipts: true, providerMessageId: `SMu${n}r1` },
             new Date(),
           );
           if (!finished) lost.push(n);

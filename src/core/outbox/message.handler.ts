@@ -18,7 +18,7 @@ import { nextRetryAt } from './retry.js';
 
 export type SendResult =
   /** `parts`: the message went out as several (SMS), each with its own provider id. */
-  | { status: 'sent'; providerMessageId?: string | null; parts?: SentPart[] }
+  | { status: 'sent'; providerMessageId?: string | null; parts?: SentPart[]; receipts?: boolean }
   /** `parts`: those of several messages that went out before the failure. */
   | { status: 'temporary'; error: string; retryAfterMs?: number; parts?: SentPart[] }
   | { status: 'permanent'; error: string }
@@ -237,6 +237,7 @@ export class MessageHandler {
           text,
           providerMessageId: result.providerMessageId ?? null,
           ...(result.parts ? { parts: result.parts } : {}),
+          ...(result.receipts ? { receipts: true } : {}),
         };
       case 'temporary': {
         const at =

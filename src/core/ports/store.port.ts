@@ -243,6 +243,12 @@ export type OutboxOutcome =
       providerMessageId?: string | null;
       /** The item went out as several messages: the ones sent this time. */
       parts?: SentPart[];
+      /**
+       * The medium reports delivery receipts (SMS): the item's delivery is settled from its
+       * parts and the receipts already kept. Without it (Telegram, the sandbox) there is
+       * nothing to settle, and finishing costs one write.
+       */
+      receipts?: boolean;
     }
   /** `parts`: messages of the item that went out before the failure (not sent again). */
   | { status: 'retry'; error: string; nextAttemptAt: Date; parts?: SentPart[] }
