@@ -382,8 +382,11 @@ describe("SMS delivery receipts: a failure of a turn's first SMS reported before
     await rig.close();
   });
 
-  it('applies the failure, and sends that SMS again alone, under a new id', async () => {
-    const to = '+963944700123';
+  /**
+   * Follows two accounts from `to`, then asks for both bills: two bill lines that do not fit
+   * one SMS together, so the turn goes out as two SMS. Returns what the phone sent to `to`.
+   */
+  async function askForTwoBills(to: string) {
     const sentTo = () =>
       rig.android.messages.filter((m) => (m.body.phoneNumbers as string[]).includes(to));
     assert.equal(await androidInbound(rig, to, 'اشترك كهرباء 1000101'), 200);
@@ -391,6 +394,12 @@ describe("SMS delivery receipts: a failure of a turn's first SMS reported before
     assert.equal(await androidInbound(rig, to, 'اشترك مياه 2000101'), 200);
     await nth(rig, to, 2, 'android');
     assert.equal(await androidInbound(rig, to, 'فاتورة'), 200);
+    return sentTo;
+  }
+
+  it('applies the failure, and sends that SMS again alone, under a new id', async () => {
+    const to = '+963944700123';
+    const sentTo = await askForTwoBills(to);
     // Two bill lines that do not fit one SMS together: two SMS, a second apart.
     const first = await waitFor("the turn's first SMS", () => sentTo()[2] ?? null);
     const failure = await rig.android.sendWebhook(
@@ -440,13 +449,7 @@ describe("SMS delivery receipts: a failure of a turn's first SMS reported before
 
   it('sends a part reported failed during an ordinary retry again as a new SMS, not a 409', async () => {
     const to = '+963944700124';
-    const sentTo = () =>
-      rig.android.messages.filter((m) => (m.body.phoneNumbers as string[]).includes(to));
-    assert.equal(await androidInbound(rig, to, 'اشترك كهرباء 1000101'), 200);
-    await nth(rig, to, 1, 'android');
-    assert.equal(await androidInbound(rig, to, 'اشترك مياه 2000101'), 200);
-    await nth(rig, to, 2, 'android');
-    assert.equal(await androidInbound(rig, to, 'فاتورة'), 200);
+    const sentTo = await askForTwoBills(to);
     const first = await waitFor("the turn's first SMS", () => sentTo()[2] ?? null);
     // The phone refuses the request for the second SMS (a second later): an ordinary retry.
     rig.android.failNext(500);
