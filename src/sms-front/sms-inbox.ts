@@ -14,7 +14,7 @@ import { isDatabaseUnavailable } from '../db/unavailable.js';
 import { smsReplyKey, type ReplyCap } from '../sms/limits.js';
 import { isReplyableSender, parsePhone } from '../sms/phone.js';
 import type { InboundSms, SmsKeyword } from '../sms/sms-gateway.port.js';
-import { smsKeyword } from '../sms/stop-words.js';
+import { isResubscribeWord, smsKeyword } from '../sms/stop-words.js';
 
 export type RecordOutcome = 'recorded' | 'duplicate';
 
@@ -103,7 +103,10 @@ export class SmsInbox extends BatchWorker {
     const keyword =
       gatewayKeyword ??
       smsKeyword(row.text, conversation.grammar, {
-        optedOut: (await store.findIdentity('sms', address))?.optedOut ?? false,
+        // Read only for YES / نعم, the one case where the answer changes the keyword.
+        optedOut:
+          isResubscribeWord(row.text) &&
+          ((await store.findIdentity('sms', address))?.optedOut ?? false),
       });
     const outcome = await conversation.handle({
       channel: 'sms',

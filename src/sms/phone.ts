@@ -4,7 +4,7 @@
  * default region.
  */
 import { parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js';
-import { asciiDigits, stripInvisible } from '../core/text/normalize.js';
+import { stripInvisible, typedText } from '../core/text/normalize.js';
 
 /** A phone number in E.164: `+`, country code, national number. */
 export type E164 = string & { readonly __brand: 'E164' };
@@ -20,7 +20,7 @@ export function parsePhone(
   input: string,
   defaultRegion: CountryCode = DEFAULT_REGION,
 ): E164 | null {
-  let text = stripInvisible(asciiDigits(input.normalize('NFKC'))).trim();
+  let text = typedText(input);
   if (!/^[+\d][\d\s().-]*$/.test(text)) return null;
   text = text.replace(/[\s().-]/g, '');
   if (text.startsWith('00')) text = `+${text.slice(2)}`;

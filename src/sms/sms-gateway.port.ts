@@ -5,6 +5,7 @@
  * adapter's signature check passed.
  */
 import type { SmsGatewayName } from '../config/env.js';
+import type { WholeMessageKeyword } from '../core/conversation/conversation.service.js';
 import type { E164 } from './phone.js';
 
 export type { SmsGatewayName } from '../config/env.js';
@@ -45,8 +46,8 @@ export type SmsSendResult =
 
 export type SmsFailureResult = Exclude<SmsSendResult, { status: 'sent' }>;
 
-/** STOP / START / HELP: whole-message keywords that win over any open conversation. */
-export type SmsKeyword = 'stop' | 'start' | 'help';
+/** STOP / START / HELP, as SMS and its gateways name them: the conversation's own commands. */
+export type SmsKeyword = WholeMessageKeyword;
 
 /** A message a person sent to one of our numbers. */
 export interface InboundSms {

@@ -20,8 +20,6 @@ import type { Grammar } from '../core/conversation/grammar.js';
 import { normalizeForMatch } from '../core/text/normalize.js';
 import type { SmsKeyword } from './sms-gateway.port.js';
 
-export type { SmsKeyword } from './sms-gateway.port.js';
-
 const n = normalizeForMatch;
 
 /** Whole-message words beyond the grammar's, normalised. */
@@ -50,6 +48,14 @@ export const RESUBSCRIBE_WHEN_OPTED_OUT: ReadonlySet<string> = new Set(['yes', '
 
 /** Punctuation a keyboard or a person adds around a keyword; `?` and `؟` are words themselves. */
 const EDGE_PUNCTUATION = /^[\s.!,،؛;:\-_*"'«»()]+|[\s.!,،؛;:\-_*"'«»()]+$/gu;
+
+/**
+ * Whether the message is a word that brings back an opted-out number (YES, نعم): only then
+ * does a caller need to know whether the sender is opted out.
+ */
+export function isResubscribeWord(text: string): boolean {
+  return RESUBSCRIBE_WHEN_OPTED_OUT.has(n(text).replace(EDGE_PUNCTUATION, ''));
+}
 
 /**
  * The keyword a whole message is, or null. Longer messages ("stop sending me bills please")

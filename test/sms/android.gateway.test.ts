@@ -92,7 +92,6 @@ describe('AndroidGateway', () => {
       fake.requests.map((r) => r.path),
       ['/message', '/messages', '/messages'],
     );
-    assert.equal(gateway.sendPath, '/messages');
     assert.deepEqual(
       fake.messages.map((m) => m.id),
       ['p-1', 'p-2'],
@@ -118,7 +117,6 @@ describe('AndroidGateway', () => {
       fake.requests.map((r) => r.path),
       ['/message', '/message'],
     );
-    assert.equal(gateway.sendPath, '/message');
   });
 
   it('fails permanently when neither path exists, and tries /message again next time', async () => {
@@ -126,7 +124,12 @@ describe('AndroidGateway', () => {
     const result = await gateway.send(TO, 'x', { clientMessageId: 'p-6' });
     assert.equal(result.status, 'permanent');
     assert.equal(codeOf(result), 'HTTP_404');
-    assert.equal(gateway.sendPath, '/message');
+    // The next message tries /message first again.
+    await gateway.send(TO, 'y', { clientMessageId: 'p-7' });
+    assert.deepEqual(
+      fake.requests.map((r) => r.path),
+      ['/nowhere/message', '/nowhere/messages', '/nowhere/message', '/nowhere/messages'],
+    );
     assert.equal(fake.messages.length, 0);
   });
 

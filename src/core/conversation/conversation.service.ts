@@ -25,7 +25,7 @@ import type {
 import type { InitiateOutcome, PaymentService } from '../payments/payment.service.js';
 import { isPreRedenomination } from '../money.js';
 import { localDate } from '../schedule/local-time.js';
-import { asciiDigits, isLatinScript, stripInvisible } from '../text/normalize.js';
+import { isLatinScript, typedText } from '../text/normalize.js';
 import { Grammar, type Command } from './grammar.js';
 
 /** A question left open expires after this long; an old "1" must not pay a bill. */
@@ -58,8 +58,11 @@ export interface InboundMessage {
    * A whole-message keyword the channel recognised itself (SMS carrier words such as "Stop."
    * or "توقف", a gateway's own opt-out report): acted on as that command, whatever the text.
    */
-  keyword?: 'stop' | 'start' | 'help';
+  keyword?: WholeMessageKeyword;
 }
+
+/** STOP / START / HELP: whole-message commands that win over any open question (DESIGN §7). */
+export type WholeMessageKeyword = 'stop' | 'start' | 'help';
 
 export interface ConversationOutcome extends ConversationResult {
   identity: IdentityRecord;
@@ -133,10 +136,10 @@ export class ConversationService {
     } else if (
       pending?.kind === 'account' &&
       message.payload === undefined &&
-      /^[\d\s-]+$/.test(typedDigits(raw))
+      /^[\d\s-]+$/.test(typedText(raw))
     ) {
       // Digits answer the open question; anything else is read as a new message.
-      const account = typedDigits(raw).replace(/[\s-]/g, '');
+      const account = typedText(raw).replace(/[\s-]/g, '');
       command = this.grammar.parse(`${VERBS[pending.intent]} ${pending.billerId} ${account}`, {
         fromPayload: true,
       });
@@ -570,17 +573,9 @@ export class ConversationService {
   }
 }
 
-/**
- * A typed (or pasted) number as ASCII digits: digits in any script, with the invisible marks
- * a number copied from one of our own messages carries (Fluent's isolation) removed.
- */
-function typedDigits(text: string): string {
-  return asciiDigits(stripInvisible(text.normalize('NFKC'))).trim();
-}
-
 /** Parses a phone number people type (local 09…, +963…, 00963…) to E.164; Syria by default. */
 export function toE164(text: string): string | null {
-  const cleaned = typedDigits(text)
+  const cleaned = typedText(text)
     .replace(/[^\d+]/g, '')
     .replace(/^00/, '+');
   if (cleaned.length < 6) return null;

@@ -39,9 +39,18 @@ export function stripInvisible(text: string): string {
   return text.replace(BIDI_AND_INVISIBLE, '');
 }
 
+/**
+ * What was typed or pasted, as it reads: compatibility forms folded (NFKC), digits of any
+ * script as ASCII, invisible marks removed, the ends trimmed. Numbers (accounts, phones) are
+ * read from this.
+ */
+export function typedText(text: string): string {
+  return stripInvisible(asciiDigits(text.normalize('NFKC'))).trim();
+}
+
 /** Normalises text for matching: see the module comment. Whitespace collapses to one space. */
 export function normalizeForMatch(text: string): string {
-  return stripInvisible(asciiDigits(text.normalize('NFKC')))
+  return typedText(text)
     .replace(TATWEEL, '')
     .replace(DIACRITICS, '')
     .replace(/[أإآٱةىیکؤئ]/g, (c) => LETTER_FORMS[c] ?? c)

@@ -77,11 +77,6 @@ export class AndroidGateway implements SmsGatewayPort {
     this.authorization = `Basic ${Buffer.from(`${config.user}:${config.password}`).toString('base64')}`;
   }
 
-  /** The path messages are sent to now (`/message`, or `/messages` once that was needed). */
-  get sendPath(): SendPath {
-    return this.path;
-  }
-
   async send(to: E164, text: string, opts: SmsSendOptions = {}): Promise<SmsSendResult> {
     const clientId = opts.clientMessageId ?? null;
     const body = JSON.stringify({
