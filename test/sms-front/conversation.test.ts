@@ -8,7 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import { measureSms } from '../../src/sms/sms-renderer.js';
 import { waitFor } from '../support/harness.js';
 import {
-  settle,
+  settledFor,
   nth,
   startSms,
   twilioInbound,
@@ -70,9 +70,7 @@ describe('SMS conversations', () => {
   /** Sends texts and waits until they are processed and their replies are out. */
   async function quietly(from: string, ...texts: string[]): Promise<void> {
     for (const text of texts) await twilioInbound(rig, from, text);
-    await settle(rig);
-    await new Promise((r) => setTimeout(r, 300));
-    await settle(rig);
+    await settledFor(rig, from);
   }
 
   for (const [lang, stop, start, help, ask] of [

@@ -14,6 +14,7 @@ import {
   androidTo,
   nth,
   settle,
+  settledFor,
   startSms,
   twilioInbound,
   twilioTo,
@@ -49,8 +50,7 @@ describe('SMS delivery: provider errors', () => {
     const { items } = await itemsOf(rig, from);
     assert.equal(items[0]?.status, 'failed');
     await twilioInbound(rig, from, 'HELP');
-    await settle(rig);
-    await new Promise((r) => setTimeout(r, 300));
+    await settledFor(rig, from);
     assert.equal(twilioTo(rig, from).length, 0);
   });
 
@@ -109,9 +109,7 @@ describe('SMS reply cap across a restart', () => {
     await rig.restart();
     for (let i = 0; i < 3; i++) await twilioInbound(rig, from, 'HELP');
     await nth(rig, from, 3);
-    await settle(rig);
-    await new Promise((r) => setTimeout(r, 1_000));
-    await settle(rig);
+    await settledFor(rig, from);
     assert.equal(twilioTo(rig, from).length, 3, 'three replies in the hour, restart or not');
     const { items } = await itemsOf(rig, from);
     assert.equal(items.length, 3, 'nothing queued beyond the cap');

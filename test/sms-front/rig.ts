@@ -5,7 +5,13 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { startFakeAndroidSms, type FakeAndroidSms } from '../support/fake-android-sms.server.js';
 import { startFakeTwilio, type FakeTwilio } from '../support/fake-twilio.server.js';
-import { removeTestDir, startTasdeed, waitFor, type Running } from '../support/harness.js';
+import {
+  outboxIdle,
+  removeTestDir,
+  startTasdeed,
+  waitFor,
+  type Running,
+} from '../support/harness.js';
 
 export const TWILIO_FROM = '+15005550006';
 
@@ -167,4 +173,14 @@ export async function nth(
 export async function settle(rig: SmsRig): Promise<void> {
   await rig.t.tasdeed.sms!.inbox.drain();
   await rig.t.tasdeed.dispatcher.drain();
+}
+
+/**
+ * {@link settle}, then nothing for `address` in flight or due: what it has not been sent by
+ * now will not be (it is finished, or waits for a later attempt).
+ */
+export async function settledFor(rig: SmsRig, address: string): Promise<void> {
+  await settle(rig);
+  const identity = await rig.t.tasdeed.store.findIdentity('sms', address);
+  if (identity) await outboxIdle(rig.t, identity.id);
 }

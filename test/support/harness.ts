@@ -212,6 +212,22 @@ export async function startTasdeed(options: StartOptions = {}): Promise<Running>
  * The outbox rows of an identity, oldest first, read through the instance's store. (Row ids are
  * not dense on PostgreSQL: an insert refused by a unique key still uses up a sequence value.)
  */
+/**
+ * Waits until nothing for the identity is in flight or due: every row it has is finished, or
+ * waits for a later attempt. Then "nothing was sent" can be asserted without a fixed sleep
+ * (the dispatcher's own loop may hold a row that a drain does not wait for).
+ */
+export async function outboxIdle(t: Running, identityId: string): Promise<void> {
+  await waitFor('the outbox to have sent what is due', async () => {
+    const now = Date.now();
+    return (await outboxItemsOf(t, identityId)).every(
+      (item) =>
+        item.status !== 'leased' &&
+        !(item.status === 'queued' && item.nextAttemptAt.getTime() <= now),
+    );
+  });
+}
+
 export async function outboxItemsOf(t: Running, identityId: string): Promise<OutboxItemRecord[]> {
   const store = t.tasdeed.store;
   if (!(store instanceof PrismaStore)) throw new Error('outboxItemsOf: not a PrismaStore');

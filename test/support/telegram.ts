@@ -15,7 +15,14 @@ import {
   textUpdate,
   type TgUpdate,
 } from './fake-telegram.server.js';
-import { outboxItemsOf, removeTestDir, startTasdeed, waitFor, type Running } from './harness.js';
+import {
+  outboxIdle,
+  outboxItemsOf,
+  removeTestDir,
+  startTasdeed,
+  waitFor,
+  type Running,
+} from './harness.js';
 import { WAIT_MS } from './wait.js';
 
 export const WEBHOOK_SECRET = 'test-webhook-secret_0123456789';
@@ -104,15 +111,7 @@ export async function settled(rig: TelegramRig, chatId?: number): Promise<void> 
   );
   if (chatId === undefined) return;
   const identity = await store.findIdentity('telegram', String(chatId));
-  if (!identity) return;
-  await waitFor('the outbox to have sent what is due', async () => {
-    const now = Date.now();
-    return (await outboxItemsOf(rig.t, identity.id)).every(
-      (item) =>
-        item.status !== 'leased' &&
-        !(item.status === 'queued' && item.nextAttemptAt.getTime() <= now),
-    );
-  });
+  if (identity) await outboxIdle(rig.t, identity.id);
 }
 
 /**
