@@ -213,6 +213,17 @@ export async function startTasdeed(options: StartOptions = {}): Promise<Running>
  * not dense on PostgreSQL: an insert refused by a unique key still uses up a sequence value.)
  */
 /**
+ * A date `days` from today, as a biller writes it (YYYY-MM-DD) and as Telegram shows it
+ * (dd/mm/yyyy): for bills that must stay due, or overdue, whenever the test runs. Keep well
+ * away from 0 days (the product's "today" is in TASDEED_TIMEZONE).
+ */
+export function daysFromToday(days: number): { iso: string; shown: string } {
+  const iso = new Date(Date.now() + days * 86_400_000).toISOString().slice(0, 10);
+  const [y, m, d] = iso.split('-');
+  return { iso, shown: `${d}/${m}/${y}` };
+}
+
+/**
  * Waits until nothing for the identity is in flight or due: every row it has is finished, or
  * waits for a later attempt. Then "nothing was sent" can be asserted without a fixed sleep
  * (the dispatcher's own loop may hold a row that a drain does not wait for).
