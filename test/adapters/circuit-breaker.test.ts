@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { withCircuitBreaker, type BreakerState } from '../../src/adapters/circuit-breaker.js';
 import { qirsh } from '../../src/core/money.js';
+import { waitFor } from '../support/wait.js';
 import {
   BillerUnavailableError,
   type BillerAccount,
@@ -101,14 +102,9 @@ void describe('withCircuitBreaker', () => {
   });
 
   void it("does not count one account's failure (scope 'account') against the biller", async () => {
-    const failing: BillerPort = {
-      getAccount: () =>
-        Promise.reject(
-          new BillerUnavailableError('electricity', 'this account only', { scope: 'account' }),
-        ),
-      settle: () => Promise.resolve('acknowledged'),
-    };
-    const wrapped = withCircuitBreaker(failing, { billerId: 'electricity' });
+    const { biller, state } = scriptedBiller();
+    state.mode = 'account-down';
+    const wrapped = withCircuitBreaker(biller, { billerId: 'electricity' });
     for (let i = 0; i < 10; i++) {
       await assert.rejects(wrapped.getAccount('9901'), (err: unknown) => {
         assert.ok(err instanceof BillerUnavailableError, 'a BillerUnavailableError');
@@ -166,8 +162,7 @@ void describe('withCircuitBreaker', () => {
     const wrapped = withCircuitBreaker(biller, { billerId: 'electricity', resetTimeoutMs: 80 });
     state.mode = 'down';
     for (let i = 0; i < 3; i++) await assert.rejects(wrapped.getAccount('1'));
-    await sleep(120);
-    assert.equal(wrapped.state, 'halfOpen');
+    await waitFor('half-open', () => wrapped.state === 'halfOpen' || null);
     state.mode = 'account-down';
     await assert.rejects(wrapped.getAccount('9901'), /this account only/);
     assert.equal(wrapped.state, 'open', 'the trial failed: open again');

@@ -27,7 +27,7 @@ import {
   TEST_DATABASE_URL,
   type TestDatabase,
 } from './pg.js';
-import { WAIT_MS } from './wait.js';
+import { WAIT_MS, waitFor } from './wait.js';
 
 export { freePort };
 
@@ -314,19 +314,7 @@ export class SandboxUser {
   }
 }
 
-export async function waitFor<T>(
-  what: string,
-  probe: () => T | null | undefined | false | Promise<T | null | undefined | false>,
-  timeoutMs = WAIT_MS,
-): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+export { waitFor };
 
 /** A clock tests move by hand. */
 export class FakeClock implements Clock {
