@@ -22,6 +22,7 @@ import {
   writeJson,
 } from '../support/harness.js';
 import { startFakeTwilio, type FakeTwilio } from '../support/fake-twilio.server.js';
+import { connectTo } from '../support/db.js';
 import { TEST_DATABASE_URL } from '../support/pg.js';
 
 const TWILIO_FROM = '+15005550006';
@@ -150,6 +151,25 @@ describe('crash between confirmation and settlement/receipt', () => {
     return ref;
   }
 
+  /**
+   * Waits until the receipt's outbox row (one per payment, by its dedupe key) is sent: a sent
+   * row is never sent again, so the receipts counted after this are all there will be.
+   */
+  async function receiptFinished(ref: string): Promise<void> {
+    const db = connectTo(env.DATABASE_URL!);
+    try {
+      await waitFor(
+        `the receipt of ${ref} recorded as sent`,
+        async () =>
+          (await db.client.outboxItem.findUnique({ where: { dedupeKey: `receipt:${ref}` } }))
+            ?.status === 'sent',
+        RECOVERY_MS,
+      );
+    } finally {
+      await db.close();
+    }
+  }
+
   /** What the Twilio stand-in accepted for a number (refused sends are not messages). */
   const smsTo = (to: string) =>
     twilio.messages.filter((m) => m.form.To === to).map((m) => m.form.Body ?? '');
@@ -188,7 +208,7 @@ describe('crash between confirmation and settlement/receipt', () => {
         'one effect at the biller',
       );
       const receipts = await user.waitForInbox(1, RECOVERY_MS);
-      await new Promise((r) => setTimeout(r, 500));
+      await receiptFinished(ref);
       assert.equal((await user.inbox()).length, 1, `one receipt: ${JSON.stringify(receipts)}`);
       assert.equal((await payment(ref)).status, 'succeeded');
     } finally {
@@ -216,7 +236,7 @@ describe('crash between confirmation and settlement/receipt', () => {
         RECOVERY_MS,
       );
       await user.waitForInbox(1, RECOVERY_MS);
-      await new Promise((r) => setTimeout(r, 500));
+      await receiptFinished(ref);
       assert.equal((await user.inbox()).length, 1);
       const forThisPayment = biller.settlements.filter((s) => s.billId === 'B-7000002');
       assert.equal(forThisPayment.filter((s) => s.outcome === 'settled').length, 1);
@@ -266,7 +286,7 @@ describe('crash between confirmation and settlement/receipt', () => {
         RECOVERY_MS,
       );
       assert.match(receipt, new RegExp(`المرجع ${ref}$`));
-      await new Promise((r) => setTimeout(r, 1000));
+      await receiptFinished(ref);
       assert.equal(smsTo(phone).filter((t) => t.startsWith('إيصال')).length, 1, 'one receipt');
       await waitFor(
         'settlement acknowledged',
