@@ -40,18 +40,22 @@ async function dueNow(rig: SmsRig, id: number): Promise<void> {
   await rig.t.tasdeed.dispatcher.drain();
 }
 
-const androidFailedEvent = (messageId: string, to: string, reason: string) => ({
-  event: 'sms:failed',
-  payload: {
-    messageId,
-    sender: null,
-    recipient: to,
-    phoneNumber: to,
-    simNumber: 1,
-    reason,
-    failedAt: new Date().toISOString(),
-  },
-});
+/** The phone reports that one of our SMS failed (`id`: the event's own, for a replay). */
+function androidFailed(rig: SmsRig, messageId: string, to: string, reason: string, id?: string) {
+  return rig.android.sendWebhook(`${rig.t.url}/sms/android/webhook`, {
+    event: 'sms:failed',
+    ...(id ? { id } : {}),
+    payload: {
+      messageId,
+      sender: null,
+      recipient: to,
+      phoneNumber: to,
+      simNumber: 1,
+      reason,
+      failedAt: new Date().toISOString(),
+    },
+  });
+}
 
 describe('SMS delivery receipts: temporary failures are sent again', () => {
   let rig: SmsRig;
@@ -93,21 +97,6 @@ describe('SMS delivery receipts: temporary failures are sent again', () => {
     );
   }
 
-  const androidFailed = (messageId: string, to: string, reason: string, id?: string) =>
-    rig.android.sendWebhook(`${rig.t.url}/sms/android/webhook`, {
-      event: 'sms:failed',
-      ...(id ? { id } : {}),
-      payload: {
-        messageId,
-        sender: null,
-        recipient: to,
-        phoneNumber: to,
-        simNumber: 1,
-        reason,
-        failedAt: new Date().toISOString(),
-      },
-    });
-
   const twilioStatus = (MessageSid: string, MessageStatus: string, ErrorCode?: string) =>
     rig.twilio.sendSignedWebhook(`${rig.t.url}/sms/twilio/status`, {
       MessageSid,
@@ -122,6 +111,7 @@ describe('SMS delivery receipts: temporary failures are sent again', () => {
     const text = await nth(rig, to, 1, 'android');
     const first = await sentItemOf(to);
     const failure = await androidFailed(
+      rig,
       first.providerMessageId!,
       to,
       'RESULT_ERROR_LIMIT_EXCEEDED',
@@ -147,7 +137,8 @@ describe('SMS delivery receipts: temporary failures are sent again', () => {
       200,
     );
     assert.equal(
-      (await androidFailed(first.providerMessageId!, to, 'RESULT_ERROR_LIMIT_EXCEEDED')).status,
+      (await androidFailed(rig, first.providerMessageId!, to, 'RESULT_ERROR_LIMIT_EXCEEDED'))
+        .status,
       200,
     );
     assert.equal((await onlyItem(to)).redeliveries, 1, 'requeued once');
@@ -158,7 +149,7 @@ describe('SMS delivery receipts: temporary failures are sent again', () => {
     assert.notEqual(item.providerMessageId, first.providerMessageId, 'a new client id');
     assert.equal(item.providerMessageId, `${first.providerMessageId}r1`);
     // A late failure of the first message changes nothing.
-    await androidFailed(first.providerMessageId!, to, 'RESULT_ERROR_NO_SERVICE');
+    await androidFailed(rig, first.providerMessageId!, to, 'RESULT_ERROR_NO_SERVICE');
     await settle(rig);
     assert.equal((await onlyItem(to)).status, 'sent');
     assert.equal(androidTo(rig, to).length, 2);
@@ -169,7 +160,10 @@ describe('SMS delivery receipts: temporary failures are sent again', () => {
     assert.equal(await androidInbound(rig, to, 'HELP'), 200);
     await nth(rig, to, 1, 'android');
     const item = await sentItemOf(to);
-    assert.equal((await androidFailed(item.providerMessageId!, to, 'Invalid number')).status, 200);
+    assert.equal(
+      (await androidFailed(rig, item.providerMessageId!, to, 'Invalid number')).status,
+      200,
+    );
     const after = await onlyItem(to);
     assert.equal(after.status, 'sent');
     assert.equal(after.deliveryStatus, 'failed');
@@ -239,6 +233,7 @@ describe('SMS delivery receipts: temporary failures are sent again', () => {
     assert.equal(
       (
         await androidFailed(
+          rig,
           androidItem.providerMessageId!,
           viaAndroid,
           'RESULT_ERROR_LIMIT_EXCEEDED',
@@ -271,10 +266,7 @@ describe('SMS delivery receipts: temporary failures are sent again', () => {
     });
     assert.equal(waiting.providerMessageId, null, 'no answer, no id recorded');
     // Meanwhile the phone reports that SMS failed for now: it matches nothing recorded yet.
-    const failure = await rig.android.sendWebhook(
-      `${rig.t.url}/sms/android/webhook`,
-      androidFailedEvent(clientId, to, 'RESULT_ERROR_NO_SERVICE'),
-    );
+    const failure = await androidFailed(rig, clientId, to, 'RESULT_ERROR_NO_SERVICE');
     assert.equal(failure.status, 200);
     // The retry is answered 409 (the phone has that id): sent, with the failure applied.
     await dueNow(rig, waiting.id);
@@ -402,10 +394,7 @@ describe("SMS delivery receipts: a failure of a turn's first SMS reported before
     const sentTo = await askForTwoBills(to);
     // Two bill lines that do not fit one SMS together: two SMS, a second apart.
     const first = await waitFor("the turn's first SMS", () => sentTo()[2] ?? null);
-    const failure = await rig.android.sendWebhook(
-      `${rig.t.url}/sms/android/webhook`,
-      androidFailedEvent(first.id, to, 'RESULT_ERROR_NO_SERVICE'),
-    );
+    const failure = await androidFailed(rig, first.id, to, 'RESULT_ERROR_NO_SERVICE');
     assert.equal(failure.status, 200);
     assert.equal(sentTo().length, 3, 'the failure came before the second SMS went out');
     const identity = await rig.t.tasdeed.store.findIdentity('sms', to);
@@ -462,10 +451,7 @@ describe("SMS delivery receipts: a failure of a turn's first SMS reported before
     });
     assert.match(turn.lastError ?? '', /500/);
     // While it waits, the phone reports the first SMS failed: no redelivery (it is queued).
-    const failure = await rig.android.sendWebhook(
-      `${rig.t.url}/sms/android/webhook`,
-      androidFailedEvent(first.id, to, 'RESULT_ERROR_NO_SERVICE'),
-    );
+    const failure = await androidFailed(rig, first.id, to, 'RESULT_ERROR_NO_SERVICE');
     assert.equal(failure.status, 200);
     const waiting = await rig.t.tasdeed.store.getOutboxItem(turn.id);
     assert.equal(waiting?.status, 'queued');
