@@ -2,7 +2,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { RETRY_DELAYS_MS } from '../../src/core/outbox/retry.js';
-import { createPostgresTestStore, createTestStore, type TestStore } from '../support/db.js';
+import {
+  createPostgresTestStore,
+  createTestStore,
+  type Connection,
+  type TestStore,
+} from '../support/db.js';
 import { onlyPostgres } from '../support/pg.js';
 
 describe('PrismaStore: SMS', () => {
@@ -377,11 +382,8 @@ describe('PrismaStore: SMS receipts at the same moment (PostgreSQL)', onlyPostgr
     errorCode: null,
   });
 
-  async function sentNow(
-    dedupeKey: string,
-    providerMessageId: string,
-    parts?: Array<{ part: number; providerMessageId: string }>,
-  ): Promise<number> {
+  /** A reply queued and leased by 'me', as the dispatcher holds it while it sends. */
+  async function leased(dedupeKey: string): Promise<number> {
     const item = await db.store.enqueue({
       kind: 'message',
       lane: 'reply',
@@ -395,113 +397,101 @@ describe('PrismaStore: SMS receipts at the same moment (PostgreSQL)', onlyPostgr
       claimed.some((c) => c.id === item.id),
       `${dedupeKey} claimed`,
     );
+    return item.id;
+  }
+
+  /**
+   * Runs `round` ROUNDS times with a second connection beside the test's own; the rounds it
+   * answers false for must be none.
+   */
+  async function everyRound(
+    what: string,
+    round: (n: number, other: Connection) => Promise<boolean>,
+  ): Promise<void> {
+    const other = db.connect();
+    try {
+      const bad: number[] = [];
+      for (let n = 0; n < ROUNDS; n++) if (!(await round(n, other))) bad.push(n);
+      assert.deepEqual(bad, [], what);
+    } finally {
+      await other.close();
+    }
+  }
+
+  async function sentNow(
+    dedupeKey: string,
+    providerMessageId: string,
+    parts?: Array<{ part: number; providerMessageId: string }>,
+  ): Promise<number> {
+    const id = await leased(dedupeKey);
     const outcome = {
       status: 'sent' as const,
       receipts: true,
       providerMessageId,
       ...(parts ? { parts } : {}),
     };
-    assert.equal(await db.store.finishOutbox(item.id, 'me', outcome, new Date()), true);
-    return item.id;
+    assert.equal(await db.store.finishOutbox(id, 'me', outcome, new Date()), true);
+    return id;
   }
 
   it('applies the receipts of two parts that arrive together: the item ends delivered', async () => {
-    const other = db.connect();
-    try {
-      const short: number[] = [];
-      for (let n = 0; n < ROUNDS; n++) {
-        const id = await sentNow(`parts${n}`, `SMa${n}`, [
-          { part: 0, providerMessageId: `SMa${n}` },
-          { part: 1, providerMessageId: `SMb${n}` },
-        ]);
-        await Promise.all([
-          db.store.recordSmsStatus(delivered(`SMa${n}`), new Date()),
-          other.store.recordSmsStatus(delivered(`SMb${n}`), new Date()),
-        ]);
-        if ((await db.store.getOutboxItem(id))?.deliveryStatus !== 'delivered') short.push(n);
-      }
-      assert.deepEqual(short, [], 'every item whose two parts were delivered is delivered');
-    } finally {
-      await other.close();
-    }
+    await everyRound('every item whose two parts were delivered is delivered', async (n, other) => {
+      const id = await sentNow(`parts${n}`, `SMa${n}`, [
+        { part: 0, providerMessageId: `SMa${n}` },
+        { part: 1, providerMessageId: `SMb${n}` },
+      ]);
+      await Promise.all([
+        db.store.recordSmsStatus(delivered(`SMa${n}`), new Date()),
+        other.store.recordSmsStatus(delivered(`SMb${n}`), new Date()),
+      ]);
+      return (await db.store.getOutboxItem(id))?.deliveryStatus === 'delivered';
+    });
   });
 
   it('applies a receipt that comes just as its part is recorded', async () => {
-    const other = db.connect();
-    try {
-      const missed: number[] = [];
-      for (let n = 0; n < ROUNDS; n++) {
-        const item = await db.store.enqueue({
-          kind: 'message',
-          lane: 'reply',
-          payload: { key: 'help' },
-          dedupeKey: `early${n}`,
-          nextAttemptAt: new Date(0),
-        });
-        assert.ok(item, `early${n} queued`);
-        const claimed = await db.store.claimOutbox('me', new Date(), 60_000, 10);
-        assert.ok(
-          claimed.some((c) => c.id === item.id),
-          `early${n} claimed`,
-        );
-        await Promise.all([
-          db.store.recordSentPart(
-            item.id,
-            'me',
-            { part: 0, providerMessageId: `SMe${n}` },
-            new Date(),
-          ),
-          other.store.recordSmsStatus(delivered(`SMe${n}`), new Date()),
-        ]);
-        const [part] = await db.store.sentParts(item.id);
-        if (part?.deliveryStatus !== 'delivered') missed.push(n);
-      }
-      assert.deepEqual(missed, [], 'every receipt applied, by one side or the other');
-    } finally {
-      await other.close();
-    }
+    await everyRound('every receipt applied, by one side or the other', async (n, other) => {
+      const id = await leased(`early${n}`);
+      await Promise.all([
+        db.store.recordSentPart(id, 'me', { part: 0, providerMessageId: `SMe${n}` }, new Date()),
+        other.store.recordSmsStatus(delivered(`SMe${n}`), new Date()),
+      ]);
+      const [part] = await db.store.sentParts(id);
+      return part?.deliveryStatus === 'delivered';
+    });
   });
 
   it('never takes a row out of the queue under a dispatcher that just leased it', async () => {
-    const other = db.connect();
-    try {
-      const lost: number[] = [];
-      for (let n = 0; n < ROUNDS; n++) {
-        const id = await sentNow(`undo${n}`, `SMu${n}`);
-        // A temporary failure puts it back in the queue, due at once.
-        const failed = await db.store.recordSmsStatus(
-          {
-            ...delivered(`SMu${n}`),
-            dedupeKey: `f${n}`,
-            state: 'failed',
-            failure: 'temporary',
-          },
-          new Date(Date.now() - RETRY_DELAYS_MS[0]!),
+    await everyRound('no claimed row lost its lease to a receipt', async (n, other) => {
+      const id = await sentNow(`undo${n}`, `SMu${n}`);
+      // A temporary failure puts it back in the queue, due at once.
+      const failed = await db.store.recordSmsStatus(
+        {
+          ...delivered(`SMu${n}`),
+          dedupeKey: `f${n}`,
+          state: 'failed',
+          failure: 'temporary',
+        },
+        new Date(Date.now() - RETRY_DELAYS_MS[0]!),
+      );
+      assert.equal(failed.requeued, true, `round ${n}: requeued`);
+      // The dispatcher claims the requeued row while "delivered after all" comes in.
+      const [claimed] = await Promise.all([
+        other.store.claimOutbox('them', new Date(), 60_000, 10),
+        db.store.recordSmsStatus(delivered(`SMu${n}`), new Date()),
+      ]);
+      if (claimed.some((c) => c.id === id)) {
+        // Whatever the receipt did, the lease holds: the send is recorded.
+        return other.store.finishOutbox(
+          id,
+          'them',
+          { status: 'sent', receipts: true, providerMessageId: `SMu${n}r1` },
+          new Date(),
         );
-        assert.equal(failed.requeued, true, `round ${n}: requeued`);
-        // The dispatcher claims the requeued row while "delivered after all" comes in.
-        const [claimed] = await Promise.all([
-          other.store.claimOutbox('them', new Date(), 60_000, 10),
-          db.store.recordSmsStatus(delivered(`SMu${n}`), new Date()),
-        ]);
-        if (claimed.some((c) => c.id === id)) {
-          // Whatever the receipt did, the lease holds: the send is recorded.
-          const finished = await other.store.finishOutbox(
-            id,
-            'them',
-            { status: 'sent', receipts: true, providerMessageId: `SMu${n}r1` },
-            new Date(),
-          );
-          if (!finished) lost.push(n);
-        } else {
-          const item = await db.store.getOutboxItem(id);
-          assert.equal(item?.status, 'sent', 'taken out of the queue: delivered after all');
-          assert.equal(item?.redeliveries, 0);
-        }
       }
-      assert.deepEqual(lost, [], 'no claimed row lost its lease to a receipt');
-    } finally {
-      await other.close();
-    }
+      const item = await db.store.getOutboxItem(id);
+      assert.equal(item?.status, 'sent', 'taken out of the queue: delivered after all');
+      assert.equal(item?.redeliveries, 0);
+      return true;
+    });
   });
 });
