@@ -83,15 +83,20 @@ describe('AndroidGateway', () => {
     );
   });
 
+  /** Sends one message per client id, each accepted. */
+  async function sendEach(gateway: AndroidGateway, ...ids: string[]): Promise<void> {
+    for (const id of ids) {
+      assert.equal((await gateway.send(TO, id, { clientMessageId: id })).status, 'sent', id);
+    }
+  }
+
+  /** The paths the phone was asked, in order. */
+  const paths = () => fake.requests.map((r) => r.path);
+
   it('falls back to /messages when /message answers 404, and keeps to it', async () => {
     fake.paths = '/messages';
-    const gateway = new AndroidGateway(config);
-    assert.equal((await gateway.send(TO, 'one', { clientMessageId: 'p-1' })).status, 'sent');
-    assert.equal((await gateway.send(TO, 'two', { clientMessageId: 'p-2' })).status, 'sent');
-    assert.deepEqual(
-      fake.requests.map((r) => r.path),
-      ['/message', '/messages', '/messages'],
-    );
+    await sendEach(new AndroidGateway(config), 'p-1', 'p-2');
+    assert.deepEqual(paths(), ['/message', '/messages', '/messages']);
     assert.deepEqual(
       fake.messages.map((m) => m.id),
       ['p-1', 'p-2'],
@@ -100,23 +105,14 @@ describe('AndroidGateway', () => {
 
   it('falls back under the cloud base URL too (/3rdparty/v1/messages)', async () => {
     fake.paths = '/messages';
-    const gateway = new AndroidGateway({ ...config, url: `${fake.url}/3rdparty/v1` });
-    assert.equal((await gateway.send(TO, 'x', { clientMessageId: 'p-3' })).status, 'sent');
-    assert.deepEqual(
-      fake.requests.map((r) => r.path),
-      ['/3rdparty/v1/message', '/3rdparty/v1/messages'],
-    );
+    await sendEach(new AndroidGateway({ ...config, url: `${fake.url}/3rdparty/v1` }), 'p-3');
+    assert.deepEqual(paths(), ['/3rdparty/v1/message', '/3rdparty/v1/messages']);
   });
 
   it('stays on /message where only /message is served', async () => {
     fake.paths = '/message';
-    const gateway = new AndroidGateway(config);
-    assert.equal((await gateway.send(TO, 'one', { clientMessageId: 'p-4' })).status, 'sent');
-    assert.equal((await gateway.send(TO, 'two', { clientMessageId: 'p-5' })).status, 'sent');
-    assert.deepEqual(
-      fake.requests.map((r) => r.path),
-      ['/message', '/message'],
-    );
+    await sendEach(new AndroidGateway(config), 'p-4', 'p-5');
+    assert.deepEqual(paths(), ['/message', '/message']);
   });
 
   it('fails permanently when neither path exists, and tries /message again next time', async () => {
@@ -126,10 +122,12 @@ describe('AndroidGateway', () => {
     assert.equal(codeOf(result), 'HTTP_404');
     // The next message tries /message first again.
     await gateway.send(TO, 'y', { clientMessageId: 'p-7' });
-    assert.deepEqual(
-      fake.requests.map((r) => r.path),
-      ['/nowhere/message', '/nowhere/messages', '/nowhere/message', '/nowhere/messages'],
-    );
+    assert.deepEqual(paths(), [
+      '/nowhere/message',
+      '/nowhere/messages',
+      '/nowhere/message',
+      '/nowhere/messages',
+    ]);
     assert.equal(fake.messages.length, 0);
   });
 
