@@ -21,10 +21,11 @@ import {
   buttons,
   labels,
   plain,
-  TelegramUser,
-  WEBHOOK_SECRET,
+  queryIdOf,
   type Sent,
   type TelegramRig,
+  TelegramUser,
+  WEBHOOK_SECRET,
 } from '../support/telegram.js';
 
 const STAFF = 9_100_001;
@@ -94,7 +95,7 @@ describe('Telegram /broadcast (staff)', () => {
     const before = fake.callsOf('answerCallbackQuery').length;
     const update = { ...callbackUpdate(u.chatId, data, { messageAgeS: ageS }) };
     await u.send({ ...update, update_id: fake.updateId() });
-    const id = (update.callback_query as { id: string }).id;
+    const id = queryIdOf(update);
     const answered = await waitFor('the callback answer', () =>
       fake
         .callsOf('answerCallbackQuery')

@@ -22,10 +22,11 @@ import {
   buttons,
   plain,
   postUpdate,
-  startTelegram,
-  TelegramUser,
+  queryIdOf,
   type Sent,
+  startTelegram,
   type TelegramRig,
+  TelegramUser,
 } from '../support/telegram.js';
 
 /** start → follow → bill → pay (wallet from the shared contact); returns the payment reference. */
@@ -105,7 +106,7 @@ describe('scripted Telegram conversation, simulated adapters, polling mode', () 
   it('acts once on a button press getUpdates serves twice (same update_id)', async () => {
     const u = new TelegramUser(rig, 900_002);
     const press = u.callback('ADD water 2000101');
-    const queryId = (press.callback_query as { id: string }).id;
+    const queryId = queryIdOf(press);
     rig.fake.push(press);
     const followed = await u.next();
     assert.match(plain(followed.text), /^تمت متابعة المياه 2000101 /);

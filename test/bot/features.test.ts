@@ -10,11 +10,12 @@ import {
   buttons,
   labels,
   plain,
+  queryIdOf,
+  type RestartableRig,
+  type Sent,
   settled,
   startTelegram,
   TelegramUser,
-  type RestartableRig,
-  type Sent,
 } from '../support/telegram.js';
 import { waitFor } from '../support/harness.js';
 
@@ -394,7 +395,7 @@ for (const mode of ['webhook', 'polling'] as const) {
         const cov = await rig.t.tasdeed.store.getCoverage('electricity', 'IDL');
         assert.equal(cov?.available, true);
         assert.equal(cov?.updatedBy, `telegram:${staffId}`);
-        const id = (press.callback_query as { id: string }).id;
+        const id = queryIdOf(press);
         const answer = rig.fake
           .callsOf('answerCallbackQuery')
           .find((c) => c.params.callback_query_id === id);

@@ -12,11 +12,12 @@ import {
   assertPressActedOnce,
   plain,
   postUpdate,
+  queryIdOf,
   settled,
   startTelegram,
+  type TelegramRig,
   TelegramUser,
   WEBHOOK_SECRET,
-  type TelegramRig,
 } from '../support/telegram.js';
 
 /** Behind a proxy, under a path: what Telegram is told must be built from it. */
@@ -72,7 +73,7 @@ describe('Telegram webhook route', () => {
   it('acts once on a redelivered button press (same update_id)', async () => {
     const u = user();
     const press = u.callback('ADD electricity 1000101');
-    const queryId = (press.callback_query as { id: string }).id;
+    const queryId = queryIdOf(press);
     assert.equal(await postUpdate(rig, press), 200);
     const followed = await u.next();
     assert.match(plain(followed.text), /^تمت متابعة الكهرباء 1000101 /);

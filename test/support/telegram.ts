@@ -250,6 +250,11 @@ export function labels(message: Sent): string[] {
   return (markup?.inline_keyboard ?? []).flat().map((b) => b.text);
 }
 
+/** The callback query id of a button-press update (what answerCallbackQuery names). */
+export function queryIdOf(update: object): string {
+  return (update as { callback_query: { id: string } }).callback_query.id;
+}
+
 /** Removes Fluent's isolation marks, to compare text in assertions. */
 export function plain(text: string): string {
   return text.replace(/[\u2068\u2069]/g, '');
