@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { RETRY_DELAYS_MS } from '../../src/core/outbox/retry.js';
+import type { Store } from '../../src/core/ports/store.port.js';
 import {
   createPostgresTestStore,
   createTestStore,
@@ -9,6 +10,24 @@ import {
   type TestStore,
 } from '../support/db.js';
 import { onlyPostgres } from '../support/pg.js';
+
+/** A reply queued and leased by 'me', as the dispatcher holds it while it sends; its id. */
+async function leasedReply(store: Store, dedupeKey?: string): Promise<number> {
+  const item = await store.enqueue({
+    kind: 'message',
+    lane: 'reply',
+    payload: { key: 'help' },
+    nextAttemptAt: new Date(0),
+    ...(dedupeKey ? { dedupeKey } : {}),
+  });
+  assert.ok(item, `${dedupeKey ?? 'reply'} queued`);
+  const claimed = await store.claimOutbox('me', new Date(), 60_000, 10);
+  assert.ok(
+    claimed.some((c) => c.id === item.id),
+    `${dedupeKey ?? 'reply'} claimed`,
+  );
+  return item.id;
+}
 
 describe('PrismaStore: SMS', () => {
   let db: TestStore;
@@ -97,24 +116,14 @@ describe('PrismaStore: SMS', () => {
     providerMessageId: string,
     parts?: Array<{ part: number; providerMessageId: string | null }>,
   ) {
-    const item = await db.store.enqueue({
-      kind: 'message',
-      lane: 'reply',
-      payload: { key: 'help' },
-    });
-    assert.ok(item, 'queued');
-    const claimed = await db.store.claimOutbox('me', new Date(), 60_000, 10);
-    assert.ok(
-      claimed.some((c) => c.id === item.id),
-      'claimed',
-    );
+    const id = await leasedReply(db.store);
     await db.store.finishOutbox(
-      item.id,
+      id,
       'me',
       { status: 'sent', receipts: true, providerMessageId, ...(parts ? { parts } : {}) },
       new Date(),
     );
-    return item.id;
+    return id;
   }
 
   /** A Twilio receipt; a failure is 30008 (temporary) unless said otherwise. */
@@ -237,30 +246,16 @@ describe('PrismaStore: SMS', () => {
   });
 
   it('records the parts of a turn as they go: receipts before the turn is finished count', async () => {
-    const item = await db.store.enqueue({
-      kind: 'message',
-      lane: 'reply',
-      payload: { key: 'help' },
-    });
-    assert.ok(item, 'queued');
-    const claimed = await db.store.claimOutbox('me', new Date(), 60_000, 10);
-    assert.ok(
-      claimed.some((c) => c.id === item.id),
-      'claimed',
-    );
+    const id = await leasedReply(db.store);
     // Part 0's failure comes even before part 0 is recorded; part 1's delivery after.
     const early = await db.store.recordSmsStatus(receipt('SMt0', 'failed'), new Date());
     assert.equal(early.item, null, 'part 0 is not recorded yet');
     const part0 = { part: 0, providerMessageId: 'SMt0' };
-    assert.equal(await db.store.recordSentPart(item.id, 'me', part0, new Date()), true);
+    assert.equal(await db.store.recordSentPart(id, 'me', part0, new Date()), true);
     const part1 = { part: 1, providerMessageId: 'SMt1', resends: 2 };
-    assert.equal(await db.store.recordSentPart(item.id, 'me', part1, new Date()), true);
+    assert.equal(await db.store.recordSentPart(id, 'me', part1, new Date()), true);
     assert.deepEqual(
-      (await db.store.sentParts(item.id)).map((p) => [
-        p.part,
-        p.providerMessageId,
-        p.deliveryStatus,
-      ]),
+      (await db.store.sentParts(id)).map((p) => [p.part, p.providerMessageId, p.deliveryStatus]),
       [
         [0, 'SMt0', 'failed'],
         [1, 'SMt1', null],
@@ -268,26 +263,26 @@ describe('PrismaStore: SMS', () => {
       'the earlier failure applied as part 0 was recorded',
     );
     const during = await db.store.recordSmsStatus(receipt('SMt1', 'delivered'), new Date());
-    assert.equal(during.item?.id, item.id, 'matched while the turn is being sent');
+    assert.equal(during.item?.id, id, 'matched while the turn is being sent');
     assert.equal(during.item?.status, 'leased');
     assert.equal(during.requeued, false, 'not requeued under its sender');
     assert.equal(
-      await db.store.recordSentPart(item.id, 'someone else', part1, new Date()),
+      await db.store.recordSentPart(id, 'someone else', part1, new Date()),
       false,
       'only the lease holder records',
     );
     await db.store.finishOutbox(
-      item.id,
+      id,
       'me',
       { status: 'sent', receipts: true, providerMessageId: 'SMt0', parts: [part0, part1] },
       new Date(),
     );
-    const finished = await db.store.getOutboxItem(item.id);
+    const finished = await db.store.getOutboxItem(id);
     assert.equal(finished?.deliveryStatus, 'failed');
     assert.equal(finished?.status, 'queued', 'the failed part goes again');
     assert.equal(finished?.redeliveries, 1);
     assert.deepEqual(
-      (await db.store.sentParts(item.id)).map((p) => [p.deliveryStatus, p.resends]),
+      (await db.store.sentParts(id)).map((p) => [p.deliveryStatus, p.resends]),
       [
         ['failed', 0],
         ['delivered', 2],
@@ -382,24 +377,6 @@ describe('PrismaStore: SMS receipts at the same moment (PostgreSQL)', onlyPostgr
     errorCode: null,
   });
 
-  /** A reply queued and leased by 'me', as the dispatcher holds it while it sends. */
-  async function leased(dedupeKey: string): Promise<number> {
-    const item = await db.store.enqueue({
-      kind: 'message',
-      lane: 'reply',
-      payload: { key: 'help' },
-      dedupeKey,
-      nextAttemptAt: new Date(0),
-    });
-    assert.ok(item, `${dedupeKey} queued`);
-    const claimed = await db.store.claimOutbox('me', new Date(), 60_000, 10);
-    assert.ok(
-      claimed.some((c) => c.id === item.id),
-      `${dedupeKey} claimed`,
-    );
-    return item.id;
-  }
-
   /**
    * Runs `round` ROUNDS times with a second connection beside the test's own; the rounds it
    * answers false for must be none.
@@ -423,7 +400,7 @@ describe('PrismaStore: SMS receipts at the same moment (PostgreSQL)', onlyPostgr
     providerMessageId: string,
     parts?: Array<{ part: number; providerMessageId: string }>,
   ): Promise<number> {
-    const id = await leased(dedupeKey);
+    const id = await leasedReply(db.store, dedupeKey);
     const outcome = {
       status: 'sent' as const,
       receipts: true,
@@ -450,7 +427,7 @@ describe('PrismaStore: SMS receipts at the same moment (PostgreSQL)', onlyPostgr
 
   it('applies a receipt that comes just as its part is recorded', async () => {
     await everyRound('every receipt applied, by one side or the other', async (n, other) => {
-      const id = await leased(`early${n}`);
+      const id = await leasedReply(db.store, `early${n}`);
       await Promise.all([
         db.store.recordSentPart(id, 'me', { part: 0, providerMessageId: `SMe${n}` }, new Date()),
         other.store.recordSmsStatus(delivered(`SMe${n}`), new Date()),
