@@ -404,7 +404,7 @@ for (const mode of ['webhook', 'polling'] as const) {
       });
     }
 
-    it('answered every callback query it was sent', async () => {
+    it('answered every callback query the tests above sent (run after them)', async () => {
       await waitFor('all answered', () => {
         const answered = new Set(
           rig.fake.callsOf('answerCallbackQuery').map((c) => String(c.params.callback_query_id)),
