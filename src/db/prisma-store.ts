@@ -65,6 +65,7 @@ import type {
   WatchRecord,
 } from '../core/ports/store.port.js';
 import { Prisma } from '../generated/prisma/client.js';
+import { claimGroupNotice } from './telegram-groups.js';
 import type {
   AuditLog,
   Bill,
@@ -1204,6 +1205,10 @@ export class PrismaStore implements Store {
       if (isUniqueViolation(error)) return false;
       throw error;
     }
+  }
+
+  claimTelegramGroupNotice(chatId: string, at: Date): Promise<boolean> {
+    return this.run((db) => claimGroupNotice(db, chatId, at));
   }
 
   async unprocessedTelegramUpdates(limit: number): Promise<TelegramUpdateRecord[]> {

@@ -587,6 +587,11 @@ export interface Store {
   // Telegram updates (durable inbound record; redelivery dedupe by update_id)
   /** Records an update; false when that update_id was recorded before (a redelivery). */
   recordTelegramUpdate(updateId: number, payload: string): Promise<boolean>;
+  /**
+   * Claims the one answer a Telegram group (or channel) gets: true the first time for that
+   * chat id, false ever after, across restarts and instances.
+   */
+  claimTelegramGroupNotice(chatId: string, at: Date): Promise<boolean>;
   /** Recorded updates not processed yet, in update_id order. */
   unprocessedTelegramUpdates(limit: number): Promise<TelegramUpdateRecord[]>;
   markTelegramUpdateProcessed(updateId: number, at: Date, error?: string | null): Promise<void>;
