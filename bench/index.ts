@@ -557,6 +557,8 @@ async function benchPayments(client: LoadClient): Promise<void> {
         paymentUrl: channel.url,
         webhookSecret: WEBHOOK_SECRET,
       }),
+      // PAY goes through the sandbox, which is off by default in front of HTTP adapters.
+      env: { TASDEED_SANDBOX: '1' },
     });
     const port = portOf(tasdeed);
     bare = await bareWebhookServer(WEBHOOK_SECRET);

@@ -148,6 +148,8 @@ choice-share-contact = مشاركة رقمي
 tg-contact-not-own = أرسل رقمك أنت، أو اكتب رقم المحفظة.
 tg-button-stale = هذا الزر قديم. أرسل /help للبدء من جديد.
 tg-button-done = تم.
+tg-group-private-only = أعمل في المحادثات الخاصة فقط، لا في المجموعات: لكل شخص حساباته ورقم محفظته. راسلني هنا:
+    { $link }
 tg-coverage-pick = تغطية الدفع الإلكتروني. اختر الخدمة:
 tg-coverage-of = { $biller }: ✅ متاح، ❌ غير متاح. اضغط للتبديل.
 choice-coverage = { $mark } { $gov }

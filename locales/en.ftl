@@ -133,6 +133,8 @@ choice-share-contact = Share my number
 tg-contact-not-own = Send your own number, or type the wallet number.
 tg-button-stale = This button is out of date. Send /help to start again.
 tg-button-done = Done.
+tg-group-private-only = I only work in private chats, not in groups: each person has their own accounts and wallet number. Message me here:
+    { $link }
 tg-coverage-pick = E-payment coverage. Choose a service:
 tg-coverage-of = { $biller }: ✅ available, ❌ not available. Press to switch.
 choice-coverage = { $mark } { $gov }

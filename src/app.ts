@@ -11,6 +11,7 @@ import {
 } from './adapters/factory.js';
 import { createTelegramBot, type TelegramBot } from './bot/bot.js';
 import type { AppConfig } from './config/env.js';
+import { decideSandbox, type SandboxDecision } from './config/sandbox.js';
 import { BillService } from './core/bills/bill.service.js';
 import type { Catalogue } from './core/catalogue.js';
 import { ConversationService } from './core/conversation/conversation.service.js';
@@ -51,6 +52,8 @@ export interface TasdeedOptions {
 
 export interface Tasdeed {
   readonly config: AppConfig;
+  /** Whether the sandbox is served, and whether bulk messages reach its identities. */
+  readonly sandbox: SandboxDecision;
   readonly store: Store;
   readonly conversation: ConversationService;
   readonly payments: PaymentService;
@@ -78,6 +81,10 @@ export interface Tasdeed {
 export async function createTasdeed(options: TasdeedOptions): Promise<Tasdeed> {
   const { config, catalogue, logger } = options;
   const clock = options.clock ?? systemClock;
+  const sandbox = decideSandbox(config, catalogue);
+  // One line either way: the operator learns why /sandbox answers 404, or that it is exposed.
+  if (sandbox.warning) logger.warn({ sandbox: sandbox.on }, sandbox.warning);
+  else logger.info({ sandbox: sandbox.on }, sandbox.reason);
   const metrics = createMetrics();
   const database: Database = await openDatabase(config.database);
   const store = database.store;
@@ -213,6 +220,7 @@ export async function createTasdeed(options: TasdeedOptions): Promise<Tasdeed> {
       sendHour: config.reminders.sendHour,
       timezone: config.timezone,
       owner,
+      includeSandbox: sandbox.inBulk,
     },
     {
       onPlanned: (n) => {
@@ -223,6 +231,7 @@ export async function createTasdeed(options: TasdeedOptions): Promise<Tasdeed> {
   );
   dispatcher.register('reminder', messages.handlerFor(reminders.compose));
   const broadcasts = new BroadcastService(store, clock, {
+    includeSandbox: sandbox.inBulk,
     smsParts: (text) => Math.max(1, measureSms(text).parts),
     onQueued: wake,
     onError: (error, id) =>
@@ -267,6 +276,7 @@ export async function createTasdeed(options: TasdeedOptions): Promise<Tasdeed> {
 
   const app = createHttpApp({
     config,
+    sandbox: sandbox.on,
     logger,
     metrics,
     store,
@@ -306,6 +316,7 @@ export async function createTasdeed(options: TasdeedOptions): Promise<Tasdeed> {
 
   const tasdeed: Tasdeed = {
     config,
+    sandbox,
     store,
     conversation,
     payments,

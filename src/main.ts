@@ -58,7 +58,12 @@ async function main(): Promise<void> {
     fail([listenProblem(error, config.host, config.port)]);
   }
   logger.info(
-    { port, sandbox: config.sandbox, database: config.database.kind, publicUrl: config.publicUrl },
+    {
+      port,
+      sandbox: tasdeed.sandbox.on,
+      database: config.database.kind,
+      publicUrl: config.publicUrl,
+    },
     `Tasdeed is listening on http://${config.host === '0.0.0.0' ? 'localhost' : config.host}:${port}`,
   );
 

@@ -16,6 +16,7 @@ import { commandsFeature } from './features/commands.feature.js';
 import { contactFeature } from './features/contact.feature.js';
 import { coverageFeature } from './features/coverage.feature.js';
 import { languageFeature } from './features/language.feature.js';
+import { privateOnlyFeature } from './features/private-only.feature.js';
 import { remindersFeature } from './features/reminders.feature.js';
 import { startFeature } from './features/start.feature.js';
 import { unhandledFeature } from './features/unhandled.feature.js';
@@ -49,6 +50,8 @@ export interface TelegramBotOptions extends BotDeps {
 
 /** Builds the bot: features in the order they are tried. */
 export function composeBot(bot: Bot, deps: BotDeps): void {
+  // Groups and channels stop here, before anything below records an identity for them.
+  bot.use(privateOnlyFeature(deps));
   // A slash command or a button says nothing about the language: the first contact takes the
   // client's language (free text is left to the conversation, which reads its script).
   bot.use(async (ctx: Context, next) => {

@@ -22,8 +22,12 @@ export function fitsCallbackData(payload: string): boolean {
   return Buffer.byteLength(payload, 'utf8') <= MAX_CALLBACK_DATA_BYTES;
 }
 
-/** The chat a private update comes from, as the identity address. */
+/**
+ * The chat a private update comes from, as the identity address; null for a group or channel
+ * (identities are per person, never per group).
+ */
 export function chatAddress(ctx: Context): string | null {
+  if (ctx.chat !== undefined && ctx.chat.type !== 'private') return null;
   const id = ctx.chat?.id ?? ctx.from?.id;
   return id === undefined ? null : String(id);
 }

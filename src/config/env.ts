@@ -85,6 +85,15 @@ export interface RateLimits {
   telegramBulkPerSecond: number;
 }
 
+/**
+ * `TASDEED_SANDBOX` as written: `on` (1) and `off` (0) are the operator's word; `auto` (unset)
+ * is decided at start with the catalogue (see decideSandbox in sandbox.ts).
+ */
+export type SandboxSetting = 'auto' | 'on' | 'off';
+
+/** A front that reaches real people. */
+export type RealFront = 'telegram' | 'sms' | 'ussd';
+
 export interface ReminderConfig {
   /** Days relative to the due date, deduplicated and sorted ascending. */
   offsets: number[];
@@ -108,8 +117,10 @@ export interface AppConfig {
   telegram: TelegramConfig | null;
   sms: SmsConfig;
   limits: RateLimits;
-  /** Whether the sandbox channel is served. */
-  sandbox: boolean;
+  /** TASDEED_SANDBOX; whether the sandbox is served is decided with the catalogue (decideSandbox). */
+  sandbox: SandboxSetting;
+  /** The real fronts configured (Telegram, SMS, USSD), in that order; empty = only the sandbox. */
+  realFronts: RealFront[];
   reminders: ReminderConfig;
   quietHours: QuietHours;
   logLevel: LogLevel;
@@ -405,14 +416,24 @@ function parseLimits(r: EnvReader): RateLimits {
   };
 }
 
-function parseSandbox(r: EnvReader, realChannel: boolean): boolean {
+function parseSandbox(r: EnvReader): SandboxSetting {
   const value = r.raw('TASDEED_SANDBOX');
-  if (value === undefined) return !realChannel;
+  if (value === undefined) return 'auto';
   const v = value.toLowerCase();
-  if (v === '1' || v === 'true') return true;
-  if (v === '0' || v === 'false') return false;
+  if (v === '1' || v === 'true') return 'on';
+  if (v === '0' || v === 'false') return 'off';
   r.problem('TASDEED_SANDBOX', `${show(value)} is not a switch (expected 1 for on or 0 for off)`);
-  return !realChannel;
+  // Off, not auto: the operator meant something, and start-up stops on the problem anyway.
+  return 'off';
+}
+
+function realFrontsOf(r: EnvReader, telegram: TelegramConfig | null, sms: SmsConfig): RealFront[] {
+  const fronts: RealFront[] = [];
+  if (telegram) fronts.push('telegram');
+  if (sms.gateways.length > 0) fronts.push('sms');
+  // The USSD route is on exactly when its secret is set: real subscribers dial in there.
+  if (r.raw('USSD_WEBHOOK_SECRET') !== undefined) fronts.push('ussd');
+  return fronts;
 }
 
 function parseReminderOffsets(r: EnvReader): number[] {
@@ -508,7 +529,8 @@ export function parseEnv(env: NodeJS.ProcessEnv): ParseEnvResult {
   const telegram = parseTelegram(r);
   const sms = parseSms(r);
   const limits = parseLimits(r);
-  const sandbox = parseSandbox(r, telegram !== null || sms.gateways.length > 0);
+  const sandbox = parseSandbox(r);
+  const realFronts = realFrontsOf(r, telegram, sms);
   const reminders: ReminderConfig = {
     offsets: parseReminderOffsets(r),
     sendHour: r.integer('TASDEED_SEND_HOUR', DEFAULT_SEND_HOUR, 0, 23, 'an hour of the day'),
@@ -531,6 +553,7 @@ export function parseEnv(env: NodeJS.ProcessEnv): ParseEnvResult {
       sms,
       limits,
       sandbox,
+      realFronts,
       reminders,
       quietHours,
       logLevel,

@@ -20,7 +20,7 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
-import type { IdentityChannel, Language } from '../core/domain.js';
+import { isSandbox, type IdentityChannel, type Language } from '../core/domain.js';
 import { qirsh } from '../core/money.js';
 import type { BillStatus } from '../core/ports/biller.port.js';
 import type {
@@ -28,6 +28,7 @@ import type {
   AudienceGroup,
   BroadcastAudience,
   BroadcastChannel,
+  BulkReach,
   BroadcastCounts,
   BroadcastRecord,
   BroadcastStatus,
@@ -64,6 +65,7 @@ import type {
   WatchRecord,
 } from '../core/ports/store.port.js';
 import { Prisma } from '../generated/prisma/client.js';
+import { claimGroupNotice } from './telegram-groups.js';
 import type {
   AuditLog,
   Bill,
@@ -1205,6 +1207,10 @@ export class PrismaStore implements Store {
     }
   }
 
+  claimTelegramGroupNotice(chatId: string, at: Date): Promise<boolean> {
+    return this.run((db) => claimGroupNotice(db, chatId, at));
+  }
+
   async unprocessedTelegramUpdates(limit: number): Promise<TelegramUpdateRecord[]> {
     return this.run((db) =>
       db.telegramUpdate.findMany({
@@ -1450,6 +1456,7 @@ export class PrismaStore implements Store {
   async planReminders(plan: {
     slots: Array<{ dueDate: string; offset: number }>;
     now: Date;
+    includeSandbox?: boolean;
   }): Promise<number> {
     if (plan.slots.length === 0) return 0;
     // The driver binds every JS number as a REAL: cast, or the key would read `:-3.0:`.
@@ -1458,13 +1465,14 @@ export class PrismaStore implements Store {
     const now = this.d.time(plan.now);
     // Set-based: one statement however many bills (100,000 in about a second). The preferred
     // identity: Telegram (free, buttons), then SMS, then the sandbox; never an opted-out one.
+    const sandbox = plan.includeSandbox === false ? ` AND i."channel" NOT IN (${SANDBOX_IN})` : '';
     return this.run((db) =>
       db.$executeRawUnsafe(
         this.d.sql(`WITH slot("dueDate", "offset") AS (VALUES ${values}),
          due AS (
            SELECT b."billerId", b."billId", b."account", slot."offset", f."subscriberId",
              (SELECT i."id" FROM "Identity" i
-               WHERE i."subscriberId" = f."subscriberId" AND i."optedOut" = FALSE
+               WHERE i."subscriberId" = f."subscriberId" AND i."optedOut" = FALSE${sandbox}
                ORDER BY CASE i."channel" WHEN 'telegram' THEN 0 WHEN 'sms' THEN 1
                  WHEN 'sandbox-telegram' THEN 2 ELSE 3 END, i."id"
                LIMIT 1) AS "identityId"
@@ -1573,8 +1581,9 @@ export class PrismaStore implements Store {
   async countAudience(
     audience: BroadcastAudience,
     channels: BroadcastChannel[],
+    reach: BulkReach = {},
   ): Promise<AudienceGroup[]> {
-    const where = audienceWhere(audience, channels);
+    const where = audienceWhere(audience, channels, reach);
     const rows = await this.run((db) =>
       db.$queryRawUnsafe<Array<{ channel: string; language: string; count: number | bigint }>>(
         this.d.sql(`SELECT i."channel" AS "channel", s."language" AS "language", COUNT(*) AS "count"
@@ -1595,12 +1604,13 @@ export class PrismaStore implements Store {
     id: string,
     batchSize: number,
     now: Date,
+    reach: BulkReach = {},
   ): Promise<{ written: number; done: boolean }> {
     return this.withTx(async (db) => {
       const row = await db.broadcast.findUnique({ where: { id } });
       if (!row || row.status !== 'planning') return { written: 0, done: true };
       const broadcast = toBroadcast(row);
-      const where = audienceWhere(broadcast.audience, broadcast.channels);
+      const where = audienceWhere(broadcast.audience, broadcast.channels, reach);
       const cursor = broadcast.planCursor ?? '';
       // A batch is the next `batchSize` identities in primary-key order, whoever they are;
       // the audience filters inside it. Walking the key alone keeps each batch's cost to its
@@ -1892,6 +1902,9 @@ const BROADCAST_CHANNELS: Record<BroadcastChannel, IdentityChannel[]> = {
   telegram: ['telegram', 'sandbox-telegram'],
 };
 
+/** The sandbox's identity channels, as an SQL list (constants, not user input). */
+const SANDBOX_IN = "'sandbox-sms', 'sandbox-telegram'";
+
 /**
  * The WHERE clause (over Identity i JOIN Subscriber s) of an audience: reachable identities on
  * the channels, matching every filter given. A subscriber's governorates are their own and
@@ -1935,9 +1948,12 @@ function dueClasses(
 function audienceWhere(
   audience: BroadcastAudience,
   channels: BroadcastChannel[],
+  reach: BulkReach,
 ): { sql: string; params: unknown[] } {
   const marks = (n: number) => Array.from({ length: n }, () => '?').join(', ');
-  const identityChannels = [...new Set(channels.flatMap((c) => BROADCAST_CHANNELS[c]))];
+  const identityChannels = [...new Set(channels.flatMap((c) => BROADCAST_CHANNELS[c]))].filter(
+    (c) => reach.includeSandbox !== false || !isSandbox(c),
+  );
   const parts = ['i."optedOut" = FALSE', `i."channel" IN (${marks(identityChannels.length)})`];
   const params: unknown[] = [...identityChannels];
   if (!('all' in audience)) {

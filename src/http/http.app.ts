@@ -25,6 +25,8 @@ import { telegramWebhookRouter, type TelegramWebhookDeps } from './telegram-webh
 
 export interface HttpDeps {
   config: AppConfig;
+  /** Whether /sandbox is served (decided at start: see decideSandbox). */
+  sandbox: boolean;
   logger: Logger;
   metrics: Metrics;
   store: Store;
@@ -45,7 +47,7 @@ export interface HttpDeps {
 }
 
 export function createHttpApp(deps: HttpDeps): express.Express {
-  const { config, logger, metrics, store } = deps;
+  const { logger, metrics, store } = deps;
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', false);
@@ -99,7 +101,7 @@ export function createHttpApp(deps: HttpDeps): express.Express {
   app.use('/payments/webhook', paymentWebhookRouter(deps));
   if (deps.telegramWebhook) app.use('/telegram', telegramWebhookRouter(deps.telegramWebhook));
   if (deps.smsWebhooks) app.use('/sms', smsWebhookRouter(deps.smsWebhooks));
-  if (config.sandbox) app.use('/sandbox', sandboxRouter(deps));
+  if (deps.sandbox) app.use('/sandbox', sandboxRouter(deps));
   // The staff console's pages (issue 7) first; the JSON API serves the rest of /admin.
   const sessions = consoleSessions(deps);
   if (sessions) app.use('/admin', consoleRouter(deps, sessions));

@@ -55,7 +55,8 @@ void describe('parseEnv', () => {
         smsRepliesPerHour: 20,
         telegramBulkPerSecond: 25,
       },
-      sandbox: true,
+      sandbox: 'auto',
+      realFronts: [],
       reminders: { offsets: [-3, 0, 3], sendHour: 10 },
       quietHours: { start: 21, end: 8 },
       logLevel: 'info',
@@ -133,7 +134,8 @@ void describe('parseEnv', () => {
         smsRepliesPerHour: 5,
         telegramBulkPerSecond: 20,
       },
-      sandbox: true,
+      sandbox: 'on',
+      realFronts: ['telegram', 'sms'],
       reminders: { offsets: [-1, 0, 7], sendHour: 9 },
       quietHours: { start: 22, end: 7 },
       logLevel: 'debug',
@@ -334,18 +336,26 @@ void describe('parseEnv', () => {
   });
 
   void describe('TASDEED_SANDBOX', () => {
-    void it('is on by default while no real channel is configured', () => {
-      assert.equal(config({}).sandbox, true);
-    });
-
-    void it('is off by default once Telegram or an SMS gateway is configured', () => {
-      assert.equal(config({ TELEGRAM_BOT_TOKEN: '1:abc' }).sandbox, false);
-      assert.equal(config({ SMS_GATEWAY: 'twilio', ...TWILIO }).sandbox, false);
+    void it('is left to the start-up decision when unset', () => {
+      assert.equal(config({}).sandbox, 'auto');
+      assert.equal(config({ TELEGRAM_BOT_TOKEN: '1:abc' }).sandbox, 'auto');
     });
 
     void it('follows 1 and 0 whatever else is configured', () => {
-      assert.equal(config({ TASDEED_SANDBOX: '0' }).sandbox, false);
-      assert.equal(config({ TASDEED_SANDBOX: '1', TELEGRAM_BOT_TOKEN: '1:abc' }).sandbox, true);
+      assert.equal(config({ TASDEED_SANDBOX: '0' }).sandbox, 'off');
+      assert.equal(config({ TASDEED_SANDBOX: '1', TELEGRAM_BOT_TOKEN: '1:abc' }).sandbox, 'on');
+      assert.equal(config({ TASDEED_SANDBOX: 'true' }).sandbox, 'on');
+    });
+  });
+
+  void describe('real fronts', () => {
+    void it('lists Telegram, SMS and USSD as configured', () => {
+      assert.deepEqual(config({}).realFronts, []);
+      assert.deepEqual(config({ TELEGRAM_BOT_TOKEN: '1:abc' }).realFronts, ['telegram']);
+      assert.deepEqual(config({ SMS_GATEWAY: 'twilio', ...TWILIO }).realFronts, ['sms']);
+      assert.deepEqual(config({ USSD_WEBHOOK_SECRET: 'ussd-secret-0123456789' }).realFronts, [
+        'ussd',
+      ]);
     });
   });
 

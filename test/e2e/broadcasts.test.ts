@@ -198,7 +198,7 @@ describe('POST /admin/broadcasts: validation and the dry run', () => {
     await subscriber(rig, 'telegram', '600001', { language: 'ar', governorate: 'DAM' });
     await subscriber(rig, 'telegram', '600002', { language: 'en', governorate: 'HOM' });
     await subscriber(rig, 'sms', '+963944500009', { governorate: 'DAM', optedOut: true });
-    // A sandbox SMS identity is priced like SMS.
+    // A sandbox SMS identity: left out, since real fronts (Telegram, SMS) are configured.
     const sandbox = new SandboxUser(rig.t.url, 'sms', '+963944500004');
     await sandbox.say('محافظة دمشق');
   });
@@ -270,22 +270,22 @@ describe('POST /admin/broadcasts: validation and the dry run', () => {
         smsPartsTotal: r.body.smsPartsTotal,
       };
     };
-    // Reachable: 3 SMS (2 ar, 1 en), 1 sandbox SMS (ar), 2 Telegram; one SMS opted out.
-    // Arabic takes 2 parts and English 1: (2 + 1 sandbox) × 2 + 1 × 1.
+    // Reachable: 3 SMS (2 ar, 1 en), 2 Telegram; one SMS opted out, the sandbox left out.
+    // Arabic takes 2 parts and English 1: 2 × 2 + 1 × 1.
     assert.deepEqual(
       await dry({ text: { ar: AR_TWO_PARTS, en: EN_ONE_PART }, audience: { all: true } }),
-      { recipients: 6, smsPartsPerMessage: 2, smsPartsTotal: 7 },
+      { recipients: 5, smsPartsPerMessage: 2, smsPartsTotal: 5 },
     );
-    // Without English text the English readers get the Arabic one: 4 × 2.
+    // Without English text the English readers get the Arabic one: 3 × 2.
     assert.deepEqual(await dry({ text: { ar: AR_TWO_PARTS }, audience: { all: true } }), {
-      recipients: 6,
+      recipients: 5,
       smsPartsPerMessage: 2,
-      smsPartsTotal: 8,
+      smsPartsTotal: 6,
     });
-    // A long English text: 3 × 1 + 1 × 2.
+    // A long English text: 2 × 1 + 1 × 2.
     assert.deepEqual(
       await dry({ text: { ar: 'انقطاع المياه غداً', en: EN_TWO_PARTS }, audience: { all: true } }),
-      { recipients: 6, smsPartsPerMessage: 2, smsPartsTotal: 5 },
+      { recipients: 5, smsPartsPerMessage: 2, smsPartsTotal: 4 },
     );
     // Telegram only: no SMS cost.
     assert.deepEqual(
@@ -296,14 +296,14 @@ describe('POST /admin/broadcasts: validation and the dry run', () => {
       }),
       { recipients: 2, smsPartsPerMessage: 0, smsPartsTotal: 0 },
     );
-    // Damascus, SMS: 1 ar + 1 en + the sandbox (ar).
+    // Damascus, SMS: 1 ar + 1 en.
     assert.deepEqual(
       await dry({
         text: { ar: AR_TWO_PARTS, en: EN_ONE_PART },
         audience: { governorates: ['DAM'] },
         channels: ['sms'],
       }),
-      { recipients: 3, smsPartsPerMessage: 2, smsPartsTotal: 5 },
+      { recipients: 2, smsPartsPerMessage: 2, smsPartsTotal: 3 },
     );
     await noBroadcastWritten(rig);
     assert.equal(rig.twilio.messages.length, 0);
@@ -316,13 +316,13 @@ describe('POST /admin/broadcasts: validation and the dry run', () => {
     assert.equal(r.status, 201, JSON.stringify(r.body));
     const { id } = r.body as { id: string };
     assert.match(id, /^B-/);
-    // DAM: 1 ar SMS, 1 en SMS, the sandbox, 1 Telegram.
+    // DAM: 1 ar SMS, 1 en SMS, 1 Telegram (not the sandbox).
     assert.deepEqual(r.body, {
       id,
       status: 'sending',
-      recipients: 4,
+      recipients: 3,
       smsPartsPerMessage: 2,
-      smsPartsTotal: 5,
+      smsPartsTotal: 3,
     });
     const list = await api(rig, 'GET', '/admin/broadcasts');
     assert.equal(list.status, 200);
@@ -332,13 +332,13 @@ describe('POST /admin/broadcasts: validation and the dry run', () => {
     const done = await untilDone(rig, id);
     assert.deepEqual(done.counts, {
       queued: 0,
-      sent: 4,
+      sent: 3,
       delivered: 0,
       failed: 0,
       skipped: 0,
       cancelled: 0,
     });
-    assert.equal(done.recipients, 4);
+    assert.equal(done.recipients, 3);
     assert.deepEqual(smsArrivals(rig, text.ar), ['+963944500001']);
     assert.deepEqual(smsArrivals(rig, text.en), ['+963944500003']);
     assert.deepEqual(telegramArrivals(rig, text.ar), ['600001']);

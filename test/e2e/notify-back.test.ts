@@ -46,6 +46,8 @@ describe('tell me when it is back', () => {
         webhookSecret: SECRET,
         billerTimeoutMs: 500,
       }),
+      // The sandbox stands in for subscribers; it is off by default in front of HTTP adapters.
+      env: { TASDEED_SANDBOX: '1' },
     });
   const restart = async () => {
     await t.close();

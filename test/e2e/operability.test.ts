@@ -77,6 +77,7 @@ describe('without an admin token', () => {
   function appWith(parts: { store?: Running['tasdeed']['store']; logger?: Logger }) {
     return createHttpApp({
       config: t.tasdeed.config,
+      sandbox: t.tasdeed.sandbox.on,
       logger: parts.logger ?? createLogger({ level: 'silent' }),
       metrics: createMetrics(),
       store: parts.store ?? t.tasdeed.store,

@@ -46,6 +46,8 @@ describe('payments through the HTTP biller and payment channel', () => {
         webhookSecret: SECRET,
         billerTimeoutMs: 300,
       }),
+      // The sandbox stands in for subscribers; it is off by default in front of HTTP adapters.
+      env: { TASDEED_SANDBOX: '1' },
     });
     callbackUrl = `${t.url}/payments/webhook/wallet`;
   });

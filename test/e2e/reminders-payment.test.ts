@@ -1,7 +1,8 @@
 /**
  * No reminder for a bill paid, or being paid, through Tasdeed: sandbox subscribers pay through
  * the local payment-channel stand-in (its signed webhook confirms), the settlement reaches the
- * local biller stand-in. Quiet hours 09-12 hold the 10:00 reminders until 12:00, so a payment
+ * local biller stand-in; a Telegram subscriber follows each bill too and is the one reminded
+ * (with Telegram configured, reminders leave sandbox identities out). Quiet hours 09-12 hold the 10:00 reminders until 12:00, so a payment
  * can also happen while a reminder waits.
  *
  * Dates: 2036-11-25, Asia/Damascus (UTC+3): 10:00 there is 07:00 UTC; offset -3 → due 11-28.
@@ -74,8 +75,9 @@ describe('a bill paid through Tasdeed', () => {
     ) as Record<(typeof names)[number], { account: string; billId: string }>;
     const users = {} as Record<(typeof names)[number], SandboxUser>;
     for (const n of names) users[n] = await sandboxFollower(accounts[n].account);
-    // Another subscriber of the bill that is paid first, on Telegram.
-    const coFollower = await followerOf(rig, accounts.paidFirst.account);
+    // The subscribers reminded, on Telegram.
+    const followers = {} as Record<(typeof names)[number], Awaited<ReturnType<typeof followerOf>>>;
+    for (const n of names) followers[n] = await followerOf(rig, accounts[n].account);
 
     await (await startPayment(users.paidFirst, accounts.paidFirst.account)).confirm();
     await startPayment(users.pendingFirst, accounts.pendingFirst.account); // no answer yet
@@ -103,7 +105,8 @@ describe('a bill paid through Tasdeed', () => {
     assert.deepEqual(outcome('paidLater'), ['skipped', 'bill paid']);
     assert.deepEqual(outcome('pendingLater'), ['skipped', 'bill paid or being paid through us']);
     assert.deepEqual(outcome('unpaid'), ['sent', null]);
-    assert.deepEqual(remindersTo(outside, coFollower), []);
+    assert.deepEqual(remindersTo(outside, followers.paidFirst), []);
+    assert.equal(remindersTo(outside, followers.unpaid).length, 1);
     // The payments completed: each payer got the receipt.
     for (const n of ['paidFirst', 'paidLater'] as const) {
       const texts = (await users[n].inbox()).map((m) => m.text);

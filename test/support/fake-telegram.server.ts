@@ -429,3 +429,70 @@ export function contactUpdate(
     },
   };
 }
+
+/** A group, supergroup or channel (Telegram gives them negative ids). */
+export interface TgGroupChat {
+  id: number;
+  type: 'group' | 'supergroup' | 'channel';
+}
+
+function groupChat(chat: TgGroupChat) {
+  return { ...chat, title: `Chat ${chat.id}` };
+}
+
+/** A text message from user `fromId` in a group or supergroup (commands get their entity). */
+export function groupTextUpdate(
+  chat: TgGroupChat,
+  fromId: number,
+  text: string,
+  languageCode = 'ar',
+): Omit<TgUpdate, 'update_id'> {
+  const command = /^\/[a-z_]+/.exec(text);
+  return {
+    message: {
+      message_id: messageIds++,
+      date: Math.floor(Date.now() / 1000),
+      chat: groupChat(chat),
+      from: tgUser(fromId, languageCode),
+      text,
+      ...(command
+        ? { entities: [{ type: 'bot_command', offset: 0, length: command[0].length }] }
+        : {}),
+    },
+  };
+}
+
+/** A press by user `fromId` of a button on a bot message in a group (5 seconds old). */
+export function groupCallbackUpdate(
+  chat: TgGroupChat,
+  fromId: number,
+  data: string,
+): Omit<TgUpdate, 'update_id'> {
+  return {
+    callback_query: {
+      id: `cq-${messageIds++}`,
+      from: tgUser(fromId),
+      chat_instance: `ci-${chat.id}`,
+      data,
+      message: {
+        message_id: messageIds++,
+        date: Math.floor(Date.now() / 1000) - 5,
+        chat: groupChat(chat),
+        from: BOT_USER,
+        text: '…',
+      },
+    },
+  };
+}
+
+/** A post in a channel the bot administers (no sender: the channel speaks). */
+export function channelPostUpdate(chatId: number, text: string): Omit<TgUpdate, 'update_id'> {
+  return {
+    channel_post: {
+      message_id: messageIds++,
+      date: Math.floor(Date.now() / 1000),
+      chat: groupChat({ id: chatId, type: 'channel' }),
+      text,
+    },
+  };
+}

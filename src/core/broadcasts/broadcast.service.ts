@@ -18,6 +18,7 @@ import type {
   BroadcastCounts,
   BroadcastRecord,
   BroadcastStatus,
+  BulkReach,
   IdentityRecord,
   OutboxItemRecord,
   Store,
@@ -63,6 +64,8 @@ export interface BroadcastServiceOptions {
   onError?(error: unknown, broadcastId: string): void;
   /** First pause after a failed planning batch, doubling up to 30 s (1 s). */
   retryMs?: number;
+  /** Broadcasts reach sandbox identities (default true; false once a real front is configured). */
+  includeSandbox?: boolean;
 }
 
 /** True when the audience names nobody in particular and is not `{ all: true }` (refused). */
@@ -74,6 +77,7 @@ export function isEmptyAudience(audience: BroadcastAudience): boolean {
 
 export class BroadcastService {
   private readonly batchSize: number;
+  private readonly reach: BulkReach;
   private stopped = false;
   /** Broadcasts being planned by this process (one planner each). */
   private readonly planning = new Map<string, Promise<void>>();
@@ -88,11 +92,12 @@ export class BroadcastService {
     private readonly options: BroadcastServiceOptions,
   ) {
     this.batchSize = options.batchSize ?? 2_000;
+    this.reach = { includeSandbox: options.includeSandbox ?? true };
   }
 
   async preview(request: Omit<BroadcastRequest, 'createdBy'>): Promise<BroadcastPreview> {
     const channels = request.channels?.length ? request.channels : [...BROADCAST_CHANNELS];
-    const groups = await this.store.countAudience(request.audience, channels);
+    const groups = await this.store.countAudience(request.audience, channels, this.reach);
     const arParts = this.options.smsParts(request.text.ar);
     const enParts = request.text.en ? this.options.smsParts(request.text.en) : arParts;
     let recipients = 0;
@@ -169,6 +174,7 @@ export class BroadcastService {
           id,
           this.batchSize,
           this.clock.now(),
+          this.reach,
         );
         failures = 0;
         if (written > 0) this.options.onQueued?.();

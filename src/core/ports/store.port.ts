@@ -374,6 +374,16 @@ export interface WatchRecord {
 }
 
 /** Operations on the data; every method is one statement or one consistent read. */
+/**
+ * Which identities bulk messages (reminders, broadcasts) may reach besides the real ones.
+ * Sandbox identities stand in for real ones while only the sandbox runs; once a real front is
+ * configured they are left out (`includeSandbox: false`).
+ */
+export interface BulkReach {
+  /** Default true. */
+  includeSandbox?: boolean;
+}
+
 export interface Store {
   /** Runs fn in one transaction; everything fn does through `tx` commits or rolls back together. */
   transaction<T>(fn: (tx: Store) => Promise<T>): Promise<T>;
@@ -531,6 +541,8 @@ export interface Store {
   planReminders(plan: {
     slots: Array<{ dueDate: string; offset: number }>;
     now: Date;
+    /** Sandbox identities count as reachable (default true; see {@link BulkReach}). */
+    includeSandbox?: boolean;
   }): Promise<number>;
   /** The cached bill, or null. */
   getBill(billerId: string, billId: string): Promise<BillRecord | null>;
@@ -548,6 +560,7 @@ export interface Store {
   countAudience(
     audience: BroadcastAudience,
     channels: BroadcastChannel[],
+    reach?: BulkReach,
   ): Promise<AudienceGroup[]>;
   /**
    * Writes the next `batchSize` recipients (identity id order, after planCursor) as outbox
@@ -558,6 +571,7 @@ export interface Store {
     id: string,
     batchSize: number,
     now: Date,
+    reach?: BulkReach,
   ): Promise<{ written: number; done: boolean }>;
   broadcastCounts(id: string): Promise<BroadcastCounts>;
   /** Sets status (and finishedAt/cancelledAt); returns false when it was not in `from`. */
@@ -573,6 +587,11 @@ export interface Store {
   // Telegram updates (durable inbound record; redelivery dedupe by update_id)
   /** Records an update; false when that update_id was recorded before (a redelivery). */
   recordTelegramUpdate(updateId: number, payload: string): Promise<boolean>;
+  /**
+   * Claims the one answer a Telegram group (or channel) gets: true the first time for that
+   * chat id, false ever after, across restarts and instances.
+   */
+  claimTelegramGroupNotice(chatId: string, at: Date): Promise<boolean>;
   /** Recorded updates not processed yet, in update_id order. */
   unprocessedTelegramUpdates(limit: number): Promise<TelegramUpdateRecord[]>;
   markTelegramUpdateProcessed(updateId: number, at: Date, error?: string | null): Promise<void>;

@@ -50,6 +50,8 @@ export interface ReminderOptions {
   timezone: string;
   /** Who runs the tick (instance id), recorded on the job run. */
   owner: string;
+  /** Reminders reach sandbox identities (default true; false once a real front is configured). */
+  includeSandbox?: boolean;
   /** A due bill's cache younger than this is trusted without asking the biller (1 h). */
   checkFreshMs?: number;
   /** Followed accounts not fetched for this long are refreshed to learn of new bills (24 h). */
@@ -136,7 +138,11 @@ export class ReminderService {
       send.at,
       signal,
     );
-    const planned = await this.store.planReminders({ slots, now: this.clock.now() });
+    const planned = await this.store.planReminders({
+      slots,
+      now: this.clock.now(),
+      includeSandbox: this.options.includeSandbox ?? true,
+    });
     if (planned > 0) this.events.onPlanned?.(planned);
     const result = {
       status: 'done' as const,

@@ -95,7 +95,7 @@ export function consoleRouter(deps: HttpDeps, sessions: ConsoleSessions): Router
     assets,
     csrf: session?.csrf ?? null,
     path: req.baseUrl + (req.path === '/' ? '' : req.path),
-    sandbox: config.sandbox,
+    sandbox: deps.sandbox,
     timezone: config.timezone,
   });
   const sessionOf = (res: Response): ConsoleSession => res.locals.session as ConsoleSession;
