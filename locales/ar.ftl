@@ -71,6 +71,12 @@ unfollowed = أُلغيت متابعة { $biller } { $account }.
 not-followed = لا تتابع { $biller } { $account }.
 accounts-header = حساباتك ({ $count }):
 accounts-item = { $biller } { $account }
+# TASDEED_MAX_FOLLOWS reached: the ADD changed nothing.
+follows-full = تتابع الحد الأقصى من الحسابات ({ $count }). احذف حساباً أولاً، مثال: حذف كهرباء 1234567
+    .sms = تتابع الحد الأقصى من الحسابات ({ $count }). احذف حساباً أولاً.
+# The end of a page of a long answer: $range is "1-3" (or "4" alone), $count all of them.
+more-footer = { $range } من { $count }، المزيد
+more-none = لا مزيد لعرضه. للمساعدة أرسل: مساعدة
 remind-on = التذكيرات مفعّلة.
 remind-off = التذكيرات متوقفة.
 language-set = ستصلك الرسائل بالعربية.
@@ -129,6 +135,7 @@ choice-bill = { $biller } { $account }
 choice-see-bill = الفاتورة
 choice-biller = { $biller }
 choice-channel = { $channel }
+choice-more = المزيد
 
 ## Telegram (buttons, commands and staff tools; never sent by SMS)
 

@@ -61,6 +61,11 @@ unfollowed = Stopped following { $biller } { $account }.
 not-followed = You do not follow { $biller } { $account }.
 accounts-header = Your accounts ({ $count }):
 accounts-item = { $biller } { $account }
+# TASDEED_MAX_FOLLOWS reached: the ADD changed nothing.
+follows-full = You follow the most accounts allowed ({ $count }). REMOVE one first, e.g. REMOVE elec 1234567
+# The end of a page of a long answer: $range is "1-3" (or "4" alone), $count all of them.
+more-footer = { $range } of { $count }, MORE
+more-none = Nothing more to show. Send HELP for the commands.
 remind-on = Reminders are on.
 remind-off = Reminders are off.
 language-set = Messages will be in English.
@@ -114,6 +119,7 @@ choice-bill = { $biller } { $account }
 choice-see-bill = See the bill
 choice-biller = { $biller }
 choice-channel = { $channel }
+choice-more = More
 
 ## Telegram (buttons, commands and staff tools; never sent by SMS)
 

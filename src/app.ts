@@ -14,7 +14,8 @@ import type { AppConfig } from './config/env.js';
 import { BillService } from './core/bills/bill.service.js';
 import type { Catalogue } from './core/catalogue.js';
 import { ConversationService } from './core/conversation/conversation.service.js';
-import { GOVERNORATE_CODES } from './core/domain.js';
+import type { TurnBudget } from './core/conversation/paging.js';
+import { GOVERNORATE_CODES, mediumOf } from './core/domain.js';
 import { Translator } from './core/i18n/translator.js';
 import { OutboxDispatcher } from './core/outbox/dispatcher.js';
 import { MessageHandler, sandboxSender } from './core/outbox/message.handler.js';
@@ -30,6 +31,8 @@ import { ReminderService } from './core/reminders/reminder.service.js';
 import { quietUntil } from './core/schedule/local-time.js';
 import { startScheduler, type Scheduler } from './jobs/scheduler.js';
 import { measureSms } from './sms/sms-renderer.js';
+import { fitsSmsTurn } from './sms/sms-turn-budget.js';
+import { fitsTelegramTurn } from './bot/telegram-turn-budget.js';
 import { createSmsFront, type SmsFront } from './sms-front/sms-front.js';
 import { openDatabase, type Database } from './db/database.js';
 import { createHttpApp } from './http/http.app.js';
@@ -191,6 +194,11 @@ export async function createTasdeed(options: TasdeedOptions): Promise<Tasdeed> {
       ),
     onChannelRecovered: (id) => onRecovered('channel', id),
   });
+  // Long answers are paged to what one answer may cost on the reader's medium.
+  const budget: TurnBudget = (turn, reader) =>
+    mediumOf(reader.channel) === 'sms'
+      ? fitsSmsTurn(translator, turn, reader)
+      : fitsTelegramTurn(translator, turn, reader);
   const conversation = new ConversationService(
     store,
     bills,
@@ -198,6 +206,7 @@ export async function createTasdeed(options: TasdeedOptions): Promise<Tasdeed> {
     catalogue,
     clock,
     config.timezone,
+    { maxFollows: config.subscriberLimits.maxFollows, budget },
   );
 
   const messages = new MessageHandler(store, translator, clock, { quietUntil: quiet });

@@ -85,6 +85,12 @@ export interface RateLimits {
   telegramBulkPerSecond: number;
 }
 
+/** What one subscriber may use, so that one person cannot cost everyone else (DESIGN §3). */
+export interface SubscriberLimits {
+  /** Most accounts one subscriber follows (`TASDEED_MAX_FOLLOWS`). */
+  maxFollows: number;
+}
+
 export interface ReminderConfig {
   /** Days relative to the due date, deduplicated and sorted ascending. */
   offsets: number[];
@@ -108,6 +114,7 @@ export interface AppConfig {
   telegram: TelegramConfig | null;
   sms: SmsConfig;
   limits: RateLimits;
+  subscriberLimits: SubscriberLimits;
   /** Whether the sandbox channel is served. */
   sandbox: boolean;
   reminders: ReminderConfig;
@@ -405,6 +412,13 @@ function parseLimits(r: EnvReader): RateLimits {
   };
 }
 
+function parseSubscriberLimits(r: EnvReader): SubscriberLimits {
+  return {
+    // BILL over every followed account looks each one up: the cap bounds that work.
+    maxFollows: r.integer('TASDEED_MAX_FOLLOWS', 10, 1, 100, 'a number of accounts'),
+  };
+}
+
 function parseSandbox(r: EnvReader, realChannel: boolean): boolean {
   const value = r.raw('TASDEED_SANDBOX');
   if (value === undefined) return !realChannel;
@@ -508,6 +522,7 @@ export function parseEnv(env: NodeJS.ProcessEnv): ParseEnvResult {
   const telegram = parseTelegram(r);
   const sms = parseSms(r);
   const limits = parseLimits(r);
+  const subscriberLimits = parseSubscriberLimits(r);
   const sandbox = parseSandbox(r, telegram !== null || sms.gateways.length > 0);
   const reminders: ReminderConfig = {
     offsets: parseReminderOffsets(r),
@@ -530,6 +545,7 @@ export function parseEnv(env: NodeJS.ProcessEnv): ParseEnvResult {
       telegram,
       sms,
       limits,
+      subscriberLimits,
       sandbox,
       reminders,
       quietHours,

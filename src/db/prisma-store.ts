@@ -82,6 +82,7 @@ import type {
 import { nextRetryAt } from '../core/outbox/retry.js';
 import { sqliteDialect, type SqlDialect } from './dialect.js';
 import { MIGRATIONS_TABLE } from './migrate.js';
+import { followUpTo } from './subscriber-limits.js';
 
 type Db = Prisma.TransactionClient;
 
@@ -396,6 +397,15 @@ export class PrismaStore implements Store {
       if (isUniqueViolation(error)) return false;
       throw error;
     }
+  }
+
+  followUpTo(
+    subscriberId: string,
+    billerId: string,
+    account: string,
+    max: number,
+  ): Promise<'added' | 'already' | 'full'> {
+    return this.withTx((db) => followUpTo(db, this.d, { subscriberId, billerId, account, max }));
   }
 
   async unfollow(subscriberId: string, billerId: string, account: string): Promise<boolean> {

@@ -399,6 +399,17 @@ export interface Store {
 
   // Followed accounts
   follow(subscriberId: string, billerId: string, account: string): Promise<boolean>;
+  /**
+   * Follows the account unless the subscriber already follows `max` accounts ('full'; nothing
+   * written); 'already' when it was followed. The count and the insert are one step, however
+   * many requests of the subscriber run at once.
+   */
+  followUpTo(
+    subscriberId: string,
+    billerId: string,
+    account: string,
+    max: number,
+  ): Promise<'added' | 'already' | 'full'>;
   unfollow(subscriberId: string, billerId: string, account: string): Promise<boolean>;
   followsOf(subscriberId: string): Promise<FollowRecord[]>;
 
