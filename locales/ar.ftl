@@ -116,6 +116,11 @@ pay-channel-unavailable = { $channel } لا تستجيب الآن. سنعيد ا
     .sms = { $channel } لا تستجيب. سنخبرك بنتيجة { $ref }
 pay-channel-unavailable-now = لا توجد وسيلة دفع متاحة الآن. حاول لاحقاً.
 pay-biller-unavailable = لا يمكن بدء الدفع الآن: { $biller } لا تستجيب. حاول لاحقاً.
+# A limit on starting payments was reached (TASDEED_MAX_OPEN_PAYMENTS, TASDEED_PAYMENT_STARTS_PER_HOUR): nothing was started. $time is a local HH:MM.
+pay-limit-open = دفعاتك الجارية بلغت الحد الأقصى ({ $count }). ادفع هذه الفاتورة بعد اكتمال إحداها.
+    .sms = دفعاتك الجارية بلغت الحد ({ $count }). ادفع بعد اكتمال إحداها.
+pay-limit-starts = دفعاتك بلغت الحد الأقصى في الساعة ({ $count }). حاول بعد { $time }.
+pay-limit-payer = رقم المحفظة هذا بلغ حد الدفعات في الساعة ({ $count }). حاول بعد { $time }.
 pay-uncovered = الدفع الإلكتروني لـ { $biller } غير متاح في { $gov } بعد. ادفع في أقرب مركز خدمة لـ { $biller }.
     .sms = الدفع الإلكتروني غير متاح في { $gov }. ادفع في مركز الخدمة.
 receipt = إيصال: دُفع { $amount } لفاتورة { $biller } { $account } عبر { $channel }. المرجع { $ref }

@@ -102,6 +102,10 @@ pay-other-payer = Someone else started paying { $biller } { $account }. Shall we
 pay-channel-unavailable = { $channel } is not answering. We will retry payment { $ref } and tell you the result.
 pay-channel-unavailable-now = No payment channel is available now. Please try later.
 pay-biller-unavailable = Cannot start a payment now: { $biller } is not answering. Please try later.
+# A limit on starting payments was reached (TASDEED_MAX_OPEN_PAYMENTS, TASDEED_PAYMENT_STARTS_PER_HOUR): nothing was started. $time is a local HH:MM.
+pay-limit-open = Your payments in progress reached the limit ({ $count }). Pay this bill once one of them is done.
+pay-limit-starts = Your payments reached the limit of { $count } an hour. Try again after { $time }.
+pay-limit-payer = Payments from this wallet number reached the limit of { $count } an hour. Try again after { $time }.
 pay-uncovered = E-payment for { $biller } is not available in { $gov } yet. Please pay at the nearest { $biller } service centre.
 receipt = Receipt: paid { $amount } for { $biller } { $account } via { $channel }. Ref { $ref }
 payment-failed = Payment { $ref } for { $biller } { $account } did not go through. You can try again.

@@ -178,22 +178,33 @@ export async function createTasdeed(options: TasdeedOptions): Promise<Tasdeed> {
     onBillerRecovered: (id) => onRecovered('biller', id),
     onInquiry: (biller, outcome) => metrics.billerRequestsTotal.inc({ biller, outcome }),
   });
-  const payments = new PaymentService(store, channels, catalogue, clock, config.publicUrl, {
-    onTransition: (payment, from) => {
-      metrics.paymentsTotal.inc({ channel: payment.channelId, status: payment.status });
-      logger.info(
-        { paymentId: payment.id, fromState: from, toState: payment.status },
-        'payment transition',
-      );
-      wake();
+  const payments = new PaymentService(
+    store,
+    channels,
+    catalogue,
+    clock,
+    config.publicUrl,
+    {
+      onTransition: (payment, from) => {
+        metrics.paymentsTotal.inc({ channel: payment.channelId, status: payment.status });
+        logger.info(
+          { paymentId: payment.id, fromState: from, toState: payment.status },
+          'payment transition',
+        );
+        wake();
+      },
+      onAlert: (message, payment) =>
+        logger.warn(
+          { paymentId: payment.id, heldReason: payment.heldReason, alert: 'staff' },
+          message,
+        ),
+      onChannelRecovered: (id) => onRecovered('channel', id),
     },
-    onAlert: (message, payment) =>
-      logger.warn(
-        { paymentId: payment.id, heldReason: payment.heldReason, alert: 'staff' },
-        message,
-      ),
-    onChannelRecovered: (id) => onRecovered('channel', id),
-  });
+    {
+      maxOpen: config.subscriberLimits.maxOpenPayments,
+      startsPerHour: config.subscriberLimits.paymentStartsPerHour,
+    },
+  );
   // Long answers are paged to what one answer may cost on the reader's medium.
   const budget: TurnBudget = (turn, reader) =>
     mediumOf(reader.channel) === 'sms'

@@ -89,6 +89,10 @@ export interface RateLimits {
 export interface SubscriberLimits {
   /** Most accounts one subscriber follows (`TASDEED_MAX_FOLLOWS`). */
   maxFollows: number;
+  /** Most open payments per subscriber (`TASDEED_MAX_OPEN_PAYMENTS`). */
+  maxOpenPayments: number;
+  /** Most payment starts in an hour per subscriber and per payer number (`TASDEED_PAYMENT_STARTS_PER_HOUR`). */
+  paymentStartsPerHour: number;
 }
 
 export interface ReminderConfig {
@@ -416,6 +420,15 @@ function parseSubscriberLimits(r: EnvReader): SubscriberLimits {
   return {
     // BILL over every followed account looks each one up: the cap bounds that work.
     maxFollows: r.integer('TASDEED_MAX_FOLLOWS', 10, 1, 100, 'a number of accounts'),
+    // An open payment holds its bill: the caps keep one person from holding other people's.
+    maxOpenPayments: r.integer('TASDEED_MAX_OPEN_PAYMENTS', 3, 1, 100, 'a number of payments'),
+    paymentStartsPerHour: r.integer(
+      'TASDEED_PAYMENT_STARTS_PER_HOUR',
+      5,
+      1,
+      100,
+      'a number of payments',
+    ),
   };
 }
 

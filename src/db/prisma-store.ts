@@ -82,7 +82,7 @@ import type {
 import { nextRetryAt } from '../core/outbox/retry.js';
 import { sqliteDialect, type SqlDialect } from './dialect.js';
 import { MIGRATIONS_TABLE } from './migrate.js';
-import { followUpTo } from './subscriber-limits.js';
+import { followUpTo, paymentQuota } from './subscriber-limits.js';
 
 type Db = Prisma.TransactionClient;
 
@@ -561,6 +561,7 @@ export class PrismaStore implements Store {
       status: payment.status,
       openKey: payment.openKey,
       deadlineAt: payment.deadlineAt,
+      ...(payment.createdAt ? { createdAt: payment.createdAt } : {}),
     };
     // The holder of the openKey may close (openKey cleared) between our failed insert and the
     // read; then the insert is tried again.
@@ -575,6 +576,10 @@ export class PrismaStore implements Store {
         if (attempt >= 3) throw error;
       }
     }
+  }
+
+  paymentQuota(query: Parameters<Store['paymentQuota']>[0]): ReturnType<Store['paymentQuota']> {
+    return this.run((db) => paymentQuota(db, this.d, query));
   }
 
   async getPayment(id: string): Promise<PaymentRecord | null> {

@@ -21,6 +21,7 @@ import type {
   Store,
   SubscriberRecord,
 } from '../ports/store.port.js';
+import { paymentLimitReply } from '../payments/payment-limits.js';
 import type { InitiateOutcome, PaymentService } from '../payments/payment.service.js';
 import { isPreRedenomination } from '../money.js';
 import { localDate } from '../schedule/local-time.js';
@@ -534,6 +535,7 @@ export class ConversationService {
     bill: BillRecord,
     outcome: InitiateOutcome,
   ): Reply[] {
+    if (outcome.kind === 'limited') return [paymentLimitReply(outcome.refusal, this.timezone)];
     const p = outcome.payment;
     const payArgs = {
       ...args,
