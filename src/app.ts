@@ -15,7 +15,8 @@ import { decideSandbox, type SandboxDecision } from './config/sandbox.js';
 import { BillService } from './core/bills/bill.service.js';
 import type { Catalogue } from './core/catalogue.js';
 import { ConversationService } from './core/conversation/conversation.service.js';
-import { GOVERNORATE_CODES } from './core/domain.js';
+import type { TurnBudget } from './core/conversation/paging.js';
+import { GOVERNORATE_CODES, mediumOf } from './core/domain.js';
 import { Translator } from './core/i18n/translator.js';
 import { OutboxDispatcher } from './core/outbox/dispatcher.js';
 import { MessageHandler, sandboxSender } from './core/outbox/message.handler.js';
@@ -31,6 +32,8 @@ import { ReminderService } from './core/reminders/reminder.service.js';
 import { quietUntil } from './core/schedule/local-time.js';
 import { startScheduler, type Scheduler } from './jobs/scheduler.js';
 import { measureSms } from './sms/sms-renderer.js';
+import { fitsSmsTurn } from './sms/sms-turn-budget.js';
+import { fitsTelegramTurn } from './bot/telegram-turn-budget.js';
 import { createSmsFront, type SmsFront } from './sms-front/sms-front.js';
 import { openDatabase, type Database } from './db/database.js';
 import { createHttpApp } from './http/http.app.js';
@@ -182,22 +185,38 @@ export async function createTasdeed(options: TasdeedOptions): Promise<Tasdeed> {
     onBillerRecovered: (id) => onRecovered('biller', id),
     onInquiry: (biller, outcome) => metrics.billerRequestsTotal.inc({ biller, outcome }),
   });
-  const payments = new PaymentService(store, channels, catalogue, clock, config.publicUrl, {
-    onTransition: (payment, from) => {
-      metrics.paymentsTotal.inc({ channel: payment.channelId, status: payment.status });
-      logger.info(
-        { paymentId: payment.id, fromState: from, toState: payment.status },
-        'payment transition',
-      );
-      wake();
+  const payments = new PaymentService(
+    store,
+    channels,
+    catalogue,
+    clock,
+    config.publicUrl,
+    {
+      onTransition: (payment, from) => {
+        metrics.paymentsTotal.inc({ channel: payment.channelId, status: payment.status });
+        logger.info(
+          { paymentId: payment.id, fromState: from, toState: payment.status },
+          'payment transition',
+        );
+        wake();
+      },
+      onAlert: (message, payment) =>
+        logger.warn(
+          { paymentId: payment.id, heldReason: payment.heldReason, alert: 'staff' },
+          message,
+        ),
+      onChannelRecovered: (id) => onRecovered('channel', id),
     },
-    onAlert: (message, payment) =>
-      logger.warn(
-        { paymentId: payment.id, heldReason: payment.heldReason, alert: 'staff' },
-        message,
-      ),
-    onChannelRecovered: (id) => onRecovered('channel', id),
-  });
+    {
+      maxOpen: config.subscriberLimits.maxOpenPayments,
+      startsPerHour: config.subscriberLimits.paymentStartsPerHour,
+    },
+  );
+  // Long answers are paged to what one answer may cost on the reader's medium.
+  const budget: TurnBudget = (turn, reader) =>
+    mediumOf(reader.channel) === 'sms'
+      ? fitsSmsTurn(translator, turn, reader)
+      : fitsTelegramTurn(translator, turn, reader);
   const conversation = new ConversationService(
     store,
     bills,
@@ -205,6 +224,7 @@ export async function createTasdeed(options: TasdeedOptions): Promise<Tasdeed> {
     catalogue,
     clock,
     config.timezone,
+    { maxFollows: config.subscriberLimits.maxFollows, budget },
   );
 
   const messages = new MessageHandler(store, translator, clock, { quietUntil: quiet });

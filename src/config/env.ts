@@ -85,6 +85,16 @@ export interface RateLimits {
   telegramBulkPerSecond: number;
 }
 
+/** What one subscriber may use, so that one person cannot cost everyone else (DESIGN §3). */
+export interface SubscriberLimits {
+  /** Most accounts one subscriber follows (`TASDEED_MAX_FOLLOWS`). */
+  maxFollows: number;
+  /** Most open payments per subscriber (`TASDEED_MAX_OPEN_PAYMENTS`). */
+  maxOpenPayments: number;
+  /** Most payment starts in an hour per subscriber and per payer number (`TASDEED_PAYMENT_STARTS_PER_HOUR`). */
+  paymentStartsPerHour: number;
+}
+
 /**
  * `TASDEED_SANDBOX` as written: `on` (1) and `off` (0) are the operator's word; `auto` (unset)
  * is decided at start with the catalogue (see decideSandbox in sandbox.ts).
@@ -117,6 +127,7 @@ export interface AppConfig {
   telegram: TelegramConfig | null;
   sms: SmsConfig;
   limits: RateLimits;
+  subscriberLimits: SubscriberLimits;
   /** TASDEED_SANDBOX; whether the sandbox is served is decided with the catalogue (decideSandbox). */
   sandbox: SandboxSetting;
   /** The real fronts configured (Telegram, SMS, USSD), in that order; empty = only the sandbox. */
@@ -416,6 +427,22 @@ function parseLimits(r: EnvReader): RateLimits {
   };
 }
 
+function parseSubscriberLimits(r: EnvReader): SubscriberLimits {
+  return {
+    // BILL over every followed account looks each one up: the cap bounds that work.
+    maxFollows: r.integer('TASDEED_MAX_FOLLOWS', 10, 1, 100, 'a number of accounts'),
+    // An open payment holds its bill: the caps keep one person from holding other people's.
+    maxOpenPayments: r.integer('TASDEED_MAX_OPEN_PAYMENTS', 3, 1, 100, 'a number of payments'),
+    paymentStartsPerHour: r.integer(
+      'TASDEED_PAYMENT_STARTS_PER_HOUR',
+      5,
+      1,
+      100,
+      'a number of payments',
+    ),
+  };
+}
+
 function parseSandbox(r: EnvReader): SandboxSetting {
   const value = r.raw('TASDEED_SANDBOX');
   if (value === undefined) return 'auto';
@@ -529,6 +556,7 @@ export function parseEnv(env: NodeJS.ProcessEnv): ParseEnvResult {
   const telegram = parseTelegram(r);
   const sms = parseSms(r);
   const limits = parseLimits(r);
+  const subscriberLimits = parseSubscriberLimits(r);
   const sandbox = parseSandbox(r);
   const realFronts = realFrontsOf(r, telegram, sms);
   const reminders: ReminderConfig = {
@@ -552,6 +580,7 @@ export function parseEnv(env: NodeJS.ProcessEnv): ParseEnvResult {
       telegram,
       sms,
       limits,
+      subscriberLimits,
       sandbox,
       realFronts,
       reminders,

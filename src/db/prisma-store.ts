@@ -84,6 +84,7 @@ import type {
 import { nextRetryAt } from '../core/outbox/retry.js';
 import { sqliteDialect, type SqlDialect } from './dialect.js';
 import { MIGRATIONS_TABLE } from './migrate.js';
+import { followUpTo, paymentQuota } from './subscriber-limits.js';
 
 type Db = Prisma.TransactionClient;
 
@@ -400,6 +401,15 @@ export class PrismaStore implements Store {
     }
   }
 
+  followUpTo(
+    subscriberId: string,
+    billerId: string,
+    account: string,
+    max: number,
+  ): Promise<'added' | 'already' | 'full'> {
+    return this.withTx((db) => followUpTo(db, this.d, { subscriberId, billerId, account, max }));
+  }
+
   async unfollow(subscriberId: string, billerId: string, account: string): Promise<boolean> {
     const { count } = await this.run((db) =>
       db.followedAccount.deleteMany({ where: { subscriberId, billerId, account } }),
@@ -553,6 +563,7 @@ export class PrismaStore implements Store {
       status: payment.status,
       openKey: payment.openKey,
       deadlineAt: payment.deadlineAt,
+      ...(payment.createdAt ? { createdAt: payment.createdAt } : {}),
     };
     // The holder of the openKey may close (openKey cleared) between our failed insert and the
     // read; then the insert is tried again.
@@ -567,6 +578,10 @@ export class PrismaStore implements Store {
         if (attempt >= 3) throw error;
       }
     }
+  }
+
+  paymentQuota(query: Parameters<Store['paymentQuota']>[0]): ReturnType<Store['paymentQuota']> {
+    return this.run((db) => paymentQuota(db, this.d, query));
   }
 
   async getPayment(id: string): Promise<PaymentRecord | null> {

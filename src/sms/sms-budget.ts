@@ -101,6 +101,10 @@ export function worstCaseArgs(catalogue: Catalogue, language: Language, ageMs: n
     age: { ago: ageMs },
     holder: maskName(WORST_HOLDER),
     count: WORST_COUNT,
+    // A page's place in a long answer ("1-3 of 8").
+    range: `${WORST_COUNT - 2}-${WORST_COUNT}`,
+    // A local time of day (when a payment limit frees up).
+    time: '23:59',
     gov: { gov },
     channel: { channel },
     name: billerName.length >= channelName.length ? { biller } : { channel },

@@ -7,6 +7,8 @@
  *                                        way | 404 unknown bill | 400 malformed
  *
  * Knobs: `token` (401 on a wrong bearer), `delayMs` (each request waits before it is handled),
+ * `maxInFlight` (the most requests it was handling at once since the last reset: a client's
+ * concurrency shows when requests are slow),
  * `failNext(n, status, body?)` (the next n requests get that answer instead), `down` (503),
  * `hangSettlements` (settlements are applied but not answered until it is switched off or the server
  * closes: "money may have moved"), `conflictBills` (bill ids answering 409).
@@ -78,6 +80,9 @@ export class FakeBiller {
   /** Bill ids whose settlement answers 409. */
   readonly conflictBills = new Set<string>();
   readonly requests: RecordedRequest[] = [];
+  /** Requests being handled now, and the most at once (set it to 0 to measure afresh). */
+  inFlight = 0;
+  maxInFlight = 0;
   readonly settlements: FakeSettlement[] = [];
 
   private readonly accounts = new Map<string, FakeAccount>();
@@ -183,6 +188,9 @@ export class FakeBiller {
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    this.inFlight += 1;
+    this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
+    res.once('close', () => (this.inFlight -= 1));
     const body = await readBody(req);
     const path = req.url ?? '/';
     const method = req.method ?? 'GET';

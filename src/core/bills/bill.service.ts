@@ -2,6 +2,7 @@
  * Bill inquiry: ask the biller, remember the answer, and when the biller is down answer from
  * the last known bill with its age. Never throws for the biller's sake.
  */
+import { mapBounded } from '../bounded.js';
 import type { BillerDefinition, Catalogue } from '../catalogue.js';
 import type { ReplyArgs } from '../i18n/reply.js';
 import { isPreRedenomination } from '../money.js';
@@ -24,6 +25,12 @@ export function billArgs(bill: BillRecord, today?: string): ReplyArgs {
     overdue: today !== undefined && bill.dueDate < today ? 'yes' : 'no',
   };
 }
+
+/**
+ * Most lookups one inquiry over several accounts (BILL over every followed account) makes at
+ * once: enough to answer quickly, too few for one person to trip a biller's circuit breaker.
+ */
+export const LOOKUPS_AT_ONCE = 3;
 
 export type InquiryResult =
   | { kind: 'fresh'; snapshot: AccountSnapshot }
@@ -102,6 +109,13 @@ export class BillService {
         ageMs: this.clock.now().getTime() - cached.fetchedAt.getTime(),
       };
     }
+  }
+
+  /** Inquires about several accounts, {@link LOOKUPS_AT_ONCE} at a time; results in input order. */
+  inquireAll(
+    accounts: ReadonlyArray<{ billerId: string; account: string }>,
+  ): Promise<InquiryResult[]> {
+    return mapBounded(accounts, LOOKUPS_AT_ONCE, (a) => this.inquire(a.billerId, a.account));
   }
 
   /**

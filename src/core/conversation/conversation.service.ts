@@ -3,7 +3,6 @@
  * with arguments and choices. Channel-neutral: Telegram, SMS and the sandbox all call it.
  * Whatever must survive a restart (a pending question, a choice list) is in the database.
  */
-import { parsePhoneNumberFromString } from 'libphonenumber-js/min';
 import { billArgs, BillService, type InquiryResult } from '../bills/bill.service.js';
 import type { Catalogue } from '../catalogue.js';
 import { isGovernorateCode, mediumOf, type IdentityChannel, type Language } from '../domain.js';
@@ -22,18 +21,24 @@ import type {
   Store,
   SubscriberRecord,
 } from '../ports/store.port.js';
+import { paymentLimitReply } from '../payments/payment-limits.js';
 import type { InitiateOutcome, PaymentService } from '../payments/payment.service.js';
 import { isPreRedenomination } from '../money.js';
 import { localDate } from '../schedule/local-time.js';
 import { isLatinScript, typedText } from '../text/normalize.js';
 import { Grammar, type Command } from './grammar.js';
+import { maskName, shortAccount, toE164 } from './wording.js';
+import { Pager, type Listing, type MoreState, type TurnBudget } from './paging.js';
+import {
+  offersChoices,
+  openPending,
+  pendingAfter,
+  type AccountIntent,
+  type Pending,
+} from './pending.js';
 
-/** A question left open expires after this long; an old "1" must not pay a bill. */
-export const PENDING_TTL_MS = 30 * 60_000;
-
-/** 1 January 2026: 100 old pounds became 1 new pound. */
-
-type AccountIntent = 'bill' | 'pay' | 'add' | 'remove';
+export { PENDING_TTL_MS } from './pending.js';
+export { maskName, shortAccount, toE164 };
 
 const VERBS: Record<AccountIntent, string> = {
   bill: 'BILL',
@@ -41,12 +46,6 @@ const VERBS: Record<AccountIntent, string> = {
   add: 'ADD',
   remove: 'REMOVE',
 };
-
-type Pending =
-  | { kind: 'choices'; payloads: string[] }
-  | { kind: 'wallet'; payload: string }
-  /** The biller is known and the account number is awaited ("ADD electricity", then "1000101"). */
-  | { kind: 'account'; intent: AccountIntent; billerId: string };
 
 export interface InboundMessage {
   channel: IdentityChannel;
@@ -78,10 +77,21 @@ interface Turn {
   choices: Choice[];
   /** Set when the turn leaves a question open. */
   pending?: Pending | null;
+  /** What is left of the turn's long answer (MORE). */
+  more?: MoreState | null;
+}
+
+export interface ConversationOptions {
+  /** TASDEED_MAX_FOLLOWS: most accounts one subscriber follows (default 10). */
+  maxFollows?: number;
+  /** What one answer may cost per medium; null or absent: no paging. */
+  budget?: TurnBudget | null;
 }
 
 export class ConversationService {
   readonly grammar: Grammar;
+  private readonly pager: Pager;
+  private readonly maxFollows: number;
 
   constructor(
     private readonly store: Store,
@@ -91,8 +101,11 @@ export class ConversationService {
     private readonly clock: Clock,
     /** TASDEED_TIMEZONE: what "today" is for due dates. */
     private readonly timezone = 'Asia/Damascus',
+    options: ConversationOptions = {},
   ) {
     this.grammar = new Grammar(catalogue);
+    this.pager = new Pager(options.budget ?? null);
+    this.maxFollows = options.maxFollows ?? 10;
   }
 
   async handle(message: InboundMessage): Promise<ConversationOutcome> {
@@ -117,7 +130,7 @@ export class ConversationService {
     if (identity.optedOut) return { ...this.result(turn), deliver: false };
     if (command.type === 'help') return this.finish(turn, [reply('help')]);
 
-    const pending = this.openPending(subscriber);
+    const pending = openPending(subscriber, this.clock.now());
     // A question about the wallet is answered by a phone number; a recognised command instead
     // (the person changed their mind) drops the question and is acted on.
     if (
@@ -147,7 +160,7 @@ export class ConversationService {
       const payload = pending?.kind === 'choices' ? pending.payloads[command.index - 1] : undefined;
       if (!payload) {
         if (pending) turn.pending = pending;
-        return this.finish(turn, [reply(pending ? 'choice-invalid' : 'help-short')]);
+        return this.finish(turn, [reply(offersChoices(pending) ? 'choice-invalid' : 'help-short')]);
       }
       command = this.grammar.parse(payload, { fromPayload: true });
     }
@@ -155,6 +168,10 @@ export class ConversationService {
     if (command.type === 'cancel') {
       turn.pending = null;
       return this.finish(turn, [reply(pending ? 'cancelled' : 'nothing-to-cancel')]);
+    }
+    if (command.type === 'more') {
+      const more = pending?.more;
+      return this.finish(turn, more ? this.page(turn, more) : [reply('more-none')]);
     }
     const replies = await this.dispatch(turn, command);
     return this.finish(turn, replies);
@@ -221,6 +238,7 @@ export class ConversationService {
         return this.incomplete(turn, command);
       case 'choice':
       case 'cancel':
+      case 'more':
       case 'stop':
       case 'start':
       case 'help':
@@ -258,19 +276,21 @@ export class ConversationService {
   private async billInquiry(turn: Turn, billerId: string, account: string): Promise<Reply[]> {
     const result = await this.bills.inquire(billerId, account);
     const replies = this.describeInquiry(billerId, account, result);
+    const choices: Choice[] = [];
     if (result.kind === 'fresh' || result.kind === 'cached') {
       const unpaid = BillService.unpaid(result.snapshot);
       if (unpaid.length > 0 && result.kind === 'fresh') {
-        turn.choices.push({ key: 'choice-pay', payload: `PAY ${billerId} ${account}` });
+        choices.push({ key: 'choice-pay', payload: `PAY ${billerId} ${account}` });
       }
       const follows = await this.store.followsOf(turn.subscriber.id);
       if (!follows.some((f) => f.billerId === billerId && f.account === account)) {
-        turn.choices.push({ key: 'choice-follow', payload: `ADD ${billerId} ${account}` });
+        choices.push({ key: 'choice-follow', payload: `ADD ${billerId} ${account}` });
       }
     } else if (result.kind === 'unavailable') {
-      turn.choices.push({ key: 'choice-notify', payload: `NOTIFY ${billerId}` });
+      choices.push({ key: 'choice-notify', payload: `NOTIFY ${billerId}` });
     }
-    return replies;
+    // Many unpaid bills of one account are paged like many accounts.
+    return this.page(turn, { items: replies.map((r) => ({ replies: [r] })), choices });
   }
 
   private describeInquiry(billerId: string, account: string, result: InquiryResult): Reply[] {
@@ -303,16 +323,20 @@ export class ConversationService {
   private async allBills(turn: Turn): Promise<Reply[]> {
     const follows = await this.store.followsOf(turn.subscriber.id);
     if (follows.length === 0) return [reply('no-follows')];
-    const results = await Promise.all(
-      follows.map((f) => this.bills.inquire(f.billerId, f.account)),
-    );
-    return follows.flatMap((f, i) => {
-      const result = results[i];
-      return result ? this.describeInquiry(f.billerId, f.account, result) : [];
+    const results = await this.bills.inquireAll(follows);
+    return this.page(turn, {
+      items: follows.map((f, i) => ({
+        replies: this.describeInquiry(f.billerId, f.account, results[i]!),
+      })),
     });
   }
 
   private async follow(turn: Turn, billerId: string, account: string): Promise<Reply[]> {
+    // A full list is answered before the biller is asked: the refusal costs nobody anything.
+    const full = [reply('follows-full', { count: this.maxFollows })];
+    const follows = await this.store.followsOf(turn.subscriber.id);
+    const known = follows.some((f) => f.billerId === billerId && f.account === account);
+    if (!known && follows.length >= this.maxFollows) return full;
     const result = await this.bills.inquire(billerId, account);
     const args = this.accountArgs(billerId, account);
     if (result.kind === 'unknown') return [reply('account-unknown', args)];
@@ -320,7 +344,14 @@ export class ConversationService {
       turn.choices.push({ key: 'choice-notify', payload: `NOTIFY ${billerId}` });
       return [reply('biller-unavailable', { biller: { biller: billerId } })];
     }
-    const added = await this.store.follow(turn.subscriber.id, billerId, account);
+    const outcome = await this.store.followUpTo(
+      turn.subscriber.id,
+      billerId,
+      account,
+      this.maxFollows,
+    );
+    if (outcome === 'full') return full;
+    const added = outcome === 'added';
     const holder = maskName(result.snapshot.holder);
     if (BillService.unpaid(result.snapshot).length > 0) {
       // The reply names the account already: the button only says what it does.
@@ -332,14 +363,26 @@ export class ConversationService {
   private async listAccounts(turn: Turn): Promise<Reply[]> {
     const follows = await this.store.followsOf(turn.subscriber.id);
     if (follows.length === 0) return [reply('no-follows')];
-    for (const f of follows.slice(0, 8)) {
-      const args = this.accountArgs(f.billerId, f.account);
-      turn.choices.push({ key: 'choice-bill', args, payload: `BILL ${f.billerId} ${f.account}` });
-    }
-    return [
-      reply('accounts-header', { count: follows.length }),
-      ...follows.map((f) => reply('accounts-item', this.accountArgs(f.billerId, f.account))),
-    ];
+    return this.page(turn, {
+      head: [reply('accounts-header', { count: follows.length })],
+      items: follows.map((f) => {
+        const args = this.accountArgs(f.billerId, f.account);
+        return {
+          replies: [reply('accounts-item', args)],
+          choice: { key: 'choice-bill', args, payload: `BILL ${f.billerId} ${f.account}` },
+        };
+      }),
+    });
+  }
+
+  /** The first page of a long answer (or the next, from what MORE kept); the rest is kept. */
+  private page(turn: Turn, listing: Listing | MoreState): Reply[] {
+    const reader = { ...turn.subscriber, channel: turn.identity.channel };
+    const page =
+      'total' in listing ? this.pager.next(reader, listing) : this.pager.first(reader, listing);
+    turn.choices.push(...page.choices);
+    turn.more = page.more;
+    return page.replies;
   }
 
   private async notify(
@@ -492,6 +535,7 @@ export class ConversationService {
     bill: BillRecord,
     outcome: InitiateOutcome,
   ): Reply[] {
+    if (outcome.kind === 'limited') return [paymentLimitReply(outcome.refusal, this.timezone)];
     const p = outcome.payment;
     const payArgs = {
       ...args,
@@ -531,28 +575,10 @@ export class ConversationService {
 
   // ---- Turn bookkeeping ----------------------------------------------------------------
 
-  private openPending(subscriber: SubscriberRecord): Pending | null {
-    if (!subscriber.pending || !subscriber.pendingAt) return null;
-    if (this.clock.now().getTime() - subscriber.pendingAt.getTime() > PENDING_TTL_MS) return null;
-    try {
-      const value = JSON.parse(subscriber.pending) as Pending;
-      return value.kind === 'choices' || value.kind === 'wallet' || value.kind === 'account'
-        ? value
-        : null;
-    } catch {
-      return null;
-    }
-  }
-
   private async finish(turn: Turn, replies: Reply[]): Promise<ConversationOutcome> {
     turn.replies.push(...replies);
     // Choices offered now become the pending answer list ("1", "2" on SMS).
-    const next: Pending | null | undefined =
-      turn.pending !== undefined
-        ? turn.pending
-        : turn.choices.length > 0
-          ? { kind: 'choices', payloads: turn.choices.map((c) => c.payload) }
-          : null;
+    const next = pendingAfter(turn);
     const stored = next ? JSON.stringify(next) : null;
     if (stored !== turn.subscriber.pending) {
       turn.subscriber = await this.store.updateSubscriber(turn.subscriber.id, {
@@ -571,32 +597,4 @@ export class ConversationService {
       choices: turn.choices,
     };
   }
-}
-
-/** Parses a phone number people type (local 09…, +963…, 00963…) to E.164; Syria by default. */
-export function toE164(text: string): string | null {
-  const cleaned = typedText(text)
-    .replace(/[^\d+]/g, '')
-    .replace(/^00/, '+');
-  if (cleaned.length < 6) return null;
-  const phone = parsePhoneNumberFromString(cleaned, 'SY');
-  return phone?.isValid() ? phone.number : null;
-}
-
-/**
- * A mistyped account number as a reply repeats it: cut to the 12 characters the SMS budget
- * allows for an account (src/sms/sms-budget.ts WORST_ACCOUNT), so that 300 digits typed by
- * mistake do not make the reply five SMS parts long.
- */
-export function shortAccount(account: string): string {
-  return account.length <= 12 ? account : `${account.slice(0, 9)}...`;
-}
-
-/** "محمد خالد الأحمد" → "م*** خ*** ا***": enough to recognise, not enough to learn a name. */
-export function maskName(name: string): string {
-  return name
-    .trim()
-    .split(/\s+/)
-    .map((word) => `${[...word][0] ?? ''}***`)
-    .join(' ');
 }

@@ -19,6 +19,8 @@ export type Command =
   | { type: 'gov'; code: GovernorateCode | null }
   | { type: 'old' }
   | { type: 'cancel' }
+  /** The next page of a long answer. */
+  | { type: 'more' }
   | { type: 'stop' }
   | { type: 'start' }
   | { type: 'help' }
@@ -89,6 +91,7 @@ export class Grammar {
     put(['english', 'انجليزي', 'انكليزي'], { type: 'language', language: 'en' });
     put(['قديم', 'old'], { type: 'old' });
     put(['الغاء', 'إلغاء', 'cancel', '/cancel'], { type: 'cancel' });
+    put(['المزيد', 'مزيد', 'more', '/more'], { type: 'more' });
     put(['إيقاف', 'ايقاف', 'stop', 'unsubscribe', '/stop', 'stopall', 'end', 'quit'], {
       type: 'stop',
     });

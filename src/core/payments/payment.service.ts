@@ -12,6 +12,13 @@ import type { Reply } from '../i18n/reply.js';
 import { isPreRedenomination, type Qirsh } from '../money.js';
 import type { Clock } from '../ports/clock.port.js';
 import {
+  DEFAULT_PAYMENT_LIMITS,
+  PAYMENT_START_WINDOW_MS,
+  paymentLimitRefusal,
+  type PaymentLimitRefusal,
+  type PaymentLimits,
+} from './payment-limits.js';
+import {
   PaymentChannelUnavailableError,
   type PaymentPort,
   type PaymentWebhookEvent,
@@ -48,7 +55,9 @@ export type InitiateOutcome =
   | { kind: 'started'; payment: PaymentRecord }
   | { kind: 'same'; payment: PaymentRecord }
   | { kind: 'other-payer'; payment: PaymentRecord }
-  | { kind: 'channel-unavailable'; payment: PaymentRecord };
+  | { kind: 'channel-unavailable'; payment: PaymentRecord }
+  /** Not started: a limit of the subscriber or of the payer number was reached. */
+  | { kind: 'limited'; refusal: PaymentLimitRefusal };
 
 export type EventOutcome =
   'applied' | 'ignored' | 'held' | 'duplicate' | 'unknown-payment' | 'ref-mismatch';
@@ -69,6 +78,7 @@ export class PaymentService {
     private readonly clock: Clock,
     private readonly publicUrl: string,
     private readonly events: PaymentServiceEvents = {},
+    private readonly limits: PaymentLimits = DEFAULT_PAYMENT_LIMITS,
   ) {}
 
   /** Channels whose last call failed; cleared by the next answer. */
@@ -109,7 +119,9 @@ export class PaymentService {
 
   /**
    * Starts (or finds) the payment of a bill. The row is written first, so two requests racing
-   * for one bill produce one row; only the request that wrote it calls the channel.
+   * for one bill produce one row; only the request that wrote it calls the channel. The limits
+   * are checked in the transaction that writes the row, under the store's lock, so parallel
+   * requests cannot pass them together; a refused start reaches no channel.
    */
   async initiate(input: {
     identity: IdentityRecord;
@@ -121,7 +133,23 @@ export class PaymentService {
     const now = this.clock.now();
     const openKey = openKeyOf(bill);
     const deadlineAt = new Date(now.getTime() + PAYMENT_DEADLINE_MS);
-    const { payment, created, language } = await this.store.transaction(async (tx) => {
+    const started = await this.store.transaction(async (tx) => {
+      const refusal = paymentLimitRefusal(
+        await tx.paymentQuota({
+          subscriberId: identity.subscriberId,
+          payerAddress: input.payerAddress,
+          since: new Date(now.getTime() - PAYMENT_START_WINDOW_MS),
+          maxStarts: this.limits.startsPerHour,
+        }),
+        this.limits,
+      );
+      if (refusal) {
+        // The bill's own open payment is still the answer to a second PAY for it.
+        const holder = await tx.findPaymentByOpenKey(openKey);
+        return holder
+          ? { payment: holder, created: false, language: undefined }
+          : { refusal, payment: null };
+      }
       const result = await tx.createPayment({
         id: newPaymentId(),
         subscriberId: identity.subscriberId,
@@ -136,6 +164,7 @@ export class PaymentService {
         status: 'created',
         openKey,
         deadlineAt,
+        createdAt: now,
       });
       if (result.created) {
         await tx.audit({
@@ -160,6 +189,8 @@ export class PaymentService {
       }
       return { ...result, language: undefined };
     });
+    if (started.payment === null) return { kind: 'limited', refusal: started.refusal };
+    const { payment, created, language } = started;
     if (!created) {
       return payment.subscriberId === identity.subscriberId
         ? { kind: 'same', payment }

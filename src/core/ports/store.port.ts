@@ -112,7 +112,23 @@ export type NewPayment = Omit<
   | 'settledAt'
   | 'createdAt'
   | 'updatedAt'
->;
+> & {
+  /** When it was started (default: the database's now); what the hourly start limit counts by. */
+  createdAt?: Date;
+};
+
+/** What a subscriber and a payer number have used of the payment limits. */
+export interface PaymentQuotaUsage {
+  /** The subscriber's open payments (created, pending or held). */
+  openPayments: number;
+  /**
+   * When the subscriber's `maxStarts`-th latest payment since `since` was started: the window
+   * is full until that one leaves it; null while fewer were started.
+   */
+  subscriberFullSince: Date | null;
+  /** The same for payments from the payer number, whoever started them. */
+  payerFullSince: Date | null;
+}
 
 export type PaymentPatch = Partial<
   Pick<
@@ -409,6 +425,17 @@ export interface Store {
 
   // Followed accounts
   follow(subscriberId: string, billerId: string, account: string): Promise<boolean>;
+  /**
+   * Follows the account unless the subscriber already follows `max` accounts ('full'; nothing
+   * written); 'already' when it was followed. The count and the insert are one step, however
+   * many requests of the subscriber run at once.
+   */
+  followUpTo(
+    subscriberId: string,
+    billerId: string,
+    account: string,
+    max: number,
+  ): Promise<'added' | 'already' | 'full'>;
   unfollow(subscriberId: string, billerId: string, account: string): Promise<boolean>;
   followsOf(subscriberId: string): Promise<FollowRecord[]>;
 
@@ -427,6 +454,17 @@ export interface Store {
   // Payments
   /** Inserts the payment unless another open payment holds the same openKey; returns the holder. */
   createPayment(payment: NewPayment): Promise<{ payment: PaymentRecord; created: boolean }>;
+  /**
+   * Inside the transaction that creates a payment, before it does: takes turns with every other
+   * such transaction of the subscriber or of the payer number (until it ends), then tells what
+   * they have used, so that a check and the insert it allows are one step.
+   */
+  paymentQuota(query: {
+    subscriberId: string;
+    payerAddress: string;
+    since: Date;
+    maxStarts: number;
+  }): Promise<PaymentQuotaUsage>;
   getPayment(id: string): Promise<PaymentRecord | null>;
   findPaymentByOpenKey(openKey: string): Promise<PaymentRecord | null>;
   /** Updates only if the payment is still in `expectedStatus`; returns null when it was not. */

@@ -73,3 +73,8 @@ export function localInstant(date: string, hour: number, zone: string): Date {
 export function localHourKey(at: Date, zone: string): string {
   return local(at, zone).toFormat("yyyy-LL-dd'T'HH");
 }
+
+/** The local time of day of `at` as HH:mm, in ASCII digits (what a reply shows). */
+export function localTimeOfDay(at: Date, zone: string): string {
+  return local(at, zone).setLocale('en').toFormat('HH:mm');
+}

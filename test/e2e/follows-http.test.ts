@@ -1,0 +1,94 @@
+/**
+ * Followed accounts against the HTTP biller protocol (found by an outside review: 42 follows,
+ * then one BILL made 42 lookups at once, enough to open a biller's circuit breaker for
+ * everyone): BILL over every followed account asks the biller a few accounts at a time, and
+ * the ADD past TASDEED_MAX_FOLLOWS is refused before the biller is asked at all.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { startFakeBiller, type FakeBiller } from '../support/fake-biller.server.js';
+import {
+  startFakePaymentChannel,
+  type FakePaymentChannel,
+} from '../support/fake-payment.server.js';
+import { httpCatalogue, SandboxUser, startTasdeed, type Running } from '../support/harness.js';
+
+const ACCOUNTS = Array.from({ length: 11 }, (_, i) => String(700101 + i));
+
+describe('followed accounts through the HTTP biller', () => {
+  let biller: FakeBiller;
+  let channel: FakePaymentChannel;
+  let t: Running;
+
+  before(async () => {
+    biller = await startFakeBiller();
+    for (const account of ACCOUNTS) {
+      biller.addAccount({
+        account,
+        holder: 'محمد خالد الأحمد',
+        governorate: 'DAM',
+        bills: [
+          {
+            id: `B-${account}`,
+            period: '9-10',
+            amountMinor: 1_875_000,
+            dueDate: '2026-11-28',
+            status: 'unpaid',
+          },
+        ],
+      });
+    }
+    channel = await startFakePaymentChannel({ webhookSecret: 'whsec-test-0123456789' });
+    t = await startTasdeed({
+      catalogue: httpCatalogue({
+        billerUrl: biller.url,
+        paymentUrl: channel.url,
+        webhookSecret: 'whsec-test-0123456789',
+      }),
+    });
+  });
+  after(async () => {
+    await t.close();
+    await biller.close();
+    await channel.close();
+  });
+
+  const lookups = () => biller.requestsTo('GET', '/accounts/').length;
+
+  it('BILL over 10 accounts asks the biller at most 3 at a time, and asks for each', async () => {
+    const user = new SandboxUser(t.url, 'telegram', 'bounded-lookups');
+    for (const account of ACCOUNTS.slice(0, 10)) await user.say(`ADD elec ${account}`);
+    biller.delayMs = 100;
+    biller.maxInFlight = 0;
+    const before = lookups();
+    try {
+      const answer = await user.say('BILL');
+      assert.equal(answer.replies.join('\n').match(/\b7001\d\d\b/g)?.length, 10, 'one line each');
+    } finally {
+      biller.delayMs = 0;
+    }
+    assert.equal(lookups() - before, 10, 'every followed account asked once');
+    assert.ok(biller.maxInFlight <= 3, `${biller.maxInFlight} lookups at once`);
+    assert.ok(biller.maxInFlight >= 2, 'lookups still overlap');
+  });
+
+  it('refuses the 11th ADD without asking the biller, in English and Arabic', async () => {
+    for (const [from, add, full] of [
+      ['cap-en', 'ADD elec', /^You follow the most accounts allowed \(10\)\. REMOVE one first/],
+      ['cap-ar', 'اشترك كهرباء', /^تتابع الحد الأقصى من الحسابات \(10\)\. احذف حساباً أولاً/],
+    ] as const) {
+      const user = new SandboxUser(t.url, 'telegram', from);
+      for (const account of ACCOUNTS.slice(0, 10)) await user.say(`${add} ${account}`);
+      const before = lookups();
+      const answer = await user.say(`${add} ${ACCOUNTS[10]}`);
+      assert.match(answer.replies.join('\n'), full);
+      assert.equal(lookups(), before, 'the biller was not asked');
+      const identity = await t.tasdeed.store.findIdentity('sandbox-telegram', from);
+      const follows = await t.tasdeed.store.followsOf(identity!.subscriberId);
+      assert.deepEqual(
+        follows.map((f) => f.account),
+        ACCOUNTS.slice(0, 10),
+      );
+    }
+  });
+});
