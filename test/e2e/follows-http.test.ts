@@ -45,6 +45,8 @@ describe('followed accounts through the HTTP biller', () => {
         paymentUrl: channel.url,
         webhookSecret: 'whsec-test-0123456789',
       }),
+      // The sandbox stands in for subscribers; it is off by default in front of HTTP adapters.
+      env: { TASDEED_SANDBOX: '1' },
     });
   });
   after(async () => {

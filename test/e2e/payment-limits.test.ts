@@ -49,6 +49,8 @@ describe('payment limits through the HTTP payment channel', () => {
         paymentUrl: channel.url,
         webhookSecret: SECRET,
       }),
+      // The sandbox stands in for subscribers; it is off by default in front of HTTP adapters.
+      env: { TASDEED_SANDBOX: '1' },
     });
   });
   after(async () => {
