@@ -17,7 +17,7 @@ import { parseEnv } from '../../src/config/env.js';
 import type { Catalogue } from '../../src/core/catalogue.js';
 import type { Clock } from '../../src/core/ports/clock.port.js';
 import type { OutboxItemRecord } from '../../src/core/ports/store.port.js';
-import { createLogger } from '../../src/observability/logger.js';
+import { createLogger, type Logger } from '../../src/observability/logger.js';
 import { freePort } from '../../src/cli/free-port.js';
 import {
   createMigratedTestDatabase,
@@ -133,6 +133,8 @@ export interface StartOptions {
   scheduler?: boolean;
   /** On SQLite whatever TEST_DATABASE_URL says (for callers that read the file itself). */
   sqlite?: boolean;
+  /** The instance's logger (default: silent, or TEST_LOG_LEVEL); tests that read the log pass one. */
+  logger?: Logger;
 }
 
 /** A Tasdeed on a SQLite file. */
@@ -177,7 +179,7 @@ export async function startTasdeed(options: StartOptions = {}): Promise<Running>
     tasdeed = await createTasdeed({
       config: env.config,
       catalogue: options.catalogue ?? demoCatalogue(),
-      logger: createLogger({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
+      logger: options.logger ?? createLogger({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
       ...(options.clock ? { clock: options.clock } : {}),
       reconcileEveryMs: 3_600_000,
       ...(options.scheduler !== undefined ? { scheduler: options.scheduler } : {}),
