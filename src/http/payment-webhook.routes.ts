@@ -1,12 +1,14 @@
 /**
  * `POST /payments/webhook/:channelId` (DESIGN §5): verify the raw bytes, then apply the event
  * once. 2xx only after the event is durably applied, so a channel retries anything else.
+ * A request without a signature header is refused before its body is read.
  */
-import express, { Router } from 'express';
+import express, { Router, type NextFunction, type Request, type Response } from 'express';
 import { z } from 'zod';
 import { qirsh } from '../core/money.js';
 import { verifyWebhookSignature } from '../core/payments/webhook-signature.js';
 import type { HttpDeps } from './http.app.js';
+import { refuseBeforeBody } from './refuse-early.js';
 
 const eventSchema = z
   .object({
@@ -36,7 +38,20 @@ export function paymentWebhookRouter({
   clock,
 }: HttpDeps): Router {
   const router = Router();
-  router.post('/:channelId', express.raw({ type: () => true, limit: '64kb' }), async (req, res) => {
+  const signed = (req: Request<{ channelId: string }>, res: Response, next: NextFunction) => {
+    if (req.get('X-Tasdeed-Signature')) {
+      next();
+      return;
+    }
+    const known = webhookSecrets.has(req.params.channelId);
+    metrics.paymentWebhooksTotal.inc({
+      channel: known ? req.params.channelId : 'unknown',
+      outcome: known ? 'signature_missing' : 'unknown_channel',
+    });
+    refuseBeforeBody(res, 401, { error: 'invalid_signature', reason: 'missing' });
+  };
+  const rawBody = express.raw({ type: () => true, limit: '64kb' });
+  router.post('/:channelId', signed, rawBody, async (req, res) => {
     const channelId = req.params.channelId ?? '';
     const secret = webhookSecrets.get(channelId);
     const count = (outcome: string) =>
