@@ -1,8 +1,11 @@
 /**
  * `POST /payments/webhook/:channelId` (DESIGN §5): verify the raw bytes, then apply the event
  * once. 2xx only after the event is durably applied, so a channel retries anything else.
- * A request without a signature header is refused before its body is read.
+ * A request without a signature header is refused before its body is read; an unknown channel
+ * is answered exactly as a bad signature is (its signature is checked against a random secret
+ * nobody has), so the answers do not tell which channel ids exist.
  */
+import { randomBytes } from 'node:crypto';
 import express, { Router, type NextFunction, type Request, type Response } from 'express';
 import { z } from 'zod';
 import { qirsh } from '../core/money.js';
@@ -38,6 +41,7 @@ export function paymentWebhookRouter({
   clock,
 }: HttpDeps): Router {
   const router = Router();
+  const decoySecret = randomBytes(32).toString('hex');
   const signed = (req: Request<{ channelId: string }>, res: Response, next: NextFunction) => {
     if (req.get('X-Tasdeed-Signature')) {
       next();
@@ -56,16 +60,12 @@ export function paymentWebhookRouter({
     const secret = webhookSecrets.get(channelId);
     const count = (outcome: string) =>
       metrics.paymentWebhooksTotal.inc({ channel: secret ? channelId : 'unknown', outcome });
-    if (!secret) {
-      count('unknown_channel');
-      res.status(404).json({ error: 'unknown_channel' });
-      return;
-    }
     const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
-    const check = verifyWebhookSignature(secret, raw, req.get('X-Tasdeed-Signature'), clock.now());
-    if (check !== 'ok') {
-      count(`signature_${check}`);
-      req.log.warn({ channel: channelId, check }, 'payment webhook refused');
+    const header = req.get('X-Tasdeed-Signature');
+    const check = verifyWebhookSignature(secret ?? decoySecret, raw, header, clock.now());
+    if (!secret || check !== 'ok') {
+      count(secret ? `signature_${check}` : 'unknown_channel');
+      req.log.warn({ channel: channelId, known: !!secret, check }, 'payment webhook refused');
       res.status(401).json({ error: 'invalid_signature', reason: check });
       return;
     }

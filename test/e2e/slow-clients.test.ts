@@ -158,6 +158,7 @@ describe('webhooks without their signature header', () => {
     const [channelId] = [...t.tasdeed.webhookSecrets][0]!;
     const cases: Array<[string, string, number]> = [
       [`/payments/webhook/${channelId}`, 'application/json', 401],
+      ['/payments/webhook/no-such-channel', 'application/json', 401],
       ['/sms/twilio/inbound', 'application/x-www-form-urlencoded', 400],
       ['/sms/twilio/status', 'application/x-www-form-urlencoded', 400],
       ['/sms/android/webhook', 'application/json', 401],
