@@ -10,6 +10,7 @@ import { isEmptyAudience, MAX_BROADCAST_TEXT } from '../core/broadcasts/broadcas
 import { GOVERNORATE_CODES, type Language } from '../core/domain.js';
 import type { BroadcastAudience } from '../core/ports/store.port.js';
 import type { HttpDeps } from './http.app.js';
+import { bearerToken } from './bearer.js';
 import { clientAddress, type LoginLockout } from './console/lockout.js';
 import { consoleSessions } from './console/session.js';
 
@@ -81,12 +82,6 @@ function toAudience(a: AudienceInput): BroadcastAudience {
 const listSchema = z.object({
   status: z.enum(['created', 'pending', 'succeeded', 'failed', 'expired', 'held']).optional(),
 });
-
-/** The token of an `Authorization: Bearer …` header; null without one (no header, another scheme). */
-function bearerToken(header: string | undefined): string | null {
-  const m = header === undefined ? null : /^Bearer(\s.*)?$/.exec(header);
-  return m ? (m[1] ?? '').trim() : null;
-}
 
 /** Constant-time comparison that does not leak the token's length. */
 export function sameSecret(given: string, expected: string): boolean {

@@ -16,7 +16,8 @@ import type { Catalogue } from '../core/catalogue.js';
 import type { Clock } from '../core/ports/clock.port.js';
 import { redactUrl, type Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
-import { adminRouter } from './admin.routes.js';
+import { adminRouter, sameSecret } from './admin.routes.js';
+import { bearerToken } from './bearer.js';
 import { consoleRouter } from './console/console.routes.js';
 import { LoginLockout } from './console/lockout.js';
 import { consoleSessions } from './console/session.js';
@@ -50,6 +51,13 @@ export function createHttpApp(deps: HttpDeps): express.Express {
   const { config, logger, metrics, store } = deps;
   const app = express();
   app.disable('x-powered-by');
+  if (config.publicUrl.startsWith('https:')) {
+    // Served over https: browsers are told to use nothing else, for a year, on subdomains too.
+    app.use((_req, res, next) => {
+      res.setHeader('Strict-Transport-Security', 'max-age=31536000; includeSubDomains');
+      next();
+    });
+  }
   // Which proxy's X-Forwarded-For names the client (the login lockout counts per client).
   app.set('trust proxy', config.http.trustProxy);
 
@@ -94,7 +102,13 @@ export function createHttpApp(deps: HttpDeps): express.Express {
       res.status(503).json({ status: 'unavailable', reason: 'database unreachable' });
     }
   });
-  app.get('/metrics', async (_req, res) => {
+  app.get('/metrics', async (req, res) => {
+    const token = config.http.metricsToken;
+    const given = bearerToken(req.get('Authorization'));
+    if (token && !(given && sameSecret(given, token))) {
+      res.status(401).setHeader('WWW-Authenticate', 'Bearer').json({ error: 'unauthorized' });
+      return;
+    }
     res.setHeader('Content-Type', metrics.registry.contentType);
     res.send(await metrics.registry.metrics());
   });
