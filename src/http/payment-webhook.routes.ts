@@ -9,6 +9,7 @@ import { randomBytes } from 'node:crypto';
 import express, { Router, type NextFunction, type Request, type Response } from 'express';
 import { z } from 'zod';
 import { qirsh } from '../core/money.js';
+import { PaymentChangedConcurrently } from '../core/payments/payment-conflict.js';
 import { verifyWebhookSignature } from '../core/payments/webhook-signature.js';
 import type { HttpDeps } from './http.app.js';
 import { refuseBeforeBody } from './refuse-early.js';
@@ -87,19 +88,32 @@ export function paymentWebhookRouter({
       return;
     }
     const e = parsed.data;
-    const outcome = await payments.applyEvent(
-      channelId,
-      {
-        eventId: e.eventId,
-        providerRef: e.providerRef,
-        reference: e.reference,
-        status: e.status,
-        amountMinor:
-          e.amountMinor === null || e.amountMinor === undefined ? null : qirsh(e.amountMinor),
-        occurredAt: e.occurredAt ? new Date(e.occurredAt) : null,
-      },
-      'webhook',
-    );
+    let outcome: Awaited<ReturnType<typeof payments.applyEvent>>;
+    try {
+      outcome = await payments.applyEvent(
+        channelId,
+        {
+          eventId: e.eventId,
+          providerRef: e.providerRef,
+          reference: e.reference,
+          status: e.status,
+          amountMinor:
+            e.amountMinor === null || e.amountMinor === undefined ? null : qirsh(e.amountMinor),
+          occurredAt: e.occurredAt ? new Date(e.occurredAt) : null,
+        },
+        'webhook',
+      );
+    } catch (error) {
+      if (!(error instanceof PaymentChangedConcurrently)) throw error;
+      // Another event for this payment was applied at the same moment; nothing of this one
+      // was written. Sent again, it is decided against the new state.
+      count('conflict');
+      res
+        .status(503)
+        .setHeader('Retry-After', '1')
+        .json({ error: 'conflict', reason: 'another event for this payment came first; retry' });
+      return;
+    }
     count(outcome);
     if (outcome === 'unknown-payment') {
       res.status(404).json({ error: 'unknown_payment' });
