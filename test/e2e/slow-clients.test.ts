@@ -176,10 +176,13 @@ describe('webhooks without their signature header', () => {
         PATIENCE_MS,
       ).catch(() => null);
       const ms = performance.now() - started;
+      // And the connection is not left waiting for the body.
+      const closed = await client.closed;
       client.stop();
       assert.ok(answer, `${path}: no answer in ${PATIENCE_MS} ms`);
       assert.match(answer, new RegExp(`^HTTP/1\\.1 ${status} `), path);
       assert.ok(ms < 4_000, `${path}: answered after ${Math.round(ms)} ms`);
+      assert.ok(closed !== null && closed < 4_000, `${path}: connection still open`);
     }
   });
 });
