@@ -37,6 +37,7 @@ import { fitsTelegramTurn } from './bot/telegram-turn-budget.js';
 import { createSmsFront, type SmsFront } from './sms-front/sms-front.js';
 import { openDatabase, type Database } from './db/database.js';
 import { createHttpApp } from './http/http.app.js';
+import { createHttpServer } from './http/http-server.js';
 import type { Logger } from './observability/logger.js';
 import { createMetrics, type Metrics } from './observability/metrics.js';
 
@@ -352,7 +353,8 @@ export async function createTasdeed(options: TasdeedOptions): Promise<Tasdeed> {
     sms,
     server: null,
     async start() {
-      const server = app.listen(config.port, config.host);
+      const server = createHttpServer(app, config.http);
+      server.listen(config.port, config.host);
       await new Promise<void>((resolve, reject) => {
         server.once('listening', resolve);
         server.once('error', reject);

@@ -11,6 +11,10 @@
  */
 
 /** pino's levels, plus `silent`. */
+import { parseHttpEnv, type HttpConfig } from './http-env.js';
+
+export type { HttpConfig, TrustProxy } from './http-env.js';
+
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
@@ -135,6 +139,8 @@ export interface AppConfig {
   reminders: ReminderConfig;
   quietHours: QuietHours;
   logLevel: LogLevel;
+  /** The HTTP server's limits, the proxies it trusts, the token of /metrics. */
+  http: HttpConfig;
 }
 
 export type ParseEnvResult = { ok: true; config: AppConfig } | { ok: false; problems: string[] };
@@ -565,6 +571,7 @@ export function parseEnv(env: NodeJS.ProcessEnv): ParseEnvResult {
   };
   const quietHours = parseQuietHours(r);
   const logLevel = parseLogLevel(r);
+  const http = parseHttpEnv(r);
 
   if (r.problems.length > 0) return { ok: false, problems: r.problems };
   return {
@@ -586,6 +593,7 @@ export function parseEnv(env: NodeJS.ProcessEnv): ParseEnvResult {
       reminders,
       quietHours,
       logLevel,
+      http,
     },
   };
 }

@@ -1,5 +1,5 @@
 /**
- * The staff console's reports ("today at a glance") and the few reads its login needs. Read
+ * The staff console's reports ("today at a glance"). Read
  * only, through PrismaStore.read with Prisma's model API alone (groupBy, count, findMany), so
  * that they run unchanged on SQLite and PostgreSQL.
  */
@@ -250,22 +250,5 @@ export class ConsoleQueries {
       channel: channel as IdentityChannel | 'unknown',
       ...f,
     }));
-  }
-
-  /** The newest audit entries of an entity since a time (login attempts of an address). */
-  async recentAudit(
-    entity: string,
-    entityId: string,
-    since: Date,
-    limit: number,
-  ): Promise<Array<{ action: string; at: Date }>> {
-    return this.store.read((db) =>
-      db.auditLog.findMany({
-        where: { entity, entityId, at: { gte: since } },
-        orderBy: { id: 'desc' },
-        take: limit,
-        select: { action: true, at: true },
-      }),
-    );
   }
 }

@@ -296,6 +296,14 @@ export class PrismaStore implements Store {
     return this.run(fn);
   }
 
+  /**
+   * Runs statements written by hand for callers outside the core (the staff login throttle)
+   * under the same rules, with the dialect that writes their placeholders.
+   */
+  sql<T>(fn: (db: Prisma.TransactionClient, dialect: SqlDialect) => Promise<T>): Promise<T> {
+    return this.run((db) => fn(db, this.d));
+  }
+
   async ping(): Promise<void> {
     await this.run((db) => db.$queryRaw`SELECT 1`);
   }

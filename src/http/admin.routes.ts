@@ -1,6 +1,7 @@
 /**
  * The staff HTTP API (DESIGN §3, §6): bearer `TASDEED_ADMIN_TOKEN`; every route answers 404
- * while no token is configured, 401 without the right token.
+ * while no token is configured, 401 without the right token, and 429 with Retry-After once the
+ * client has failed 5 times (wrong tokens and console logins counted together; see lockout.ts).
  */
 import { timingSafeEqual, createHash } from 'node:crypto';
 import express, { Router, type NextFunction, type Request, type Response } from 'express';
@@ -9,6 +10,8 @@ import { isEmptyAudience, MAX_BROADCAST_TEXT } from '../core/broadcasts/broadcas
 import { GOVERNORATE_CODES, type Language } from '../core/domain.js';
 import type { BroadcastAudience } from '../core/ports/store.port.js';
 import type { HttpDeps } from './http.app.js';
+import { bearerToken } from './bearer.js';
+import { clientAddress, type LoginLockout } from './console/lockout.js';
 import { consoleSessions } from './console/session.js';
 
 const resolveSchema = z.object({
@@ -87,38 +90,54 @@ export function sameSecret(given: string, expected: string): boolean {
   return timingSafeEqual(a, b);
 }
 
-export function adminRouter({
-  config,
-  payments,
-  broadcasts,
-  catalogue,
-  metrics,
-  store,
-  wake,
-}: HttpDeps): Router {
+export function adminRouter(
+  { config, payments, broadcasts, catalogue, metrics, store, wake }: HttpDeps,
+  lockout: LoginLockout,
+): Router {
   const newBroadcast = broadcastSchema(catalogue.billers.map((b) => b.id));
   const router = Router();
   const token = config.adminToken;
   const sessions = consoleSessions({ config, store });
+  const unauthorized = (res: Response) =>
+    res.status(401).setHeader('WWW-Authenticate', 'Bearer').json({ error: 'unauthorized' });
+  const locked = (res: Response, wait: number) =>
+    res
+      .status(429)
+      .setHeader('Retry-After', String(wait))
+      .json({ error: 'too_many_attempts', retryAfter: wait });
   router.use(async (req: Request, res: Response, next: NextFunction) => {
     if (!token || !sessions) {
       res.status(404).json({ error: 'not_found' });
       return;
     }
-    const header = req.get('Authorization') ?? '';
-    const given = header.startsWith('Bearer ') ? header.slice(7).trim() : '';
-    if (given && sameSecret(given, token)) {
-      next();
+    const given = bearerToken(req.get('Authorization'));
+    if (given !== null) {
+      // A token is a login attempt: counted with the console's (5 wrong ones lock the client out).
+      const attempt = await lockout.attempt(clientAddress(req), 'staff:api');
+      if (attempt.retryAfter !== null) {
+        locked(res, attempt.retryAfter);
+        return;
+      }
+      if (given && sameSecret(given, token)) {
+        await attempt.succeeded();
+        next();
+        return;
+      }
+      const wait = await attempt.failed();
+      req.log.warn({ address: clientAddress(req) }, 'staff API token refused');
+      // A wrong bearer is not rescued by a valid session cookie.
+      if (wait !== null) locked(res, wait);
+      else unauthorized(res);
       return;
     }
     // Or the console's session cookie (DESIGN §3); a POST then also needs its CSRF token.
-    const access = given ? null : await sessions.apiAccess(req);
+    const access = await sessions.apiAccess(req);
     if (access === 'csrf') {
       res.status(403).json({ error: 'csrf', reason: 'X-CSRF-Token is missing or wrong' });
       return;
     }
     if (access !== 'ok') {
-      res.status(401).setHeader('WWW-Authenticate', 'Bearer').json({ error: 'unauthorized' });
+      unauthorized(res);
       return;
     }
     next();

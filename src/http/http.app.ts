@@ -10,13 +10,16 @@ import type { ConversationService } from '../core/conversation/conversation.serv
 import type { Translator } from '../core/i18n/translator.js';
 import type { PaymentService } from '../core/payments/payment.service.js';
 import type { Store } from '../core/ports/store.port.js';
+import { isSqlStore, SqlLoginThrottle } from '../db/login-throttle.js';
 import type { BroadcastService } from '../core/broadcasts/broadcast.service.js';
 import type { Catalogue } from '../core/catalogue.js';
 import type { Clock } from '../core/ports/clock.port.js';
 import { redactUrl, type Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
-import { adminRouter } from './admin.routes.js';
+import { adminRouter, sameSecret } from './admin.routes.js';
+import { bearerToken } from './bearer.js';
 import { consoleRouter } from './console/console.routes.js';
+import { LoginLockout } from './console/lockout.js';
 import { consoleSessions } from './console/session.js';
 import { paymentWebhookRouter } from './payment-webhook.routes.js';
 import { sandboxRouter } from './sandbox.routes.js';
@@ -47,10 +50,18 @@ export interface HttpDeps {
 }
 
 export function createHttpApp(deps: HttpDeps): express.Express {
-  const { logger, metrics, store } = deps;
+  const { config, logger, metrics, store } = deps;
   const app = express();
   app.disable('x-powered-by');
-  app.set('trust proxy', false);
+  if (config.publicUrl.startsWith('https:')) {
+    // Served over https: browsers are told to use nothing else, for a year, on subdomains too.
+    app.use((_req, res, next) => {
+      res.setHeader('Strict-Transport-Security', 'max-age=31536000; includeSubDomains');
+      next();
+    });
+  }
+  // Which proxy's X-Forwarded-For names the client (the login lockout counts per client).
+  app.set('trust proxy', config.http.trustProxy);
 
   app.use(
     pinoHttp({
@@ -93,7 +104,13 @@ export function createHttpApp(deps: HttpDeps): express.Express {
       res.status(503).json({ status: 'unavailable', reason: 'database unreachable' });
     }
   });
-  app.get('/metrics', async (_req, res) => {
+  app.get('/metrics', async (req, res) => {
+    const token = config.http.metricsToken;
+    const given = bearerToken(req.get('Authorization'));
+    if (token && !(given && sameSecret(given, token))) {
+      res.status(401).setHeader('WWW-Authenticate', 'Bearer').json({ error: 'unauthorized' });
+      return;
+    }
     res.setHeader('Content-Type', metrics.registry.contentType);
     res.send(await metrics.registry.metrics());
   });
@@ -104,8 +121,9 @@ export function createHttpApp(deps: HttpDeps): express.Express {
   if (deps.sandbox) app.use('/sandbox', sandboxRouter(deps));
   // The staff console's pages (issue 7) first; the JSON API serves the rest of /admin.
   const sessions = consoleSessions(deps);
-  if (sessions) app.use('/admin', consoleRouter(deps, sessions));
-  app.use('/admin', adminRouter(deps));
+  const lockout = loginLockout(store);
+  if (sessions) app.use('/admin', consoleRouter(deps, sessions, lockout));
+  app.use('/admin', adminRouter(deps, lockout));
 
   app.use((_req, res) => {
     res.status(404).json({ error: 'not_found' });
@@ -119,6 +137,12 @@ export function createHttpApp(deps: HttpDeps): express.Express {
     });
   });
   return app;
+}
+
+/** Failed staff logins are counted in the database (every instance counts the same ones). */
+function loginLockout(store: Store): LoginLockout {
+  if (!isSqlStore(store)) throw new Error('the staff login lockout needs a PrismaStore');
+  return new LoginLockout(new SqlLoginThrottle(store), store);
 }
 
 /** Express and body-parser errors carry a status; anything else is ours (500). */

@@ -1,12 +1,18 @@
 /**
  * `POST /payments/webhook/:channelId` (DESIGN §5): verify the raw bytes, then apply the event
  * once. 2xx only after the event is durably applied, so a channel retries anything else.
+ * A request without a signature header is refused before its body is read; an unknown channel
+ * is answered exactly as a bad signature is (its signature is checked against a random secret
+ * nobody has), so the answers do not tell which channel ids exist.
  */
-import express, { Router } from 'express';
+import { randomBytes } from 'node:crypto';
+import express, { Router, type NextFunction, type Request, type Response } from 'express';
 import { z } from 'zod';
 import { qirsh } from '../core/money.js';
+import { PaymentChangedConcurrently } from '../core/payments/payment-conflict.js';
 import { verifyWebhookSignature } from '../core/payments/webhook-signature.js';
 import type { HttpDeps } from './http.app.js';
+import { refuseBeforeBody } from './refuse-early.js';
 
 const eventSchema = z
   .object({
@@ -36,21 +42,31 @@ export function paymentWebhookRouter({
   clock,
 }: HttpDeps): Router {
   const router = Router();
-  router.post('/:channelId', express.raw({ type: () => true, limit: '64kb' }), async (req, res) => {
+  const decoySecret = randomBytes(32).toString('hex');
+  const signed = (req: Request<{ channelId: string }>, res: Response, next: NextFunction) => {
+    if (req.get('X-Tasdeed-Signature')) {
+      next();
+      return;
+    }
+    const known = webhookSecrets.has(req.params.channelId);
+    metrics.paymentWebhooksTotal.inc({
+      channel: known ? req.params.channelId : 'unknown',
+      outcome: known ? 'signature_missing' : 'unknown_channel',
+    });
+    refuseBeforeBody(res, 401, { error: 'invalid_signature', reason: 'missing' });
+  };
+  const rawBody = express.raw({ type: () => true, limit: '64kb' });
+  router.post('/:channelId', signed, rawBody, async (req, res) => {
     const channelId = req.params.channelId ?? '';
     const secret = webhookSecrets.get(channelId);
     const count = (outcome: string) =>
       metrics.paymentWebhooksTotal.inc({ channel: secret ? channelId : 'unknown', outcome });
-    if (!secret) {
-      count('unknown_channel');
-      res.status(404).json({ error: 'unknown_channel' });
-      return;
-    }
     const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
-    const check = verifyWebhookSignature(secret, raw, req.get('X-Tasdeed-Signature'), clock.now());
-    if (check !== 'ok') {
-      count(`signature_${check}`);
-      req.log.warn({ channel: channelId, check }, 'payment webhook refused');
+    const header = req.get('X-Tasdeed-Signature');
+    const check = verifyWebhookSignature(secret ?? decoySecret, raw, header, clock.now());
+    if (!secret || check !== 'ok') {
+      count(secret ? `signature_${check}` : 'unknown_channel');
+      req.log.warn({ channel: channelId, known: !!secret, check }, 'payment webhook refused');
       res.status(401).json({ error: 'invalid_signature', reason: check });
       return;
     }
@@ -72,19 +88,32 @@ export function paymentWebhookRouter({
       return;
     }
     const e = parsed.data;
-    const outcome = await payments.applyEvent(
-      channelId,
-      {
-        eventId: e.eventId,
-        providerRef: e.providerRef,
-        reference: e.reference,
-        status: e.status,
-        amountMinor:
-          e.amountMinor === null || e.amountMinor === undefined ? null : qirsh(e.amountMinor),
-        occurredAt: e.occurredAt ? new Date(e.occurredAt) : null,
-      },
-      'webhook',
-    );
+    let outcome: Awaited<ReturnType<typeof payments.applyEvent>>;
+    try {
+      outcome = await payments.applyEvent(
+        channelId,
+        {
+          eventId: e.eventId,
+          providerRef: e.providerRef,
+          reference: e.reference,
+          status: e.status,
+          amountMinor:
+            e.amountMinor === null || e.amountMinor === undefined ? null : qirsh(e.amountMinor),
+          occurredAt: e.occurredAt ? new Date(e.occurredAt) : null,
+        },
+        'webhook',
+      );
+    } catch (error) {
+      if (!(error instanceof PaymentChangedConcurrently)) throw error;
+      // Another event for this payment was applied at the same moment; nothing of this one
+      // was written. Sent again, it is decided against the new state.
+      count('conflict');
+      res
+        .status(503)
+        .setHeader('Retry-After', '1')
+        .json({ error: 'conflict', reason: 'another event for this payment came first; retry' });
+      return;
+    }
     count(outcome);
     if (outcome === 'unknown-payment') {
       res.status(404).json({ error: 'unknown_payment' });

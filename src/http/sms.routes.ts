@@ -7,6 +7,7 @@
  * - POST /sms/android/webhook: 401 unless X-Signature / X-Timestamp verify within 5 minutes;
  *   sms:received is recorded (deduplicated by the event's own id), sms:delivered / sms:failed
  *   update delivery.
+ * A request without its signature header is refused before its body is read.
  */
 import express, { Router, type Request, type Response } from 'express';
 import { parseAndroidEventBody, verifyAndroidSignature } from '../sms/android/android.webhook.js';
@@ -17,6 +18,7 @@ import {
   verifyTwilioSignature,
   type FormParams,
 } from '../sms/twilio/twilio.webhook.js';
+import { refuseBeforeBody } from './refuse-early.js';
 
 export interface SmsWebhookDeps {
   publicUrl: string;
@@ -33,6 +35,27 @@ export interface SmsWebhookDeps {
 
 const EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response/>';
 const BODY_LIMIT = '64kb';
+
+/**
+ * No signature header: refused before the form is read (a body that never ends holds nothing).
+ * The same answer as a signed request whose header is empty.
+ */
+function twilioHeaderPresent(req: Request, res: Response, next: () => void): void {
+  if (req.get('X-Twilio-Signature')?.trim()) {
+    next();
+    return;
+  }
+  refuseBeforeBody(res, 400, { error: 'bad_request', reason: 'X-Twilio-Signature missing' });
+}
+
+/** No signature or timestamp header: refused before the body is read. */
+function androidHeadersPresent(req: Request, res: Response, next: () => void): void {
+  if (req.get('X-Signature')?.trim() && req.get('X-Timestamp')?.trim()) {
+    next();
+    return;
+  }
+  refuseBeforeBody(res, 401, { error: 'unauthorized' });
+}
 
 function twilioSigned(deps: SmsWebhookDeps, authToken: string) {
   return (req: Request, res: Response, next: () => void) => {
@@ -61,7 +84,7 @@ export function smsWebhookRouter(deps: SmsWebhookDeps): Router {
 
   if (deps.twilioAuthToken !== null) {
     const signed = twilioSigned(deps, deps.twilioAuthToken);
-    router.post('/twilio/inbound', form, signed, async (req, res) => {
+    router.post('/twilio/inbound', twilioHeaderPresent, form, signed, async (req, res) => {
       const parsed = parseTwilioInbound(req.body);
       if (!parsed.ok) {
         res.status(400).json({ error: 'bad_request', reason: parsed.error });
@@ -71,7 +94,7 @@ export function smsWebhookRouter(deps: SmsWebhookDeps): Router {
       req.log.debug({ sid: parsed.value.dedupeKey, outcome }, 'twilio inbound sms');
       res.type('text/xml').send(EMPTY_TWIML);
     });
-    router.post('/twilio/status', form, signed, async (req, res) => {
+    router.post('/twilio/status', twilioHeaderPresent, form, signed, async (req, res) => {
       const parsed = parseTwilioStatus(req.body);
       if (!parsed.ok) {
         res.status(400).json({ error: 'bad_request', reason: parsed.error });
@@ -88,6 +111,7 @@ export function smsWebhookRouter(deps: SmsWebhookDeps): Router {
     const secret = deps.androidSecret;
     router.post(
       '/android/webhook',
+      androidHeadersPresent,
       express.raw({ type: () => true, limit: BODY_LIMIT }),
       async (req, res) => {
         const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);

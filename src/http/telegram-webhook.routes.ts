@@ -6,6 +6,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import express, { Router } from 'express';
 import { z } from 'zod';
+import { refuseBeforeBody } from './refuse-early.js';
 
 const updateSchema = z.looseObject({ update_id: z.number().int().nonnegative() });
 
@@ -28,8 +29,9 @@ export function telegramWebhookRouter(deps: TelegramWebhookDeps): Router {
   router.post(
     '/webhook',
     (req, res, next) => {
+      // Checked before the body is read: a wrong or missing secret holds no connection.
       if (!secretMatches(req.get('X-Telegram-Bot-Api-Secret-Token'), deps.secret)) {
-        res.status(401).json({ error: 'unauthorized' });
+        refuseBeforeBody(res, 401, { error: 'unauthorized' });
         return;
       }
       next();

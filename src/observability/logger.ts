@@ -1,9 +1,12 @@
 /**
  * The application logger: pino, JSON lines, with phone numbers, account numbers and secrets
- * redacted wherever they are likely to appear. Structured fields are redacted by name (see
+ * redacted wherever they are likely to appear. Structured fields and headers that hold a secret
+ * (cookies, the CSRF token, bearer tokens, webhook signatures) are redacted by name (see
  * {@link REDACT_PATHS}); free text (the message, error messages and stacks) goes through
- * {@link redactText}. Callers still pass numbers as fields, never inside other strings, where
- * they can.
+ * {@link redactText}; and every string of every line goes through it once more as the line is
+ * written ({@link redactLine}), so that a provider's error text quoting a number ("The 'To'
+ * number +1415… is not valid") is masked wherever it ends up. Callers still pass numbers as
+ * fields, never inside other strings, where they can.
  */
 import { parsePhoneNumberFromString } from 'libphonenumber-js';
 import { pino } from 'pino';
@@ -38,7 +41,11 @@ const SENSITIVE_KEYS = [
 
 const SENSITIVE_HEADERS = [
   'authorization',
+  'proxy-authorization',
   'cookie',
+  // The console login's answer carries a working staff session.
+  'set-cookie',
+  'x-csrf-token',
   'x-twilio-signature',
   'x-tasdeed-signature',
   'x-telegram-bot-api-secret-token',
@@ -83,22 +90,45 @@ export function redactText(s: string): string {
     .replace(DIGIT_RUN, (match) => mask([...match], 0, 2));
 }
 
+/** Query parameters whose value is a secret (Kannel's `secret=`, a token in a callback URL). */
+const SECRET_PARAM = /([?&](?:secret|token|password|key|signature|sig)=)[^&#]*/gi;
+
 /**
- * A request URL for the log: its query decoded and masked like free text, so that
- * `?from=%2B963944123456` is logged as `?from=+963******456` (percent-encoding would hide the
- * number from {@link redactText}). The path is masked too (account numbers in paths).
+ * A request URL for the log: secret query parameters (`secret=`, `token=`…) replaced by
+ * {@link REDACTED}, the rest decoded and masked like free text, so that `?from=%2B963944123456`
+ * is logged as `?from=+963******456` (percent-encoding would hide the number from
+ * {@link redactText}). The path is masked too (account numbers in paths).
  */
 export function redactUrl(url: string): string {
-  let decoded = url;
+  const withoutSecrets = url.replace(SECRET_PARAM, `$1${REDACTED}`);
+  let decoded = withoutSecrets;
   try {
-    decoded = decodeURIComponent(url);
+    decoded = decodeURIComponent(withoutSecrets);
   } catch {
     // A malformed escape: mask what is there.
   }
   return redactText(decoded);
 }
 
+// A JSON string literal as JSON.stringify writes it, and a request id (whose all-digit groups are
+// not personal numbers).
+const JSON_STRING = /"(?:[^"\\]|\\.)*"/g;
+const UUID_LITERAL = /^"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"$/i;
+
+/**
+ * Masks personal numbers in every string of a JSON log line (numbers outside strings, such as
+ * the time, are JSON numbers and left alone). The last line of defence: whatever a caller put in
+ * a field (a provider's error text, a header, a bound value) is written masked.
+ */
+export function redactLine(line: string): string {
+  return line.replace(JSON_STRING, (literal) =>
+    UUID_LITERAL.test(literal) ? literal : redactText(literal),
+  );
+}
+
 function serializeError(error: unknown): unknown {
+  // Outcomes carry their error as text (a provider's answer, which may quote the number).
+  if (typeof error === 'string') return redactText(error);
   if (!(error instanceof Error)) return error;
   const serialized: SerializedError = pino.stdSerializers.err(error);
   return {
@@ -122,6 +152,7 @@ export function createLogger(opts: CreateLoggerOptions): Logger {
     redact: { paths: [...REDACT_PATHS], censor: REDACTED },
     serializers: { err: serializeError, error: serializeError },
     hooks: {
+      streamWrite: redactLine,
       logMethod(args, method) {
         const redacted = args.map((arg: unknown) =>
           typeof arg === 'string' ? redactText(arg) : arg,

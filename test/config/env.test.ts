@@ -61,6 +61,14 @@ void describe('parseEnv', () => {
       reminders: { offsets: [-3, 0, 3], sendHour: 10 },
       quietHours: { start: 21, end: 8 },
       logLevel: 'info',
+      http: {
+        headersTimeoutMs: 10_000,
+        requestTimeoutMs: 30_000,
+        keepAliveTimeoutMs: 5_000,
+        maxConnections: 1_000,
+        trustProxy: false,
+        metricsToken: null,
+      },
     } satisfies AppConfig);
   });
 
@@ -100,6 +108,12 @@ void describe('parseEnv', () => {
       TASDEED_SEND_HOUR: '9',
       TASDEED_QUIET_HOURS: '22-7',
       LOG_LEVEL: 'debug',
+      HTTP_HEADERS_TIMEOUT_MS: '5000',
+      HTTP_REQUEST_TIMEOUT_MS: '20000',
+      HTTP_KEEPALIVE_TIMEOUT_MS: '65000',
+      HTTP_MAX_CONNECTIONS: '200',
+      TRUST_PROXY: 'loopback, 10.0.0.0/8',
+      METRICS_TOKEN: 'a-long-metrics-token-0123',
     });
     assert.deepEqual(c, {
       port: 8080,
@@ -144,7 +158,66 @@ void describe('parseEnv', () => {
       reminders: { offsets: [-1, 0, 7], sendHour: 9 },
       quietHours: { start: 22, end: 7 },
       logLevel: 'debug',
+      http: {
+        headersTimeoutMs: 5_000,
+        requestTimeoutMs: 20_000,
+        keepAliveTimeoutMs: 65_000,
+        maxConnections: 200,
+        trustProxy: ['loopback', '10.0.0.0/8'],
+        metricsToken: 'a-long-metrics-token-0123',
+      },
     } satisfies AppConfig);
+  });
+
+  void describe('the HTTP server', () => {
+    void it('takes what Express takes for TRUST_PROXY', () => {
+      const trust = (value: string) => config({ TRUST_PROXY: value }).http.trustProxy;
+      assert.equal(trust('true'), true);
+      assert.equal(trust('FALSE'), false);
+      assert.equal(trust('2'), 2);
+      assert.deepEqual(trust('loopback'), ['loopback']);
+      assert.deepEqual(trust('linklocal,uniquelocal, 192.168.0.1, 10.0.0.0/255.0.0.0, fe80::/10'), [
+        'linklocal',
+        'uniquelocal',
+        '192.168.0.1',
+        '10.0.0.0/255.0.0.0',
+        'fe80::/10',
+      ]);
+    });
+
+    void it('refuses a TRUST_PROXY it cannot use, one line per item', () => {
+      const found = problems({ TRUST_PROXY: 'loopback, lb.internal, 10.0.0.0/33' });
+      assert.deepEqual(
+        found.map((line) => line.slice(0, line.indexOf(' is not'))),
+        ['TRUST_PROXY: "lb.internal"', 'TRUST_PROXY: "10.0.0.0/33"'],
+      );
+      oneProblem({ TRUST_PROXY: '1000' }, 'TRUST_PROXY', 'hops');
+    });
+
+    void it('refuses timeouts and a connection cap that are not positive integers', () => {
+      for (const name of [
+        'HTTP_HEADERS_TIMEOUT_MS',
+        'HTTP_REQUEST_TIMEOUT_MS',
+        'HTTP_KEEPALIVE_TIMEOUT_MS',
+        'HTTP_MAX_CONNECTIONS',
+      ]) {
+        for (const value of ['0', '-5', '1.5', 'ten'])
+          oneProblem({ [name]: value }, name, JSON.stringify(value), 'an integer from 1');
+      }
+    });
+
+    void it('refuses a header timeout longer than the request timeout', () => {
+      oneProblem(
+        { HTTP_HEADERS_TIMEOUT_MS: '40000' },
+        'HTTP_HEADERS_TIMEOUT_MS',
+        'longer than HTTP_REQUEST_TIMEOUT_MS (30000)',
+      );
+    });
+
+    void it('refuses a short METRICS_TOKEN without echoing it', () => {
+      const line = oneProblem({ METRICS_TOKEN: 'short-token' }, 'METRICS_TOKEN', '16 characters');
+      assert.ok(!line.includes('short-token'));
+    });
   });
 
   void it('derives PUBLIC_URL from PORT', () => {

@@ -8,6 +8,7 @@ import { startFakeBiller, type FakeBiller } from '../support/fake-biller.server.
 import {
   startFakePaymentChannel,
   type FakePaymentChannel,
+  type SendWebhookOptions,
 } from '../support/fake-payment.server.js';
 import {
   httpCatalogue,
@@ -189,12 +190,30 @@ describe('payments through the HTTP biller and payment channel', () => {
     assert.equal((await t.tasdeed.store.paymentEvents(ref)).length, 0);
   });
 
-  it('answers 404 for an unknown channel and 400 for a malformed body', async () => {
-    const unknown = await channel.sendWebhook(`${t.url}/payments/webhook/nope`, {
-      providerRef: 'x',
-      status: 'succeeded',
-    });
-    assert.equal(unknown.status, 404);
+  it('answers an unknown channel exactly as a bad signature (no channel enumeration)', async () => {
+    const event = { providerRef: 'x', status: 'succeeded' as const, eventId: 'e-enum' };
+    const stale = Math.floor(Date.now() / 1000) - 400;
+    // Signed with the channel's secret, with a wrong one, unsigned, stale, malformed.
+    const variants: SendWebhookOptions[] = [
+      {},
+      { secret: 'wrong-secret' },
+      { signature: null },
+      { timestamp: stale },
+      { signature: 't=abc,v1=zz' },
+    ];
+    for (const opts of variants) {
+      const unknown = await channel.sendWebhook(`${t.url}/payments/webhook/nope`, event, opts);
+      // The same request to the real channel, with a secret that is not its own.
+      const known = await channel.sendWebhook(callbackUrl, event, {
+        secret: 'wrong-secret',
+        ...opts,
+      });
+      assert.equal(unknown.status, 401, JSON.stringify(opts));
+      assert.deepEqual([unknown.status, unknown.body], [known.status, known.body]);
+    }
+  });
+
+  it('answers 400 for a malformed body and 404 for an unknown payment', async () => {
     const notJson = await channel.sendWebhook(
       callbackUrl,
       { providerRef: 'x', status: 'succeeded' },

@@ -148,6 +148,27 @@ void describe('createLogger', () => {
     assert.ok(!line.err.stack.includes(PHONE) && !line.err.stack.includes(ACCOUNT), line.err.stack);
   });
 
+  void it('redacts the session cookie it sets and the CSRF token a request carries', () => {
+    const { logger, lines } = capture();
+    logger.info({
+      req: { headers: { 'x-csrf-token': SECRET, cookie: `tasdeed_console=${SECRET}` } },
+      res: { headers: { 'set-cookie': `tasdeed_console=${SECRET}; HttpOnly` } },
+    });
+    assert.ok(!JSON.stringify(only(lines)).includes(SECRET));
+  });
+
+  void it('masks numbers in any string field, such as a provider error text', () => {
+    const { logger, lines } = capture();
+    logger.warn(
+      { error: `Twilio 21211: The 'To' number ${PHONE} is not valid`, detail: { why: ACCOUNT } },
+      'outbox item failed',
+    );
+    const line = only(lines) as { error: string; detail: { why: string }; time: number };
+    assert.equal(line.error, "Twilio 21211: The 'To' number +963******456 is not valid");
+    assert.equal(line.detail.why, '*****01');
+    assert.equal(typeof line.time, 'number', 'numbers outside strings are left alone');
+  });
+
   void it('masks numbers in printf-style arguments', () => {
     const { logger, lines } = capture();
     logger.info('reply to %s', PHONE);
@@ -198,5 +219,12 @@ void describe('redactUrl', () => {
     assert.equal(redactUrl('/x?from=+963944100021'), '/x?from=+963******021');
     assert.equal(redactUrl('/accounts/1000101/bills'), '/accounts/*****01/bills');
     assert.equal(redactUrl('/bad?%E0%A4%A=1000101'), '/bad?%E0%A4%A=*****01');
+  });
+
+  void it('replaces secret query parameters', () => {
+    assert.equal(
+      redactUrl('/sms/kannel/inbound?secret=abc%20def&from=x&TOKEN=t0k'),
+      '/sms/kannel/inbound?secret=[redacted]&from=x&TOKEN=[redacted]',
+    );
   });
 });

@@ -3,7 +3,7 @@
  * answering as Telegram does: `{ ok: true, result }` or `{ ok: false, error_code, description,
  * parameters? }`. It records every call, serves the updates a test pushes to long polling, and
  * can be told to refuse the next call(s) to a chat, or to any chat, with 403 (blocked,
- * deactivated), 400 (chat not found), 429 (retry_after) or 502.
+ * deactivated), 400 (chat not found, or a description of the test's), 429 (retry_after) or 502.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { WAIT_MS } from './wait.js';
@@ -21,7 +21,9 @@ export type Refusal =
   | { kind: 'deactivated' }
   | { kind: 'chat-not-found' }
   | { kind: 'too-many'; retryAfter: number }
-  | { kind: 'server-error' };
+  | { kind: 'server-error' }
+  /** A 400 with this description (Telegram's texts may quote what it refused). */
+  | { kind: 'bad-request'; description: string };
 
 export interface TgUser {
   id: number;
@@ -324,6 +326,8 @@ function refusalBody(r: Refusal): { ok: false } & Record<string, unknown> {
       };
     case 'server-error':
       return { ok: false, error_code: 502, description: 'Bad Gateway' };
+    case 'bad-request':
+      return { ok: false, error_code: 400, description: r.description };
   }
 }
 

@@ -33,6 +33,7 @@ import type {
   PaymentStatus,
   Store,
 } from '../ports/store.port.js';
+import { PaymentChangedConcurrently } from './payment-conflict.js';
 
 /** How long a payment may stay pending before we start asking the channel (DESIGN §5). */
 export const PAYMENT_DEADLINE_MS = 15 * 60_000;
@@ -312,7 +313,7 @@ export class PaymentService {
       if (decision.to !== 'pending') patch.nextReconcileAt = null;
       if (decision.to === 'failed' || decision.to === 'expired') patch.openKey = null;
       const updated = await tx.updatePayment(payment.id, payment.status, patch);
-      if (!updated) throw new Error(`payment ${payment.id} changed concurrently`);
+      if (!updated) throw new PaymentChangedConcurrently(payment.id);
       await this.auditTransition(tx, `${source}:${channelId}`, payment, decision.to, {
         eventId: event.eventId,
         amountMinor: event.amountMinor,

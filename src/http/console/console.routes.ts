@@ -18,7 +18,7 @@ import { Assets, consoleAsset, packageFile } from './assets.js';
 import { ConsoleText, pageLanguage } from './console-text.js';
 import { html, sendHtml } from './html.js';
 import { page, type PageContext } from './layout.js';
-import { LoginLockout } from './lockout.js';
+import { clientAddress, type LoginLockout } from './lockout.js';
 import {
   broadcastsPage,
   EMPTY_FORM,
@@ -75,11 +75,11 @@ function safeNext(value: unknown): string {
     : '/admin';
 }
 
-function clientAddress(req: Request): string {
-  return req.ip ?? req.socket.remoteAddress ?? 'unknown';
-}
-
-export function consoleRouter(deps: HttpDeps, sessions: ConsoleSessions): Router {
+export function consoleRouter(
+  deps: HttpDeps,
+  sessions: ConsoleSessions,
+  lockout: LoginLockout,
+): Router {
   const { config, store, catalogue, broadcasts, payments, metrics, wake } = deps;
   const router = Router();
   const text = new ConsoleText(catalogue);
@@ -87,7 +87,6 @@ export function consoleRouter(deps: HttpDeps, sessions: ConsoleSessions): Router
   const billerIds = catalogue.billers.map((b) => b.id);
   const queries = isReadableStore(store) ? new ConsoleQueries(store) : null;
   if (!queries) throw new Error('the staff console needs a PrismaStore (read)');
-  const lockout = new LoginLockout(queries, store);
 
   const context = (req: Request, res: Response, session: ConsoleSession | null): PageContext => ({
     lang: pageLanguage(req, res),
@@ -169,10 +168,13 @@ export function consoleRouter(deps: HttpDeps, sessions: ConsoleSessions): Router
 
   router.post('/login', form, async (req, res) => {
     const address = clientAddress(req);
-    const wait = await lockout.retryAfter(address);
-    if (wait !== null) {
+    const attempt = await lockout.attempt(address, 'staff:console');
+    const locked = (wait: number) => {
       res.setHeader('Retry-After', String(wait));
       showLogin(req, res, 429, 'locked', Math.ceil(wait / 60));
+    };
+    if (attempt.retryAfter !== null) {
+      locked(attempt.retryAfter);
       return;
     }
     const body = req.body as Record<string, unknown>;
@@ -182,12 +184,13 @@ export function consoleRouter(deps: HttpDeps, sessions: ConsoleSessions): Router
     }
     const given = typeof body.token === 'string' ? body.token.trim() : '';
     if (!given || !sameSecret(given, config.adminToken ?? '')) {
-      await lockout.failed(address);
+      const wait = await attempt.failed();
       req.log.warn({ address }, 'console login failed');
-      showLogin(req, res, 401, 'wrong');
+      if (wait !== null) locked(wait);
+      else showLogin(req, res, 401, 'wrong');
       return;
     }
-    await lockout.succeeded(address);
+    await attempt.succeeded();
     const { session, value } = sessions.issue();
     await store.audit({
       actor: 'staff:console',

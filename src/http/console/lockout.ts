@@ -1,54 +1,72 @@
 /**
- * Lockout after repeated failed console logins: after 5 failures from one client address within
- * 15 minutes (with no successful login since), that address gets 429 until the oldest of them is
- * 15 minutes old. Attempts are audit entries, so every instance sharing the database counts the
- * same ones, and a locked-out address writes nothing more.
+ * Lockout after repeated failed staff logins, the console form and the bearer API counted
+ * together: after 5 failures from one client within 15 minutes of the first (with no success
+ * since), that client gets 429, even for the right token, until those 15 minutes are over. The
+ * client is the address Express gives (`req.ip`, as TRUST_PROXY says). Failures are counted in
+ * the database, so every instance sharing it counts the same ones, and each failure is counted
+ * and its count read back in one step: of many parallel wrong attempts exactly 5 are answered
+ * "wrong token", the rest "locked". Failures answered "wrong token" are audit entries too.
  */
+import type { Request } from 'express';
 import type { Store } from '../../core/ports/store.port.js';
-import type { ConsoleQueries } from '../../db/console-queries.js';
+import type { LoginFailures, LoginThrottlePort } from '../../db/login-throttle.js';
 
 export const LOGIN_ENTITY = 'console-login';
 export const MAX_LOGIN_FAILURES = 5;
 export const LOCKOUT_WINDOW_MS = 15 * 60_000;
 
+/** The client a request comes from, as the lockout counts it. */
+export function clientAddress(req: Request): string {
+  return req.ip ?? req.socket.remoteAddress ?? 'unknown';
+}
+
+/** One login attempt (a console form post, or an API request carrying a bearer token). */
+export interface LoginAttempt {
+  /** Seconds the client must wait before trying again; null when it may try now. */
+  readonly retryAfter: number | null;
+  /**
+   * Counts the attempt as a failure. Returns the seconds to wait when the client was over the
+   * limit with it (answer 429, not "wrong token"), else null.
+   */
+  failed(): Promise<number | null>;
+  /** The token was right: earlier failures are forgotten. */
+  succeeded(): Promise<void>;
+}
+
 export class LoginLockout {
   constructor(
-    private readonly queries: Pick<ConsoleQueries, 'recentAudit'>,
+    private readonly throttle: LoginThrottlePort,
     private readonly store: Pick<Store, 'audit'>,
     private readonly now: () => number = Date.now,
   ) {}
 
-  /** Seconds this address must wait before trying again; null when it may try now. */
-  async retryAfter(address: string): Promise<number | null> {
-    const now = this.now();
-    const recent = await this.queries.recentAudit(
-      LOGIN_ENTITY,
-      address,
-      new Date(now - LOCKOUT_WINDOW_MS),
-      MAX_LOGIN_FAILURES,
-    );
-    // Locked when the newest MAX entries of the window are all failures.
-    if (recent.length < MAX_LOGIN_FAILURES || recent.some((e) => e.action !== 'login-failed'))
-      return null;
-    const oldest = recent[recent.length - 1]!.at.getTime();
-    return Math.max(1, Math.ceil((oldest + LOCKOUT_WINDOW_MS - now) / 1000));
+  /** Starts an attempt by `client` through the console (`staff:console`) or the API (`staff:api`). */
+  async attempt(client: string, actor: 'staff:console' | 'staff:api'): Promise<LoginAttempt> {
+    const before = await this.throttle.get(client);
+    const locked = before && before.failures >= MAX_LOGIN_FAILURES ? this.wait(before) : null;
+    return {
+      retryAfter: locked,
+      failed: async () => {
+        const counted = await this.throttle.countFailure(client, this.now(), LOCKOUT_WINDOW_MS);
+        if (counted.failures > MAX_LOGIN_FAILURES) return this.wait(counted) ?? 1;
+        await this.store.audit({
+          actor,
+          entity: LOGIN_ENTITY,
+          entityId: client,
+          action: 'login-failed',
+        });
+        return null;
+      },
+      // Nothing to forget (no statement) for the usual request of a client that never failed.
+      succeeded: async () => {
+        if (before) await this.throttle.clear(client);
+      },
+    };
   }
 
-  async failed(address: string): Promise<void> {
-    await this.store.audit({
-      actor: 'staff:console',
-      entity: LOGIN_ENTITY,
-      entityId: address,
-      action: 'login-failed',
-    });
-  }
-
-  async succeeded(address: string): Promise<void> {
-    await this.store.audit({
-      actor: 'staff:console',
-      entity: LOGIN_ENTITY,
-      entityId: address,
-      action: 'login',
-    });
+  /** Seconds until the failures' window is over; null when it is over already. */
+  private wait(failures: LoginFailures): number | null {
+    const left = failures.windowStartMs + LOCKOUT_WINDOW_MS - this.now();
+    return left > 0 ? Math.max(1, Math.ceil(left / 1000)) : null;
   }
 }
