@@ -80,6 +80,7 @@ import type {
   Watch,
 } from '../generated/prisma/client.js';
 import { nextRetryAt } from '../core/outbox/retry.js';
+import { broadcastCounts } from './broadcast-counts.js';
 import { sqliteDialect, type SqlDialect } from './dialect.js';
 import { MIGRATIONS_TABLE } from './migrate.js';
 
@@ -291,6 +292,20 @@ export class PrismaStore implements Store {
    */
   read<T>(fn: (db: Prisma.TransactionClient) => Promise<T>): Promise<T> {
     return this.run(fn);
+  }
+
+  /**
+   * Runs fn in one transaction of its own, with the raw client and the dialect, under the same
+   * rules as the store's own (SQLite: serialised with them, write lock taken at the start): for
+   * stores kept in files of their own (retention-store.ts).
+   */
+  write<T>(fn: (db: Prisma.TransactionClient, dialect: SqlDialect) => Promise<T>): Promise<T> {
+    return this.withTx((db) => fn(db, this.d));
+  }
+
+  /** The SQL dialect of the database behind this store. */
+  get dialect(): SqlDialect {
+    return this.d;
   }
 
   async ping(): Promise<void> {
@@ -1651,35 +1666,7 @@ export class PrismaStore implements Store {
   }
 
   async broadcastCounts(id: string): Promise<BroadcastCounts> {
-    const rows = await this.run((db) =>
-      db.$queryRawUnsafe<
-        Array<{ status: string; delivered: string | null; count: number | bigint }>
-      >(
-        this.d
-          .sql(`SELECT "status", CASE WHEN "deliveryStatus" = 'delivered' THEN 'delivered' END AS "delivered",
-           COUNT(*) AS "count"
-         FROM "OutboxItem" WHERE "broadcastId" = ? GROUP BY 1, 2`),
-        id,
-      ),
-    );
-    const counts: BroadcastCounts = {
-      queued: 0,
-      sent: 0,
-      delivered: 0,
-      failed: 0,
-      skipped: 0,
-      cancelled: 0,
-    };
-    for (const r of rows) {
-      const n = Number(r.count);
-      if (r.status === 'queued' || r.status === 'leased') counts.queued += n;
-      else if (r.status === 'sent' || r.status === 'done') counts.sent += n;
-      else if (r.status === 'failed') counts.failed += n;
-      else if (r.status === 'skipped') counts.skipped += n;
-      else if (r.status === 'cancelled') counts.cancelled += n;
-      if (r.delivered) counts.delivered += n;
-    }
-    return counts;
+    return this.run((db) => broadcastCounts(db, this.d, id));
   }
 
   async setBroadcastStatus(
