@@ -51,6 +51,7 @@ import type {
   PaymentPatch,
   PaymentRecord,
   PaymentStatus,
+  RecentReplies,
   SettlementStatus,
   Store,
   SubscriberRecord,
@@ -81,6 +82,7 @@ import type {
 } from '../generated/prisma/client.js';
 import { nextRetryAt } from '../core/outbox/retry.js';
 import { broadcastCounts } from './broadcast-counts.js';
+import { recentReplies } from './reply-history.js';
 import { sqliteDialect, type SqlDialect } from './dialect.js';
 import { MIGRATIONS_TABLE } from './migrate.js';
 
@@ -727,6 +729,13 @@ export class PrismaStore implements Store {
             urgent: item.urgent ?? false,
             nextAttemptAt: item.nextAttemptAt,
             ...(item.createdAt ? { createdAt: item.createdAt } : {}),
+            ...(item.withheld
+              ? {
+                  status: 'skipped',
+                  lastError: item.withheld,
+                  doneAt: item.createdAt ?? item.nextAttemptAt ?? new Date(),
+                }
+              : {}),
           },
         }),
       );
@@ -1146,23 +1155,8 @@ export class PrismaStore implements Store {
     return times.reduce<Date | null>((a, b) => (a && a.getTime() <= b.getTime() ? a : b), null);
   }
 
-  async countOutboxSince(query: {
-    identityId: string;
-    since: Date;
-    dedupeKeyPrefix?: string;
-  }): Promise<number> {
-    // A range of the (identityId, createdAt) index: the identity's rows of the period only.
-    return this.run((db) =>
-      db.outboxItem.count({
-        where: {
-          identityId: query.identityId,
-          createdAt: { gt: query.since },
-          ...(query.dedupeKeyPrefix !== undefined
-            ? { dedupeKey: { startsWith: query.dedupeKeyPrefix } }
-            : {}),
-        },
-      }),
-    );
+  async recentReplies(query: Parameters<Store['recentReplies']>[0]): Promise<RecentReplies> {
+    return this.run((db) => recentReplies(db, this.d, query));
   }
 
   async sentMessages(
