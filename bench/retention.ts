@@ -159,7 +159,7 @@ async function main(): Promise<void> {
       }
     });
     await Promise.all(lanes);
-    await waitFor('every reply sent', () => rig.twilio.messages.length >= total, 300_000);
+    await waitFor('every reply sent', () => rig.twilio.messages.length >= total, 1_800_000);
     // Twilio reports each message sent, then delivered.
     for (const m of rig.twilio.messages) {
       for (const MessageStatus of ['sent', 'delivered']) {
