@@ -6,8 +6,8 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { FakeClock, outboxItemsOf } from '../support/harness.js';
-import { nth, settledFor, startSms, twilioInbound, twilioTo, type SmsRig } from './rig.js';
+import { FakeClock, outboxItemsOf, waitFor } from '../support/harness.js';
+import { newSid, nth, startSms, twilioInbound, twilioTo, type SmsRig } from './rig.js';
 
 const MINUTE = 60_000;
 /** What a mail-merge or a shop's phone answers to anything, our replies included. */
@@ -23,11 +23,31 @@ describe('SMS auto-responder loops', () => {
     await rig.close();
   });
 
-  /** Sends a text and waits until it is processed and whatever it got is sent; returns that. */
+  /**
+   * Sends a text and waits until it is processed and its reply, if it got one, is finished;
+   * returns what that reply sent. A reply that failed for now and waits for its retry (a slow
+   * moment of the fake Twilio) is waited for, moving the clock to its retry.
+   */
   async function send(from: string, text: string): Promise<string[]> {
     const before = twilioTo(rig, from).length;
-    assert.equal((await twilioInbound(rig, from, text)).status, 200);
-    await settledFor(rig, from);
+    const sid = newSid();
+    assert.equal((await twilioInbound(rig, from, text, sid)).status, 200);
+    await rig.t.tasdeed.sms!.inbox.drain();
+    const identity = await rig.t.tasdeed.store.findIdentity('sms', from);
+    assert.ok(identity, `${from} is known`);
+    const reply = (await outboxItemsOf(rig.t, identity.id)).find((i) =>
+      i.dedupeKey?.startsWith(`sms:twilio:${sid}:`),
+    );
+    if (!reply) return [];
+    const done = await waitFor(`the reply to ${text}`, async () => {
+      await rig.t.tasdeed.dispatcher.drain();
+      const item = await rig.t.tasdeed.store.getOutboxItem(reply.id);
+      if (item?.status === 'queued' && item.nextAttemptAt > clock.now())
+        clock.advance(item.nextAttemptAt.getTime() - clock.now().getTime());
+      return item && item.status !== 'queued' && item.status !== 'leased' ? item : null;
+    });
+    if (done.status !== 'sent') return [];
+    await waitFor('the fake Twilio to have it', () => twilioTo(rig, from).length > before);
     return twilioTo(rig, from).slice(before);
   }
 
