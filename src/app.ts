@@ -29,6 +29,7 @@ import { announceRecovery, probeWatched } from './core/watches.js';
 import { FleetMembership } from './core/fleet.js';
 import { BroadcastService } from './core/broadcasts/broadcast.service.js';
 import { ReminderService } from './core/reminders/reminder.service.js';
+import { RetentionService } from './core/retention/retention.service.js';
 import { quietUntil } from './core/schedule/local-time.js';
 import { startScheduler, type Scheduler } from './jobs/scheduler.js';
 import { measureSms } from './sms/sms-renderer.js';
@@ -36,6 +37,7 @@ import { fitsSmsTurn } from './sms/sms-turn-budget.js';
 import { fitsTelegramTurn } from './bot/telegram-turn-budget.js';
 import { createSmsFront, type SmsFront } from './sms-front/sms-front.js';
 import { openDatabase, type Database } from './db/database.js';
+import { RetentionStore } from './db/retention-store.js';
 import { createHttpApp } from './http/http.app.js';
 import { createHttpServer } from './http/http-server.js';
 import type { Logger } from './observability/logger.js';
@@ -65,6 +67,8 @@ export interface Tasdeed {
   readonly dispatcher: OutboxDispatcher;
   readonly reminders: ReminderService;
   readonly broadcasts: BroadcastService;
+  /** Deletes what is kept only for TASDEED_RETENTION_DAYS (daily, and once at start). */
+  readonly retention: RetentionService;
   /** The cron jobs once started; null before start or when disabled. */
   scheduler: Scheduler | null;
   readonly translator: Translator;
@@ -259,6 +263,11 @@ export async function createTasdeed(options: TasdeedOptions): Promise<Tasdeed> {
       logger.error({ err: error, broadcastId: id }, 'broadcast planning failed'),
   });
   dispatcher.register('broadcast', messages.handlerFor(broadcasts.compose));
+  const retention = new RetentionService(store, new RetentionStore(store), clock, {
+    days: config.retentionDays,
+    timezone: config.timezone,
+    owner,
+  });
 
   const telegram = config.telegram
     ? createTelegramBot({
@@ -345,6 +354,7 @@ export async function createTasdeed(options: TasdeedOptions): Promise<Tasdeed> {
     dispatcher,
     reminders,
     broadcasts,
+    retention,
     scheduler: null,
     translator,
     metrics,
@@ -385,6 +395,14 @@ export async function createTasdeed(options: TasdeedOptions): Promise<Tasdeed> {
               cron: '0 * * * *',
               runAtStart: true,
               run: (signal) => reminders.tick(signal),
+            },
+            {
+              // At night, and at start to catch up on a day missed; once a day whatever the
+              // number of ticks or instances (see RetentionService).
+              name: 'retention',
+              cron: '30 3 * * *',
+              runAtStart: true,
+              run: (signal) => retention.tick(signal),
             },
             {
               name: 'recovery-probe',

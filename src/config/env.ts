@@ -138,6 +138,8 @@ export interface AppConfig {
   realFronts: RealFront[];
   reminders: ReminderConfig;
   quietHours: QuietHours;
+  /** Days processed inbound rows, finished outbox rows and receipts are kept (`TASDEED_RETENTION_DAYS`). */
+  retentionDays: number;
   logLevel: LogLevel;
   /** The HTTP server's limits, the proxies it trusts, the token of /metrics. */
   http: HttpConfig;
@@ -155,6 +157,10 @@ const DEFAULT_SEND_HOUR = 10;
 const DEFAULT_QUIET_HOURS: QuietHours = { start: 21, end: 8 };
 const MIN_ADMIN_TOKEN_LENGTH = 16;
 const MAX_REMINDER_OFFSET = 60;
+const DEFAULT_RETENTION_DAYS = 180;
+/** Deduplication needs the rows that long: the Android gateway retries a webhook for days. */
+const MIN_RETENTION_DAYS = 14;
+const MAX_RETENTION_DAYS = 36_500;
 
 /** Quotes a value for a problem line; long values are shortened so that a line stays a line. */
 function show(value: string): string {
@@ -515,6 +521,28 @@ function parseQuietHours(r: EnvReader): QuietHours {
   return { start, end };
 }
 
+function parseRetentionDays(r: EnvReader): number {
+  const name = 'TASDEED_RETENTION_DAYS';
+  const value = r.raw(name);
+  if (value === undefined) return DEFAULT_RETENTION_DAYS;
+  const n = /^\d+$/.test(value) ? Number(value) : Number.NaN;
+  if (!Number.isSafeInteger(n) || n > MAX_RETENTION_DAYS) {
+    r.problem(
+      name,
+      `${show(value)} is not a number of days (${rangeText(MIN_RETENTION_DAYS, MAX_RETENTION_DAYS)})`,
+    );
+    return DEFAULT_RETENTION_DAYS;
+  }
+  if (n < MIN_RETENTION_DAYS) {
+    r.problem(
+      name,
+      `${show(value)} must be at least ${MIN_RETENTION_DAYS} days (deduplication of redelivered messages and receipts needs the rows: the Android gateway retries for days)`,
+    );
+    return DEFAULT_RETENTION_DAYS;
+  }
+  return n;
+}
+
 function parseAdminToken(r: EnvReader): string | null {
   const value = r.raw('TASDEED_ADMIN_TOKEN');
   if (value === undefined) return null;
@@ -570,6 +598,7 @@ export function parseEnv(env: NodeJS.ProcessEnv): ParseEnvResult {
     sendHour: r.integer('TASDEED_SEND_HOUR', DEFAULT_SEND_HOUR, 0, 23, 'an hour of the day'),
   };
   const quietHours = parseQuietHours(r);
+  const retentionDays = parseRetentionDays(r);
   const logLevel = parseLogLevel(r);
   const http = parseHttpEnv(r);
 
@@ -592,6 +621,7 @@ export function parseEnv(env: NodeJS.ProcessEnv): ParseEnvResult {
       realFronts,
       reminders,
       quietHours,
+      retentionDays,
       logLevel,
       http,
     },

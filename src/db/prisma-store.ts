@@ -52,6 +52,7 @@ import type {
   PaymentPatch,
   PaymentRecord,
   PaymentStatus,
+  RecentReplies,
   SettlementStatus,
   Store,
   SubscriberRecord,
@@ -82,6 +83,8 @@ import type {
   Watch,
 } from '../generated/prisma/client.js';
 import { nextRetryAt } from '../core/outbox/retry.js';
+import { broadcastCounts } from './broadcast-counts.js';
+import { recentReplies } from './reply-history.js';
 import { sqliteDialect, type SqlDialect } from './dialect.js';
 import { MIGRATIONS_TABLE } from './migrate.js';
 import { followUpTo, paymentQuota } from './subscriber-limits.js';
@@ -302,6 +305,20 @@ export class PrismaStore implements Store {
    */
   sql<T>(fn: (db: Prisma.TransactionClient, dialect: SqlDialect) => Promise<T>): Promise<T> {
     return this.run((db) => fn(db, this.d));
+  }
+
+  /**
+   * Runs fn in one transaction of its own, with the raw client and the dialect, under the same
+   * rules as the store's own (SQLite: serialised with them, write lock taken at the start): for
+   * stores kept in files of their own (retention-store.ts).
+   */
+  write<T>(fn: (db: Prisma.TransactionClient, dialect: SqlDialect) => Promise<T>): Promise<T> {
+    return this.withTx((db) => fn(db, this.d));
+  }
+
+  /** The SQL dialect of the database behind this store. */
+  get dialect(): SqlDialect {
+    return this.d;
   }
 
   async ping(): Promise<void> {
@@ -737,6 +754,13 @@ export class PrismaStore implements Store {
             urgent: item.urgent ?? false,
             nextAttemptAt: item.nextAttemptAt,
             ...(item.createdAt ? { createdAt: item.createdAt } : {}),
+            ...(item.withheld
+              ? {
+                  status: 'skipped',
+                  lastError: item.withheld,
+                  doneAt: item.createdAt ?? item.nextAttemptAt ?? new Date(),
+                }
+              : {}),
           },
         }),
       );
@@ -1156,23 +1180,8 @@ export class PrismaStore implements Store {
     return times.reduce<Date | null>((a, b) => (a && a.getTime() <= b.getTime() ? a : b), null);
   }
 
-  async countOutboxSince(query: {
-    identityId: string;
-    since: Date;
-    dedupeKeyPrefix?: string;
-  }): Promise<number> {
-    // A range of the (identityId, createdAt) index: the identity's rows of the period only.
-    return this.run((db) =>
-      db.outboxItem.count({
-        where: {
-          identityId: query.identityId,
-          createdAt: { gt: query.since },
-          ...(query.dedupeKeyPrefix !== undefined
-            ? { dedupeKey: { startsWith: query.dedupeKeyPrefix } }
-            : {}),
-        },
-      }),
-    );
+  async recentReplies(query: Parameters<Store['recentReplies']>[0]): Promise<RecentReplies> {
+    return this.run((db) => recentReplies(db, this.d, query));
   }
 
   async sentMessages(
@@ -1684,35 +1693,7 @@ export class PrismaStore implements Store {
   }
 
   async broadcastCounts(id: string): Promise<BroadcastCounts> {
-    const rows = await this.run((db) =>
-      db.$queryRawUnsafe<
-        Array<{ status: string; delivered: string | null; count: number | bigint }>
-      >(
-        this.d
-          .sql(`SELECT "status", CASE WHEN "deliveryStatus" = 'delivered' THEN 'delivered' END AS "delivered",
-           COUNT(*) AS "count"
-         FROM "OutboxItem" WHERE "broadcastId" = ? GROUP BY 1, 2`),
-        id,
-      ),
-    );
-    const counts: BroadcastCounts = {
-      queued: 0,
-      sent: 0,
-      delivered: 0,
-      failed: 0,
-      skipped: 0,
-      cancelled: 0,
-    };
-    for (const r of rows) {
-      const n = Number(r.count);
-      if (r.status === 'queued' || r.status === 'leased') counts.queued += n;
-      else if (r.status === 'sent' || r.status === 'done') counts.sent += n;
-      else if (r.status === 'failed') counts.failed += n;
-      else if (r.status === 'skipped') counts.skipped += n;
-      else if (r.status === 'cancelled') counts.cancelled += n;
-      if (r.delivered) counts.delivered += n;
-    }
-    return counts;
+    return this.run((db) => broadcastCounts(db, this.d, id));
   }
 
   async setBroadcastStatus(

@@ -2,7 +2,9 @@
  * The scheduled jobs (DESIGN §7) on node-cron, in `TASDEED_TIMEZONE`:
  * - reminders: every hour on the hour, and once at start (node-cron does not catch up on
  *   missed runs; the tick itself knows what is still due, see ReminderService);
- * - the recovery probe ("tell me when it is back"): every minute.
+ * - the recovery probe ("tell me when it is back"): every minute;
+ * - retention (deleting what is kept for TASDEED_RETENTION_DAYS only): daily at 03:30, and
+ *   once at start (see RetentionService).
  *
  * Jobs never overlap themselves in one process (noOverlap), and each records its work so
  * that ticks on several instances do it once.

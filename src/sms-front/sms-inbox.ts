@@ -122,16 +122,29 @@ export class SmsInbox extends BatchWorker {
     }
     if (!outcome.deliver) return;
     const stopping = outcome.identity.optedOut;
-    // The one confirmation of a STOP always goes; anything else is held to the cap.
-    if (!stopping && !(await this.deps.replyCap.allows(outcome.identity.id))) {
-      logger.warn({ smsId: row.id }, 'sms reply cap reached: no reply');
-      return;
-    }
-    const payload = turnMessagePayload(outcome.replies, stopping ? [] : outcome.choices, {
+    const reply = turnMessagePayload(outcome.replies, stopping ? [] : outcome.choices, {
       evenIfOptedOut: stopping,
       gateway: row.gateway,
     });
-    if (!payload) return;
+    if (!reply) return;
+    // The one confirmation of a STOP always goes; anything else is held to the cap and is
+    // not an answer to an auto-responder loop (one statement: see ReplyCap).
+    const check = stopping
+      ? ({ verdict: 'send', payload: reply } as const)
+      : await this.deps.replyCap.check(outcome.identity.id, {
+          text: row.text,
+          keyword: keyword !== null,
+          reply,
+        });
+    if (check.verdict === 'capped' || check.verdict === 'silent') {
+      logger.warn(
+        { smsId: row.id },
+        check.verdict === 'capped'
+          ? 'sms reply cap reached: no reply'
+          : 'sms auto-responder loop: no reply',
+      );
+      return;
+    }
     const now = this.deps.clock.now();
     await store.enqueue({
       kind: 'message',
@@ -139,11 +152,16 @@ export class SmsInbox extends BatchWorker {
       identityId: outcome.identity.id,
       channel: 'sms',
       address,
-      payload,
+      payload: check.payload,
       dedupeKey: smsReplyKey(row.dedupeKey, outcome.identity.id),
       nextAttemptAt: now,
       createdAt: now,
+      ...(check.verdict === 'withhold' ? { withheld: check.reason } : {}),
     });
+    if (check.verdict === 'withhold') {
+      logger.warn({ smsId: row.id }, 'sms auto-responder loop: not answered for an hour');
+      return;
+    }
     this.deps.wake();
   }
 }

@@ -60,6 +60,7 @@ void describe('parseEnv', () => {
       realFronts: [],
       reminders: { offsets: [-3, 0, 3], sendHour: 10 },
       quietHours: { start: 21, end: 8 },
+      retentionDays: 180,
       logLevel: 'info',
       http: {
         headersTimeoutMs: 10_000,
@@ -107,6 +108,7 @@ void describe('parseEnv', () => {
       TASDEED_REMINDER_OFFSETS: '7,-1,0,7',
       TASDEED_SEND_HOUR: '9',
       TASDEED_QUIET_HOURS: '22-7',
+      TASDEED_RETENTION_DAYS: '14',
       LOG_LEVEL: 'debug',
       HTTP_HEADERS_TIMEOUT_MS: '5000',
       HTTP_REQUEST_TIMEOUT_MS: '20000',
@@ -157,6 +159,7 @@ void describe('parseEnv', () => {
       realFronts: ['telegram', 'sms'],
       reminders: { offsets: [-1, 0, 7], sendHour: 9 },
       quietHours: { start: 22, end: 7 },
+      retentionDays: 14,
       logLevel: 'debug',
       http: {
         headersTimeoutMs: 5_000,
@@ -298,6 +301,10 @@ void describe('parseEnv', () => {
       ['TASDEED_QUIET_HOURS', '21', ['"21" is not an hour range', '21-8']],
       ['TASDEED_QUIET_HOURS', '21-25', ['"21-25" is not an hour range']],
       ['TASDEED_QUIET_HOURS', '8-8', ['"8-8"', 'same hour']],
+      ['TASDEED_RETENTION_DAYS', '13', ['"13"', 'at least 14 days', 'deduplication']],
+      ['TASDEED_RETENTION_DAYS', '0', ['"0"', 'at least 14 days']],
+      ['TASDEED_RETENTION_DAYS', 'forever', ['"forever" is not a number of days']],
+      ['TASDEED_RETENTION_DAYS', '30.5', ['"30.5" is not a number of days']],
       ['LOG_LEVEL', 'verbose', ['"verbose" is not a log level', 'silent']],
     ];
     for (const [variable, value, fragments] of cases) {

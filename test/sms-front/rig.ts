@@ -3,6 +3,7 @@
  * people write in through signed webhooks and their replies are read from what the fakes got.
  */
 import { createHash, randomBytes } from 'node:crypto';
+import type { Clock } from '../../src/core/ports/clock.port.js';
 import { startFakeAndroidSms, type FakeAndroidSms } from '../support/fake-android-sms.server.js';
 import { startFakeTwilio, type FakeTwilio } from '../support/fake-twilio.server.js';
 import {
@@ -32,6 +33,8 @@ export async function startSms(
   options: {
     /** A directory whose database outlives the instance (for restart()); removed by close(). */
     dir?: string;
+    /** The app's clock (e.g. a FakeClock the test moves). */
+    clock?: Clock;
   } = {},
 ): Promise<SmsRig> {
   const twilio = await startFakeTwilio();
@@ -39,6 +42,7 @@ export async function startSms(
   const start = () =>
     startTasdeed({
       ...(options.dir ? { dir: options.dir } : {}),
+      ...(options.clock ? { clock: options.clock } : {}),
       env: {
         SMS_GATEWAY: 'twilio,android',
         TWILIO_ACCOUNT_SID: twilio.accountSid,

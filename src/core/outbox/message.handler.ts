@@ -41,6 +41,8 @@ export interface MessagePayload extends Reply {
   evenIfOptedOut?: boolean;
   /** SMS: the gateway the recipient wrote in on (a reply goes back the same way). */
   gateway?: string;
+  /** SMS replies: the turn's key for the auto-responder loop check (see reply-loop.ts). */
+  loop?: string;
 }
 
 /** A channel's way out: Telegram, an SMS gateway, the sandbox. */

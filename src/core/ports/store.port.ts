@@ -184,6 +184,13 @@ export type OutboxKind = 'message' | 'settlement' | 'reminder' | 'broadcast';
 export type OutboxStatus =
   'queued' | 'leased' | 'sent' | 'done' | 'failed' | 'cancelled' | 'skipped';
 
+/** See Store.recentReplies. */
+export interface RecentReplies {
+  answered: number;
+  /** Newest first. */
+  latest: Array<{ at: Date; payload: unknown; withheld: boolean }>;
+}
+
 export interface NewOutboxItem {
   kind: OutboxKind;
   lane: OutboxLane;
@@ -200,6 +207,11 @@ export interface NewOutboxItem {
   nextAttemptAt?: Date;
   /** When it was decided (default: the database's now); what the SMS reply cap counts by. */
   createdAt?: Date;
+  /**
+   * A reply decided and not sent on purpose (e.g. to an auto-responder loop): written already
+   * skipped, with this as its error, so that it is on record and never claimed.
+   */
+  withheld?: string;
 }
 
 /** Which rows a dispatcher pool claims. */
@@ -515,14 +527,17 @@ export interface Store {
   /** The earliest time an item the filter allows becomes due (attempt or lease expiry). */
   nextOutboxDue(filter?: OutboxClaimFilter): Promise<Date | null>;
   /**
-   * Rows for an identity created after `since`, only those whose dedupeKey starts with
-   * `dedupeKeyPrefix` when given (e.g. the SMS replies, for the reply cap).
+   * In one statement, an identity's rows created after `since` whose dedupeKey starts with
+   * `dedupeKeyPrefix` (e.g. the SMS replies): how many there are, those withheld left out (rows
+   * written as skipped with `withheld` as their error), and the newest `latest` of them.
    */
-  countOutboxSince(query: {
+  recentReplies(query: {
     identityId: string;
     since: Date;
-    dedupeKeyPrefix?: string;
-  }): Promise<number>;
+    dedupeKeyPrefix: string;
+    withheld: string;
+    latest: number;
+  }): Promise<RecentReplies>;
   /** Messages already delivered to an identity, after the given id (the sandbox inbox). */
   sentMessages(identityId: string, afterId: number, limit: number): Promise<OutboxItemRecord[]>;
 
