@@ -21,7 +21,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 import type { IdentityChannel, Language } from '../core/domain.js';
-import { qirsh } from '../core/money.js';
 import type { BillStatus } from '../core/ports/biller.port.js';
 import type {
   AccountSnapshot,
@@ -82,6 +81,7 @@ import type {
 import { nextRetryAt } from '../core/outbox/retry.js';
 import { sqliteDialect, type SqlDialect } from './dialect.js';
 import { MIGRATIONS_TABLE } from './migrate.js';
+import { qirshFromColumn } from './money-column.js';
 
 type Db = Prisma.TransactionClient;
 
@@ -1755,7 +1755,7 @@ function toBill(row: Bill): BillRecord {
     billId: row.billId,
     account: row.account,
     period: row.period,
-    amountMinor: qirsh(row.amountMinor),
+    amountMinor: qirshFromColumn(row.amountMinor),
     currency: row.currency,
     dueDate: row.dueDate,
     status: row.status as BillStatus,
@@ -1792,7 +1792,7 @@ function toPayment(row: Payment): PaymentRecord {
     billerId: row.billerId,
     account: row.account,
     billId: row.billId,
-    amountMinor: qirsh(row.amountMinor),
+    amountMinor: qirshFromColumn(row.amountMinor),
     currency: row.currency,
     channelId: row.channelId,
     payerAddress: row.payerAddress,
@@ -1802,7 +1802,7 @@ function toPayment(row: Payment): PaymentRecord {
     providerRef: row.providerRef,
     instructions: row.instructions,
     confirmedAmountMinor:
-      row.confirmedAmountMinor === null ? null : qirsh(row.confirmedAmountMinor),
+      row.confirmedAmountMinor === null ? null : qirshFromColumn(row.confirmedAmountMinor),
     deadlineAt: row.deadlineAt,
     reconcileAttempts: row.reconcileAttempts,
     nextReconcileAt: row.nextReconcileAt,
@@ -1820,7 +1820,7 @@ function toPaymentEvent(row: PaymentEvent): PaymentEventRecord {
     paymentId: row.paymentId,
     source: row.source as PaymentEventRecord['source'],
     status: row.status,
-    amountMinor: row.amountMinor === null ? null : qirsh(row.amountMinor),
+    amountMinor: row.amountMinor === null ? null : qirshFromColumn(row.amountMinor),
     occurredAt: row.occurredAt,
     outcome: row.outcome,
   };
