@@ -3,13 +3,14 @@
  * while no token is configured, 401 without the right token.
  */
 import { timingSafeEqual, createHash } from 'node:crypto';
-import express, { Router, type NextFunction, type Request, type Response } from 'express';
+import { Router, type NextFunction, type Request, type Response } from 'express';
 import { z } from 'zod';
 import { isEmptyAudience, MAX_BROADCAST_TEXT } from '../core/broadcasts/broadcast.service.js';
 import { GOVERNORATE_CODES, type Language } from '../core/domain.js';
 import type { BroadcastAudience } from '../core/ports/store.port.js';
 import type { HttpDeps } from './http.app.js';
 import { consoleSessions } from './console/session.js';
+import { jsonBody } from './outside-text.js';
 
 const resolveSchema = z.object({
   status: z.enum(['succeeded', 'failed']),
@@ -148,7 +149,7 @@ export function adminRouter({
     res.json({ payment, events, audit });
   });
 
-  router.post('/payments/:id/resolve', express.json({ limit: '8kb' }), async (req, res) => {
+  router.post('/payments/:id/resolve', jsonBody({ limit: '8kb' }), async (req, res) => {
     const parsed = resolveSchema.safeParse(req.body);
     if (!parsed.success) {
       res.status(400).json({
@@ -177,7 +178,7 @@ export function adminRouter({
   });
 
   // Broadcasts (DESIGN §7).
-  router.post('/broadcasts', express.json({ limit: '16kb' }), async (req, res) => {
+  router.post('/broadcasts', jsonBody({ limit: '16kb' }), async (req, res) => {
     const parsed = newBroadcast.safeParse(req.body);
     if (!parsed.success) {
       res.status(400).json({

@@ -18,6 +18,7 @@ import type { Metrics } from '../observability/metrics.js';
 import { adminRouter } from './admin.routes.js';
 import { consoleRouter } from './console/console.routes.js';
 import { consoleSessions } from './console/session.js';
+import { refuseControlCharactersInPath, storableQuery } from './outside-text.js';
 import { paymentWebhookRouter } from './payment-webhook.routes.js';
 import { sandboxRouter } from './sandbox.routes.js';
 import { smsWebhookRouter, type SmsWebhookDeps } from './sms.routes.js';
@@ -49,6 +50,7 @@ export function createHttpApp(deps: HttpDeps): express.Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', false);
+  app.set('query parser', storableQuery);
 
   app.use(
     pinoHttp({
@@ -79,6 +81,8 @@ export function createHttpApp(deps: HttpDeps): express.Express {
     });
     next();
   });
+
+  app.use(refuseControlCharactersInPath);
 
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });

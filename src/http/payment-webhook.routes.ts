@@ -6,6 +6,7 @@ import express, { Router } from 'express';
 import { z } from 'zod';
 import { qirsh } from '../core/money.js';
 import { verifyWebhookSignature } from '../core/payments/webhook-signature.js';
+import { parseStorableJson } from '../core/text/storable.js';
 import type { HttpDeps } from './http.app.js';
 
 const eventSchema = z
@@ -56,7 +57,7 @@ export function paymentWebhookRouter({
     }
     let body: unknown;
     try {
-      body = JSON.parse(raw.toString('utf8'));
+      body = parseStorableJson(raw.toString('utf8'));
     } catch {
       count('malformed');
       res.status(400).json({ error: 'malformed_body', reason: 'not JSON' });
