@@ -11,14 +11,11 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { migrateSqlite } from '../src/db/migrate.js';
-import { PrismaStore } from '../src/db/prisma-store.js';
-import { createSqliteClient } from '../src/db/sqlite.js';
 import { qirsh } from '../src/core/money.js';
 import { startFakeBiller } from '../test/support/fake-biller.server.js';
 import { startFakeTwilio, type FakeTwilio } from '../test/support/fake-twilio.server.js';
+import { drillDatabase, type DrillDatabase } from './database.js';
 import { seeded } from './fuzz-text.js';
 import { checkSmsBudget, describeOverruns } from './sms-budget-check.js';
 import {
@@ -101,8 +98,10 @@ export const billerDown: Drill = {
     const twilio = await startFakeTwilio();
     let child: Child | null = null;
     const stopPolling = new AbortController();
+    let db: DrillDatabase | null = null;
     try {
-      const file = join(dir.path, 'tasdeed.db');
+      db = await drillDatabase(dir.path);
+      const drillDb = db;
       const catalogueFile = writeJson(dir.path, 'catalogue.json', {
         billers: [
           {
@@ -135,10 +134,8 @@ export const billerDown: Drill = {
           cached: i % 2 === 0,
         })),
       );
-      await migrateSqlite(file);
-      const client = createSqliteClient(file);
+      const { store, close } = db.connect();
       try {
-        const store = new PrismaStore(client);
         const fetchedAt = new Date(Date.now() - CACHED_AGE_MS);
         for (const a of accounts.filter((x) => x.cached)) {
           await store.saveAccountSnapshot({
@@ -163,10 +160,10 @@ export const billerDown: Drill = {
           });
         }
       } finally {
-        await client.$disconnect();
+        await close();
       }
 
-      const env = await baseEnv(file, {
+      const env = await baseEnv(db, {
         TASDEED_CATALOGUE: catalogueFile,
         TASDEED_SANDBOX: '1',
         ...twilioEnv(twilio, twilio.url),
@@ -236,7 +233,7 @@ export const billerDown: Drill = {
           }
           await waitUntil(
             `the SMS reply to "${text}"`,
-            () => finishedReply(file, `sms:twilio:${sid}:`),
+            () => finishedReply(drillDb, `sms:twilio:${sid}:`),
             30_000,
             20,
           );
@@ -276,7 +273,7 @@ export const billerDown: Drill = {
         billerCalls < inquiries / 2,
         `the billers were called ${billerCalls} times for ${inquiries} inquiries: the breaker did not spare them`,
       );
-      const budget = checkSmsBudget(file, catalogueFrom(catalogueFile), twilio.messages);
+      const budget = await checkSmsBudget(db, catalogueFrom(catalogueFile), twilio.messages);
       promises.check(
         budget.overruns.length === 0,
         `SMS over budget: ${describeOverruns(budget.overruns).join(' | ')}`,
@@ -306,6 +303,7 @@ export const billerDown: Drill = {
       await twilio.close();
       await silent.close();
       await failing.close();
+      await db?.remove();
       dir.remove();
     }
   },

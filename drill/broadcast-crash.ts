@@ -6,13 +6,11 @@
  * local Bot API stand-in.
  */
 import { randomUUID } from 'node:crypto';
-import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DateTime } from 'luxon';
 import { DEFAULT_POOLS } from '../src/core/outbox/dispatcher.js';
-import { migrateSqlite } from '../src/db/migrate.js';
-import { createSqliteClient } from '../src/db/sqlite.js';
 import { FakeTelegram } from '../test/support/fake-telegram.server.js';
+import { drillDatabase, type DrillDatabase } from './database.js';
 import {
   admin,
   baseEnv,
@@ -29,9 +27,8 @@ const FIRST_CHAT = 800_000;
 const TEXT = 'انقطاع مبرمج للكهرباء يوم الخميس من 9 إلى 14. نعتذر عن الإزعاج.';
 
 /** Telegram subscribers who wrote once, written set-based (one statement per table). */
-async function seedTelegramSubscribers(file: string, count: number): Promise<void> {
-  await migrateSqlite(file);
-  const client = createSqliteClient(file);
+async function seedTelegramSubscribers(db: DrillDatabase, count: number): Promise<void> {
+  const { client, close } = db.connect();
   try {
     const ids = Array.from({ length: count }, (_, i) => ({
       chat: String(FIRST_CHAT + i),
@@ -52,7 +49,7 @@ async function seedTelegramSubscribers(file: string, count: number): Promise<voi
       });
     }
   } finally {
-    await client.$disconnect();
+    await close();
   }
 }
 
@@ -67,13 +64,14 @@ export const broadcastCrash: Drill = {
     const tg = await new FakeTelegram().start();
     let first: Child | null = null;
     let second: Child | null = null;
+    let db: DrillDatabase | null = null;
     try {
-      const file = join(dir.path, 'tasdeed.db');
-      await seedTelegramSubscribers(file, recipients);
+      db = await drillDatabase(dir.path);
+      await seedTelegramSubscribers(db, recipients);
       ctx.note(`${recipients} Telegram subscribers written`);
       // Quiet hours well away from now, so that the run does not depend on the time of day.
       const hour = DateTime.now().setZone('Asia/Damascus').hour;
-      const env = await baseEnv(file, {
+      const env = await baseEnv(db, {
         TASDEED_QUIET_HOURS: `${(hour + 6) % 24}-${(hour + 7) % 24}`,
         ...telegramWebhookEnv(tg),
         TELEGRAM_BULK_PER_SECOND: '500',
@@ -155,6 +153,7 @@ export const broadcastCrash: Drill = {
       await first?.kill();
       await second?.kill();
       await tg.close();
+      await db?.remove();
       dir.remove();
     }
   },

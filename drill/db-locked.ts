@@ -37,6 +37,7 @@ import { startFakeBiller } from '../test/support/fake-biller.server.js';
 import { startFakePaymentChannel } from '../test/support/fake-payment.server.js';
 import { FakeTelegram, textUpdate } from '../test/support/fake-telegram.server.js';
 import { startFakeTwilio, type FakeTwilio } from '../test/support/fake-twilio.server.js';
+import { sqliteDrillDatabase, type DrillDatabase } from './database.js';
 import { checkSmsBudget } from './sms-budget-check.js';
 import {
   baseEnv,
@@ -53,7 +54,6 @@ import {
   paymentRef,
   paymentView,
   Promises,
-  readDb,
   tempDir,
   unpaidAccount,
   waitUntil,
@@ -151,6 +151,10 @@ async function untilAccepted(
 export const dbLocked: Drill = {
   name: 'db-locked',
   what: 'the database refuses writes (lock held, files unwritable): clear error, nothing lost',
+  only: {
+    dialect: 'sqlite',
+    why: "what it does (another connection holding SQLite's write lock, Tasdeed's files refusing writes) is SQLite's",
+  },
   async run(ctx): Promise<DrillOutcome> {
     const payments = ctx.quick ? 8 : 24;
     const promises = new Promises();
@@ -161,7 +165,12 @@ export const dbLocked: Drill = {
     const tg = await new FakeTelegram().start();
     let child: Child | null = null;
     let locker: BetterSqlite3.Database | null = null;
+    let db: DrillDatabase | null = null;
     try {
+      // What this drill does to the database is SQLite's (its file lock and files): a SQLite
+      // file (the drill is skipped on PostgreSQL).
+      db = await sqliteDrillDatabase(dir.path);
+      const drillDb = db;
       const file = join(dir.path, 'tasdeed.db');
       const catalogueFile = httpCatalogueFile(dir.path, {
         billerUrl: biller.url,
@@ -169,7 +178,7 @@ export const dbLocked: Drill = {
         webhookSecret: SECRET,
       });
       const planned = ctx.quick ? QUICK_EPISODES : EPISODES;
-      const env = await baseEnv(file, {
+      const env = await baseEnv(db, {
         TASDEED_CATALOGUE: catalogueFile,
         ...twilioEnv(twilio, twilio.url),
         SMS_MAX_PER_SECOND: '1000',
@@ -344,17 +353,17 @@ export const dbLocked: Drill = {
       const logDuring = child.output().slice(logBefore);
 
       // Everything acknowledged is answered, every payment settled with its receipt.
-      const replyDone = (prefix: string) =>
-        readDb(file, (db) => {
-          const rows = db
-            .prepare(`SELECT "dedupeKey" AS k, status FROM "OutboxItem" WHERE "dedupeKey" LIKE ?`)
-            .all(`${prefix}%`) as Array<{ k: string; status: string }>;
-          return new Map(rows.map((r) => [r.k.split(':').slice(0, -1).join(':'), r.status]));
-        });
+      const replyDone = async (prefix: string) => {
+        const rows = await drillDb.rows<{ k: string; status: string }>(
+          `SELECT "dedupeKey" AS k, status FROM "OutboxItem" WHERE "dedupeKey" LIKE ?`,
+          [`${prefix}%`],
+        );
+        return new Map(rows.map((r) => [r.k.split(':').slice(0, -1).join(':'), r.status]));
+      };
       let unanswered: { sms: number; telegram: number } = { sms: 0, telegram: 0 };
       const settled = async () => {
-        const sms = replyDone('sms:twilio:');
-        const tgRows = replyDone('telegram:');
+        const sms = await replyDone('sms:twilio:');
+        const tgRows = await replyDone('telegram:');
         unanswered = {
           sms: smsSids.filter((sid) => sms.get(`sms:twilio:${sid}`) !== 'sent').length,
           telegram: tgUpdates.filter((id) => tgRows.get(`telegram:${id}`) !== 'sent').length,
@@ -402,17 +411,9 @@ export const dbLocked: Drill = {
         recovered === true,
         `not everything answered 120 s after the last episode: ${unanswered.sms} SMS and ${unanswered.telegram} Telegram messages without a reply`,
       );
-      const lostRows = readDb(
-        file,
-        (db) =>
-          (
-            db
-              .prepare(
-                `SELECT (SELECT COUNT(*) FROM "SmsInbound" WHERE "error" IS NOT NULL)
-                    + (SELECT COUNT(*) FROM "TelegramUpdate" WHERE "error" IS NOT NULL) AS n`,
-              )
-              .get() as { n: number }
-          ).n,
+      const lostRows = await db.count(
+        `SELECT (SELECT COUNT(*) FROM "SmsInbound" WHERE "error" IS NOT NULL)
+              + (SELECT COUNT(*) FROM "TelegramUpdate" WHERE "error" IS NOT NULL) AS n`,
       );
       promises.check(
         lostRows === 0,
@@ -443,7 +444,7 @@ export const dbLocked: Drill = {
           `${p.ref}: ${view.payment.status}, ${mine} receipts, ${settledHere} settlements`,
         );
       }
-      const budget = checkSmsBudget(file, catalogueFrom(catalogueFile), twilio.messages);
+      const budget = await checkSmsBudget(db, catalogueFrom(catalogueFile), twilio.messages);
       const repeats = budget.sms - budget.expected;
       promises.check(child.alive(), 'Tasdeed died during the drill');
       const code = await child.stop();

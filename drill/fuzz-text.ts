@@ -1,9 +1,11 @@
 /**
  * Hostile and odd text for the random-inputs drill, from a seeded generator (a failing run can
  * be repeated): Arabic with diacritics, tatweel and every digit script, emoji (ZWJ sequences,
- * flags, skin tones), control characters, bidi controls and zero-width characters, lone
- * surrogates, very long texts, and commands of the text grammar (DESIGN §9) with noise mixed
- * in, so that the inputs reach past "not understood" into bills, payments and settings.
+ * flags, skin tones), control characters (NUL among them, which PostgreSQL refuses in text),
+ * bidi controls and zero-width characters, lone surrogates, numbers past every integer type
+ * (as accounts, choices and amounts), very long texts, and commands of the text grammar
+ * (DESIGN §9) with noise mixed in, so that the inputs reach past "not understood" into bills,
+ * payments and settings.
  */
 
 export type Random = () => number;
@@ -62,6 +64,20 @@ const POOLS = {
     '\u{e0001}',
   ],
   surrogates: ['\ud800', '\udbff', '\udc00', '\udfff'],
+  nul: ['\u0000'],
+  huge: [
+    '2147483648',
+    '3000000000',
+    '4294967296',
+    '9007199254740993',
+    '18446744073709551616',
+    '99999999999999999999999999999999',
+    '-1',
+    '-9223372036854775809',
+    '1e400',
+    '0x7fffffff',
+    '١٨٤٤٦٧٤٤٠٧٣٧٠٩٥٥١٦١٦',
+  ],
 } as const;
 
 type PoolName = keyof typeof POOLS;
@@ -77,7 +93,16 @@ export interface FuzzOptions {
   empty: boolean;
 }
 
-const ACCOUNTS = ['1000101', '1000102', '2000201', '3000301', '1234567', '100010', '999999999999'];
+const ACCOUNTS = [
+  '1000101',
+  '1000102',
+  '2000201',
+  '3000301',
+  '1234567',
+  '100010',
+  '999999999999',
+  ...POOLS.huge,
+];
 const INTENTS = [
   'فاتورة',
   'فاتوره',
@@ -160,6 +185,10 @@ const WHOLE = [
   '0944123456',
   '+963944123456',
   '٠٩٤٤١٢٣٤٥٦',
+  ...POOLS.huge,
+  'HELP\u0000',
+  'BILL\u0000',
+  '\u0000',
 ];
 const STOPS = ['إيقاف', 'ايقاف', 'STOP', 'stop', 'Unsubscribe', 'STOPALL', 'end', 'quit', '/stop'];
 
@@ -250,6 +279,8 @@ export class Fuzzer {
       ['invisible', 3],
       ['strange', 2],
       ['surrogates', o.surrogates ? 1 : 0],
+      ['nul', 1],
+      ['huge', 2],
     ];
     const total = weights.reduce((a, [, w]) => a + w, 0);
     const out: string[] = [];
@@ -297,7 +328,7 @@ export class Fuzzer {
 
   /** Noise mixed into a meaningful text: bidi and zero-width marks, tatweel, diacritics. */
   private noisy(text: string, o: FuzzOptions): string {
-    const noise: PoolName[] = ['bidi', 'invisible', 'diacritics', 'space', 'controls'];
+    const noise: PoolName[] = ['bidi', 'invisible', 'diacritics', 'space', 'controls', 'nul'];
     const out: string[] = [];
     for (const c of text) {
       if (this.chance(0.15)) out.push(this.pick(POOLS[this.pick(noise)]));

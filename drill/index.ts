@@ -9,10 +9,18 @@
  *
  * The exit code is non-zero when any promise is broken. Names select drills
  * (`npm run drill -- replays biller-down`); `--list` prints them. See drill/README.md.
+ *
+ * As `npm test`, on SQLite unless TEST_DATABASE_URL names a PostgreSQL server: then each drill
+ * runs on a database of its own there (tasdeed_t_r<this process>_…, dropped when it ends, and
+ * whatever a killed run left behind is dropped first). A drill about SQLite itself says it was
+ * skipped.
  */
 import { rmSync } from 'node:fs';
+import { dropLeftovers, shownUrl } from '../scripts/test-databases.mjs';
+import { TEST_DATABASE_URL } from '../test/support/pg.js';
 import { billerDown } from './biller-down.js';
 import { broadcastCrash } from './broadcast-crash.js';
+import { DRILL_DIALECT } from './database.js';
 import { dbLocked } from './db-locked.js';
 import { randomInputs } from './random-inputs.js';
 import { receiptCrash } from './receipt-crash.js';
@@ -60,9 +68,46 @@ async function main(): Promise<number> {
   }
   const selected = names.length === 0 ? DRILLS : DRILLS.filter((d) => names.includes(d.name));
 
+  if (TEST_DATABASE_URL) {
+    let dropped: number;
+    try {
+      dropped = await dropLeftovers(TEST_DATABASE_URL, RUN);
+    } catch (error) {
+      process.stderr.write(
+        `drills: the PostgreSQL server of TEST_DATABASE_URL (${shownUrl(TEST_DATABASE_URL)}) does not answer: ` +
+          `${error instanceof Error ? error.message : String(error)}\n`,
+      );
+      return 1;
+    }
+    process.stdout.write(
+      `drills on PostgreSQL, ${shownUrl(TEST_DATABASE_URL)} (TEST_DATABASE_URL)` +
+        `${dropped > 0 ? `; ${dropped} leftover test database(s) dropped` : ''}\n`,
+    );
+  } else {
+    process.stdout.write('drills on SQLite (TEST_DATABASE_URL is not set)\n');
+  }
+  try {
+    return await runAll(selected, quick, verbose);
+  } finally {
+    if (TEST_DATABASE_URL) await dropLeftovers(TEST_DATABASE_URL, RUN).catch(() => undefined);
+  }
+}
+
+const DIALECT_NAME = DRILL_DIALECT === 'sqlite' ? 'SQLite' : 'PostgreSQL';
+
+/** The run id in this run's PostgreSQL database names (test/support/pg.ts sets it). */
+const RUN = Number(process.env.TASDEED_TEST_RUN || process.pid);
+
+async function runAll(selected: readonly Drill[], quick: boolean, verbose: boolean) {
   const started = Date.now();
   let failed = 0;
+  let skipped = 0;
   for (const drill of selected) {
+    if (drill.only && drill.only.dialect !== DRILL_DIALECT) {
+      skipped += 1;
+      process.stdout.write(`drill ${drill.name}: skipped on ${DIALECT_NAME} — ${drill.only.why}\n`);
+      continue;
+    }
     const t0 = Date.now();
     let outcome: DrillOutcome;
     try {
@@ -88,8 +133,10 @@ async function main(): Promise<number> {
       process.stderr.write(`  Tasdeed's log (end):\n${indent(tail(outcome.logTail, 40))}\n`);
     }
   }
+  const ran = selected.length - skipped;
   process.stdout.write(
-    `${selected.length - failed} of ${selected.length} drills kept their promises${quick ? ' (--quick)' : ''} in ${secondsSince(started)}\n`,
+    `${ran - failed} of ${ran} drills kept their promises on ${DIALECT_NAME}` +
+      `${skipped > 0 ? ` (${skipped} skipped)` : ''}${quick ? ' (--quick)' : ''} in ${secondsSince(started)}\n`,
   );
   return failed === 0 ? 0 : 1;
 }
@@ -107,7 +154,13 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     for (const child of Child.running) child.killNow();
     for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
     process.stderr.write(`drill interrupted (${signal})\n`);
-    process.exit(130);
+    // This run's PostgreSQL databases go too (a later run would drop them otherwise).
+    const dropping = TEST_DATABASE_URL
+      ? dropLeftovers(TEST_DATABASE_URL, RUN).catch(() => undefined)
+      : Promise.resolve();
+    void Promise.race([dropping, new Promise((r) => setTimeout(r, 5_000))]).then(() =>
+      process.exit(130),
+    );
   });
 }
 

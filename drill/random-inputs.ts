@@ -8,7 +8,7 @@
  * where STOP is tracked. Tasdeed runs as child processes on the demo catalogue (simulated
  * billers and payment channels, so commands reach bills, payments and receipts); the full run
  * splits the senders between one process per core (at most four), each with its own database
- * and stand-ins.
+ * (a SQLite file, or a PostgreSQL database when TEST_DATABASE_URL is set) and stand-ins.
  *
  * Promises: no crash (the process lives and stops cleanly), no 5xx and no input refused,
  * nothing logged at error level, every inbound SMS and Telegram update processed without error
@@ -19,12 +19,13 @@
 import { createHash } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { join } from 'node:path';
 import { loadCatalogue } from '../src/config/catalogue.js';
 import { Grammar } from '../src/core/conversation/grammar.js';
+import { storableText } from '../src/core/text/storable.js';
 import { FakeTelegram, callbackUpdate } from '../test/support/fake-telegram.server.js';
 import { startFakeTwilio } from '../test/support/fake-twilio.server.js';
 import { Fuzzer, seeded, type FuzzOptions } from './fuzz-text.js';
+import { drillDatabase, type DrillDatabase } from './database.js';
 import { checkSmsBudget, describeOverruns, type BudgetOverrun } from './sms-budget-check.js';
 import {
   baseEnv,
@@ -38,7 +39,6 @@ import {
   n,
   outboxCounts,
   Promises,
-  readDb,
   tail,
   tempDir,
   waitUntil,
@@ -152,9 +152,11 @@ async function runShard(
   const twilio = await startFakeTwilio();
   const tg = await new FakeTelegram().start();
   let child: Child | null = null;
+  let drillDb: DrillDatabase | null = null;
   try {
-    const file = join(dir.path, 'tasdeed.db');
-    const env = await baseEnv(file, {
+    const db = await drillDatabase(dir.path);
+    drillDb = db;
+    const env = await baseEnv(db, {
       TASDEED_SANDBOX: '1',
       ...twilioEnv(twilio, twilio.url),
       SMS_MAX_PER_SECOND: '100000',
@@ -280,7 +282,8 @@ async function runShard(
         const body = res.body;
         if (res.status === 200) {
           const replies = (JSON.parse(body) as { replies: string[] }).replies;
-          const command = grammar.parse(text).type;
+          // Read as Tasdeed reads it: without NUL and lone surrogates.
+          const command = grammar.parse(storableText(text)).type;
           if (command === 'stop') stopped = true;
           else if (command === 'start') stopped = false;
           else if (replies.length === 0 && !stopped) sandboxSilent += 1;
@@ -296,16 +299,15 @@ async function runShard(
     ]);
 
     // Everything recorded is processed and every reply is out.
-    const count = (sql: string) => readDb(file, (db) => (db.prepare(sql).get() as { n: number }).n);
     const backlog = () =>
-      count(
+      db.count(
         `SELECT (SELECT COUNT(*) FROM "SmsInbound" WHERE "processedAt" IS NULL)
               + (SELECT COUNT(*) FROM "TelegramUpdate" WHERE "processedAt" IS NULL)
               + (SELECT COUNT(*) FROM "OutboxItem" WHERE "status" IN ('queued','leased')) AS n`,
       );
     await waitUntil(
       'every input processed and every reply out',
-      () => backlog() === 0,
+      async () => (await backlog()) === 0,
       600_000,
       500,
     );
@@ -315,48 +317,40 @@ async function runShard(
     const tgSent = of('telegram').reduce((a, s) => a + s.inputs.length, 0);
     const processingErrors: string[] = [];
     const lost: string[] = [];
-    const smsRows = count(`SELECT COUNT(*) AS n FROM "SmsInbound"`);
+    const smsRows = await db.count(`SELECT COUNT(*) AS n FROM "SmsInbound"`);
     if (smsRows !== smsSent)
       lost.push(`${smsRows} inbound SMS recorded of ${smsSent} acknowledged`);
-    const tgRows = count(`SELECT COUNT(*) AS n FROM "TelegramUpdate"`);
+    const tgRows = await db.count(`SELECT COUNT(*) AS n FROM "TelegramUpdate"`);
     if (tgRows !== tgSent)
       lost.push(`${tgRows} Telegram updates recorded of ${tgSent} acknowledged`);
-    readDb(file, (db) => {
-      for (const table of ['SmsInbound', 'TelegramUpdate']) {
-        for (const row of db
-          .prepare(`SELECT "error" FROM "${table}" WHERE "error" IS NOT NULL LIMIT 3`)
-          .all() as Array<{ error: string }>) {
-          processingErrors.push(`${table}: ${row.error.slice(0, 200)}`);
-        }
+    for (const table of ['SmsInbound', 'TelegramUpdate']) {
+      for (const row of await db.rows<{ error: string }>(
+        `SELECT "error" FROM "${table}" WHERE "error" IS NOT NULL LIMIT 3`,
+      )) {
+        processingErrors.push(`${table}: ${row.error.slice(0, 200)}`);
       }
-    });
+    }
     // Silence: an inbound SMS with no reply row, its sender not opted out.
-    const smsSilent = count(
+    const smsSilent = await db.count(
       `SELECT COUNT(*) AS n FROM "SmsInbound" s
         WHERE NOT EXISTS (SELECT 1 FROM "OutboxItem" o WHERE o."dedupeKey" LIKE 'sms:' || s."dedupeKey" || ':%')
           AND NOT EXISTS (SELECT 1 FROM "Identity" i WHERE i."channel" = 'sms'
-                           AND i."address" = s."fromAddress" AND i."optedOut" = 1)`,
+                           AND i."address" = s."fromAddress" AND i."optedOut")`,
     );
-    const { replied, optedOutChats } = readDb(file, (db) => ({
-      replied: new Set(
-        (
-          db
-            .prepare(
-              `SELECT "dedupeKey" AS k FROM "OutboxItem" WHERE "dedupeKey" LIKE 'telegram:%'`,
-            )
-            .all() as Array<{ k: string }>
-        ).map((r) => Number(r.k.split(':')[1])),
-      ),
-      optedOutChats: new Set(
-        (
-          db
-            .prepare(
-              `SELECT "address" AS a FROM "Identity" WHERE "channel" = 'telegram' AND "optedOut" = 1`,
-            )
-            .all() as Array<{ a: string }>
-        ).map((r) => Number(r.a)),
-      ),
-    }));
+    const replied = new Set(
+      (
+        await db.rows<{ k: string }>(
+          `SELECT "dedupeKey" AS k FROM "OutboxItem" WHERE "dedupeKey" LIKE 'telegram:%'`,
+        )
+      ).map((r) => Number(r.k.split(':')[1])),
+    );
+    const optedOutChats = new Set(
+      (
+        await db.rows<{ a: string }>(
+          `SELECT "address" AS a FROM "Identity" WHERE "channel" = 'telegram' AND "optedOut"`,
+        )
+      ).map((r) => Number(r.a)),
+    );
     // Silence: a text update with no reply row, its chat not opted out.
     const tgSilent = tgText.filter((u) => !replied.has(u.id) && !optedOutChats.has(u.chat)).length;
     const answers = tg.calls.filter((c) => c.method === 'answerCallbackQuery');
@@ -365,14 +359,14 @@ async function runShard(
     const tgLongAnswers = answers.filter(
       (c) => typeof c.params.text === 'string' && c.params.text.length > 200,
     ).length;
-    const budget = checkSmsBudget(file, catalogue, twilio.messages);
+    const budget = await checkSmsBudget(db, catalogue, twilio.messages);
     const tgMessages = tg.calls.filter((c) => c.method === 'sendMessage');
     const tgBadLength = tgMessages.filter((c) => {
       const length = typeof c.params.text === 'string' ? c.params.text.length : 0;
       return length === 0 || length > 4_096;
     }).length;
     const died = !child.alive();
-    const failedRows = outboxCounts(file).failed ?? 0;
+    const failedRows = (await outboxCounts(db)).failed ?? 0;
     const exitCode = await child.stop();
     const log = child.output();
     return {
@@ -402,6 +396,7 @@ async function runShard(
     await child?.kill();
     await twilio.close();
     await tg.close();
+    await drillDb?.remove();
     dir.remove();
   }
 }

@@ -9,10 +9,10 @@
  * exactly one settlement effect at the biller.
  */
 import { randomBytes } from 'node:crypto';
-import { join } from 'node:path';
 import { startFakeBiller } from '../test/support/fake-biller.server.js';
 import { startFakePaymentChannel } from '../test/support/fake-payment.server.js';
 import { startFakeTwilio, type FakeTwilio } from '../test/support/fake-twilio.server.js';
+import { drillDatabase, type DrillDatabase } from './database.js';
 import { HoldingProxy } from './holding-proxy.js';
 import {
   baseEnv,
@@ -54,8 +54,11 @@ export const receiptCrash: Drill = {
     const proxy = await new HoldingProxy(twilio.url).listen();
     let first: Child | null = null;
     let second: Child | null = null;
+    let db: DrillDatabase | null = null;
     try {
-      const env = await baseEnv(join(dir.path, 'tasdeed.db'), {
+      db = await drillDatabase(dir.path);
+      const drillDb = db;
+      const env = await baseEnv(db, {
         TASDEED_CATALOGUE: httpCatalogueFile(dir.path, {
           billerUrl: biller.url,
           paymentUrl: channel.url,
@@ -141,7 +144,7 @@ export const receiptCrash: Drill = {
             if (view.payment.settlementStatus !== 'acknowledged') return false;
             if (!smsTo(twilio, p.phone).some(isReceipt)) return false;
           }
-          const open = outboxCounts(join(dir.path, 'tasdeed.db'), `status IN ('queued','leased')`);
+          const open = await outboxCounts(drillDb, `status IN ('queued','leased')`);
           return Object.keys(open).length === 0;
         },
         60_000,
@@ -193,6 +196,7 @@ export const receiptCrash: Drill = {
       await twilio.close();
       await channel.close();
       await biller.close();
+      await db?.remove();
       dir.remove();
     }
   },

@@ -4,13 +4,16 @@
  * One payment gets the same signed event (same bytes, same eventId) 1,000 times at once;
  * another gets 1,000 events with distinct eventIds and the same status, at once. Each payment
  * makes one transition, one settlement at the biller and one receipt, and every delivery is
- * acknowledged with 200 (a 5xx would make the channel retry for ever).
+ * acknowledged with 200 (a 5xx would make the channel retry for ever), once the channel has
+ * retried what was answered 503 with Retry-After (two events for one payment at the same
+ * moment, on PostgreSQL).
  */
 import { randomUUID } from 'node:crypto';
-import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { startFakeBiller } from '../test/support/fake-biller.server.js';
 import { startFakePaymentChannel } from '../test/support/fake-payment.server.js';
 import { SandboxUser } from '../test/support/harness.js';
+import { drillDatabase, type DrillDatabase } from './database.js';
 import {
   baseEnv,
   Child,
@@ -43,9 +46,11 @@ export const replays: Drill = {
     const biller = await startFakeBiller();
     const channel = await startFakePaymentChannel({ webhookSecret: SECRET });
     let child: Child | null = null;
+    let db: DrillDatabase | null = null;
     try {
-      const file = join(dir.path, 'tasdeed.db');
-      const env = await baseEnv(file, {
+      db = await drillDatabase(dir.path);
+      const drillDb = db;
+      const env = await baseEnv(db, {
         TASDEED_CATALOGUE: httpCatalogueFile(dir.path, {
           billerUrl: biller.url,
           paymentUrl: channel.url,
@@ -84,15 +89,28 @@ export const replays: Drill = {
         c.providerRef = provider.providerRef;
       }
 
+      /**
+       * One delivery, sent again as a channel does while Tasdeed answers 503 (two events for one
+       * payment at the same moment: the loser is told to retry after Retry-After seconds).
+       */
+      let retried = 0;
       const deliver = async (c: (typeof cases)[number], body: string) => {
-        const res = await fetch(webhookUrl, {
-          method: 'POST',
-          headers: {
-            'Content-Type': 'application/json',
-            'X-Tasdeed-Signature': channel.sign(body),
-          },
-          body,
-        });
+        let res: Response;
+        for (let attempt = 1; ; attempt++) {
+          res = await fetch(webhookUrl, {
+            method: 'POST',
+            headers: {
+              'Content-Type': 'application/json',
+              'X-Tasdeed-Signature': channel.sign(body),
+            },
+            body,
+          });
+          if (res.status !== 503 || attempt >= 5) break;
+          await res.arrayBuffer();
+          retried += 1;
+          const after = Number(res.headers.get('retry-after'));
+          await sleep(Math.min(Number.isFinite(after) && after > 0 ? after * 1000 : 1000, 2000));
+        }
         const answer = (await res.json().catch(() => ({}))) as { outcome?: string };
         c.statuses.set(res.status, (c.statuses.get(res.status) ?? 0) + 1);
         const outcome = answer.outcome ?? `http ${res.status}`;
@@ -125,7 +143,8 @@ export const replays: Drill = {
             if (view.payment.settlementStatus !== 'acknowledged') return false;
             if (!(await c.user.inbox()).some((m) => isReceipt(m.text))) return false;
           }
-          return Object.keys(outboxCounts(file, `status IN ('queued','leased')`)).length === 0;
+          const open = await outboxCounts(drillDb, `status IN ('queued','leased')`);
+          return Object.keys(open).length === 0;
         },
         60_000,
         200,
@@ -169,7 +188,7 @@ export const replays: Drill = {
       const code = await child.stop();
       promises.check(code === 0, `graceful stop after the drill exited ${code}`);
       return {
-        numbers: figures.join('; '),
+        numbers: `${figures.join('; ')}; ${retried} deliveries sent again after a 503`,
         problems: promises.broken,
         logTail: child.output(),
       };
@@ -177,6 +196,7 @@ export const replays: Drill = {
       await child?.kill();
       await channel.close();
       await biller.close();
+      await db?.remove();
       dir.remove();
     }
   },

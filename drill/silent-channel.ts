@@ -14,7 +14,6 @@
  * request may or may not have reached it): reconciliation repeats the same idempotent request,
  * the payer approves, and the next check finds the success — one provider payment each.
  */
-import { join } from 'node:path';
 import { createTasdeed, type Tasdeed } from '../src/app.js';
 import { parseEnv } from '../src/config/env.js';
 import {
@@ -25,6 +24,7 @@ import { createLogger } from '../src/observability/logger.js';
 import { startFakeBiller } from '../test/support/fake-biller.server.js';
 import { startFakePaymentChannel } from '../test/support/fake-payment.server.js';
 import { FakeClock, freePort, httpCatalogue, SandboxUser } from '../test/support/harness.js';
+import { drillDatabase, type DrillDatabase } from './database.js';
 import {
   ADMIN_TOKEN,
   errorLines,
@@ -56,13 +56,15 @@ export const silentChannel: Drill = {
     const channel = await startFakePaymentChannel({ webhookSecret: SECRET });
     let log = '';
     let tasdeed: Tasdeed | null = null;
+    let db: DrillDatabase | null = null;
     try {
+      db = await drillDatabase(dir.path);
       const port = await freePort();
       const env = parseEnv({
         PORT: String(port),
         HOST: '127.0.0.1',
         PUBLIC_URL: `http://127.0.0.1:${port}`,
-        DATABASE_URL: `file:${join(dir.path, 'tasdeed.db')}`,
+        DATABASE_URL: db.url,
         TASDEED_ADMIN_TOKEN: ADMIN_TOKEN,
         TASDEED_SANDBOX: '1',
       });
@@ -222,6 +224,7 @@ export const silentChannel: Drill = {
       await tasdeed?.stop().catch(() => undefined);
       await channel.close();
       await biller.close();
+      await db?.remove();
       dir.remove();
     }
   },

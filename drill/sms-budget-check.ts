@@ -13,7 +13,7 @@ import { Translator } from '../src/core/i18n/translator.js';
 import { TWO_PART_KEYS } from '../src/sms/sms-budget.js';
 import { cleanSmsText, measureSms, renderSmsTurn } from '../src/sms/sms-renderer.js';
 import type { FakeTwilioMessage } from '../test/support/fake-twilio.server.js';
-import { readDb } from './support.js';
+import type { DrillDatabase } from './database.js';
 
 export interface BudgetOverrun {
   what: 'reply' | 'sms';
@@ -39,30 +39,27 @@ export interface BudgetReport {
 
 const budgetOf = (keys: string[]) => (keys.some((k) => k in TWO_PART_KEYS) ? 2 : 1);
 
-export function checkSmsBudget(
-  dbFile: string,
+export async function checkSmsBudget(
+  db: DrillDatabase,
   catalogue: Catalogue,
   sent: readonly FakeTwilioMessage[],
-): BudgetReport {
+): Promise<BudgetReport> {
   const translator = new Translator(catalogue);
-  const rows = readDb(dbFile, (db) =>
-    db
-      .prepare(
-        `SELECT o."payload" AS payload, o."text" AS sent, i."address" AS address,
-                s."language" AS language, s."showOldPounds" AS old
-           FROM "OutboxItem" o
-           JOIN "Identity" i ON i."id" = o."identityId"
-           JOIN "Subscriber" s ON s."id" = i."subscriberId"
-          WHERE i."channel" = 'sms' AND o."status" = 'sent' AND o."kind" = 'message'`,
-      )
-      .all(),
-  ) as Array<{
+  const rows = await db.rows<{
     payload: string;
     sent: string | null;
     address: string;
     language: Language;
-    old: number;
-  }>;
+    /** 0/1 on SQLite, a boolean on PostgreSQL. */
+    old: number | boolean;
+  }>(
+    `SELECT o."payload" AS payload, o."text" AS sent, i."address" AS address,
+            s."language" AS language, s."showOldPounds" AS old
+       FROM "OutboxItem" o
+       JOIN "Identity" i ON i."id" = o."identityId"
+       JOIN "Subscriber" s ON s."id" = i."subscriberId"
+      WHERE i."channel" = 'sms' AND o."status" = 'sent' AND o."kind" = 'message'`,
+  );
 
   const overruns: BudgetOverrun[] = [];
   /** Per number, the two-part replies sent to it (an SMS holding one may take two parts). */
@@ -72,7 +69,8 @@ export function checkSmsBudget(
   for (const row of rows) {
     const payload = JSON.parse(row.payload) as Reply & { also?: Reply[]; choices?: Choice[] };
     const turn = { replies: [payload, ...(payload.also ?? [])], choices: payload.choices ?? [] };
-    const subscriber = { language: row.language, showOldPounds: row.old === 1 };
+    const showOldPounds = row.old === 1 || row.old === true;
+    const subscriber = { language: row.language, showOldPounds };
     expected += renderSmsTurn(translator, turn, subscriber, { maxParts: budgetOf([payload.key]) })
       .messages.length;
     for (const reply of turn.replies) {
@@ -81,7 +79,7 @@ export function checkSmsBudget(
         translator.render(reply, {
           language: row.language,
           medium: 'sms',
-          showOldPounds: row.old === 1,
+          showOldPounds,
         }),
       );
       const { parts } = measureSms(text);

@@ -1,9 +1,8 @@
 /**
  * What the drills share: a Tasdeed child process booted on a port of its own (so that it can be
  * killed with SIGKILL), the promise bookkeeping every drill reports, and small helpers (a
- * concurrency-limited map, read-only looks into the SQLite file, the staff API).
+ * concurrency-limited map, read-only looks into the database, the staff API).
  */
-import BetterSqlite3 from 'better-sqlite3';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,6 +10,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { parseCatalogue } from '../src/config/catalogue.js';
 import type { Catalogue } from '../src/core/catalogue.js';
 import { freePort, spawnTasdeed } from '../test/support/harness.js';
+import type { DrillDatabase, DrillDialect } from './database.js';
 
 export const ADMIN_TOKEN = 'drill-admin-token-0123456789';
 
@@ -33,6 +33,8 @@ export interface Drill {
   name: string;
   /** One line: what is done to Tasdeed and what it promises. */
   what: string;
+  /** A drill about one database only: skipped on the other, saying why. */
+  only?: { dialect: DrillDialect; why: string };
   run(ctx: DrillContext): Promise<DrillOutcome>;
 }
 
@@ -70,7 +72,7 @@ export function writeJson(dir: string, name: string, value: unknown): string {
 
 /** The environment every drill's Tasdeed starts from: its own port, database and admin token. */
 export async function baseEnv(
-  dbFile: string,
+  db: DrillDatabase,
   extra: Record<string, string> = {},
 ): Promise<Record<string, string>> {
   const port = await freePort();
@@ -78,7 +80,7 @@ export async function baseEnv(
     PORT: String(port),
     HOST: '127.0.0.1',
     PUBLIC_URL: `http://127.0.0.1:${port}`,
-    DATABASE_URL: `file:${dbFile}`,
+    DATABASE_URL: db.url,
     TASDEED_ADMIN_TOKEN: ADMIN_TOKEN,
     LOG_LEVEL: 'warn',
     ...extra,
@@ -224,28 +226,15 @@ export async function waitUntil<T>(
   }
 }
 
-/**
- * Runs `fn` on a read-only connection to the SQLite file the child writes (WAL mode lets a
- * reader in while it works); the connection is closed afterwards.
- */
-export function readDb<T>(file: string, fn: (db: BetterSqlite3.Database) => T): T {
-  const db = new BetterSqlite3(file, { readonly: true, fileMustExist: true });
-  try {
-    db.pragma('busy_timeout = 5000');
-    return fn(db);
-  } finally {
-    db.close();
-  }
-}
-
 /** Outbox rows by status. */
-export function outboxCounts(file: string, where = '1 = 1'): Record<string, number> {
-  return readDb(file, (db) => {
-    const rows = db
-      .prepare(`SELECT status, COUNT(*) AS n FROM "OutboxItem" WHERE ${where} GROUP BY status`)
-      .all() as Array<{ status: string; n: number }>;
-    return Object.fromEntries(rows.map((r) => [r.status, r.n]));
-  });
+export async function outboxCounts(
+  db: DrillDatabase,
+  where = '1 = 1',
+): Promise<Record<string, number>> {
+  const rows = await db.rows<{ status: string; n: number }>(
+    `SELECT status, COUNT(*) AS n FROM "OutboxItem" WHERE ${where} GROUP BY status`,
+  );
+  return Object.fromEntries(rows.map((r) => [r.status, r.n]));
 }
 
 /** Calls the staff API; JSON in and out. */
@@ -355,13 +344,15 @@ export function paymentRef(text: string): string | null {
  * The outbox row of the reply to one inbound message (its dedupe key starts with `prefix`,
  * e.g. `sms:twilio:<MessageSid>:`) once it is finished: sent, failed or skipped.
  */
-export function finishedReply(file: string, prefix: string): { status: string } | null {
-  return readDb(file, (db) => {
-    const row = db
-      .prepare(`SELECT status FROM "OutboxItem" WHERE "dedupeKey" LIKE ? ESCAPE '\\'`)
-      .get(`${prefix.replace(/[\\%_]/g, (c) => `\\${c}`)}%`) as { status: string } | undefined;
-    return row && !['queued', 'leased'].includes(row.status) ? row : null;
-  });
+export async function finishedReply(
+  db: DrillDatabase,
+  prefix: string,
+): Promise<{ status: string } | null> {
+  const [row] = await db.rows<{ status: string }>(
+    `SELECT status FROM "OutboxItem" WHERE "dedupeKey" LIKE ? ESCAPE '\\'`,
+    [`${prefix.replace(/[\\%_]/g, (c) => `\\${c}`)}%`],
+  );
+  return row && !['queued', 'leased'].includes(row.status) ? row : null;
 }
 
 /** The catalogue in a file, as Tasdeed reads it. */

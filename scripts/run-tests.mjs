@@ -12,10 +12,7 @@ import { spawnSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
-import { URL } from 'node:url';
-import pg from 'pg';
-
-const TEST_DATABASE_PREFIX = 'tasdeed_t_';
+import { dropLeftovers, shownUrl as shown } from './test-databases.mjs';
 
 function findTests(dir) {
   const found = [];
@@ -30,57 +27,6 @@ function findTests(dir) {
 function fail(message) {
   console.error(message);
   process.exit(1);
-}
-
-/** The URL without its password, for printing. */
-function shown(url) {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = '***';
-    return u.toString();
-  } catch {
-    return '(not a URL)';
-  }
-}
-
-function alive(pid) {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return error?.code === 'EPERM'; // someone else's process, alive
-  }
-}
-
-/**
- * Drops this run's test databases and those a killed run left behind: named after a process
- * that is gone, or (older names, without a run) unused.
- */
-async function dropLeftovers(url) {
-  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 5_000 });
-  await client.connect();
-  try {
-    const { rows } = await client.query(
-      `SELECT datname FROM pg_database WHERE starts_with(datname, $1) ORDER BY datname`,
-      [TEST_DATABASE_PREFIX],
-    );
-    let dropped = 0;
-    for (const { datname } of rows) {
-      const run = new RegExp(`^${TEST_DATABASE_PREFIX}r(\\d+)_`).exec(datname)?.[1];
-      if (run && Number(run) !== process.pid && alive(Number(run))) continue;
-      const name = `"${datname.replace(/"/g, '""')}"`;
-      try {
-        await client.query(`DROP DATABASE IF EXISTS ${name}${run ? ' WITH (FORCE)' : ''}`);
-        dropped++;
-      } catch (error) {
-        // 55006 object_in_use: an older name in use by a run going on.
-        if (error?.code !== '55006') throw error;
-      }
-    }
-    return dropped;
-  } finally {
-    await client.end().catch(() => undefined);
-  }
 }
 
 const filters = process.argv.slice(2);

@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { BatchWorker } from '../core/batch-worker.js';
 import type { Clock } from '../core/ports/clock.port.js';
 import type { Store } from '../core/ports/store.port.js';
+import { parseStorableJson } from '../core/text/storable.js';
 import { isDatabaseUnavailable } from '../db/unavailable.js';
 import type { Logger } from '../observability/logger.js';
 
@@ -49,7 +50,7 @@ export class TelegramUpdateInbox extends BatchWorker {
     for (const row of rows) {
       let update: RawUpdate | null = null;
       try {
-        update = updateSchema.parse(JSON.parse(row.payload));
+        update = updateSchema.parse(parseStorableJson(row.payload));
       } catch {
         update = null;
       }

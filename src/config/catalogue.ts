@@ -10,6 +10,7 @@ import { z } from 'zod';
 import type { Catalogue } from '../core/catalogue.js';
 import { GOVERNORATE_CODES, isGovernorateCode } from '../core/domain.js';
 import { normalizeForMatch } from '../core/text/normalize.js';
+import { parseStorableJson } from '../core/text/storable.js';
 
 export type CatalogueResult =
   { ok: true; catalogue: Catalogue } | { ok: false; problems: string[] };
@@ -305,7 +306,7 @@ export function loadCatalogue(path: string | null): CatalogueResult {
   }
   let json: unknown;
   try {
-    json = JSON.parse(content);
+    json = parseStorableJson(content);
   } catch (error) {
     return { ok: false, problems: [`${file}: ${jsonProblem(error, content)}`] };
   }

@@ -7,6 +7,7 @@ import type { IdentityChannel } from '../core/domain.js';
 import { qirsh, type Qirsh } from '../core/money.js';
 import type { OutboxKind } from '../core/ports/store.port.js';
 import type { Prisma } from '../generated/prisma/client.js';
+import { qirshFromColumn } from './money-column.js';
 
 /** What the queries need of the store: PrismaStore has it. */
 export interface ReadableStore {
@@ -77,11 +78,16 @@ function emptyMessages(): MessageFigures {
   return { queued: 0, sent: 0, delivered: 0, failed: 0, skipped: 0 };
 }
 
-function addPayments(into: PaymentFigures, status: string, count: number, sum: number): void {
+function addPayments(
+  into: PaymentFigures,
+  status: string,
+  count: number,
+  sum: bigint | null,
+): void {
   into.count += count;
   if (status === 'succeeded') {
     into.succeeded += count;
-    into.succeededMinor = qirsh(into.succeededMinor + sum);
+    into.succeededMinor = qirshFromColumn(BigInt(into.succeededMinor) + (sum ?? 0n));
   } else if (status === 'created' || status === 'pending') into.open += count;
   else if (status === 'held') into.held += count;
   else into.failed += count;
@@ -158,8 +164,8 @@ export class ConsoleQueries {
       const billers = new Map<string, PaymentFigures>();
       for (const r of byBillerRows) {
         const figures = billers.get(r.billerId) ?? emptyPayments();
-        addPayments(figures, r.status, r._count._all, r._sum.amountMinor ?? 0);
-        addPayments(totals, r.status, r._count._all, r._sum.amountMinor ?? 0);
+        addPayments(figures, r.status, r._count._all, r._sum.amountMinor);
+        addPayments(totals, r.status, r._count._all, r._sum.amountMinor);
         billers.set(r.billerId, figures);
       }
 
@@ -179,7 +185,7 @@ export class ConsoleQueries {
       for (const r of byAccountRows) {
         const key = governorateOf.get(`${r.billerId}\u0000${r.account}`) ?? '';
         const figures = governorates.get(key) ?? emptyPayments();
-        addPayments(figures, r.status, r._count._all, r._sum.amountMinor ?? 0);
+        addPayments(figures, r.status, r._count._all, r._sum.amountMinor);
         governorates.set(key, figures);
       }
 
@@ -196,7 +202,7 @@ export class ConsoleQueries {
         byGovernorate: sorted(governorates).map(([g, f]) => ({ governorate: g || null, ...f })),
         pending: {
           ...pending,
-          oldest: oldest.map((p) => ({ ...p, amountMinor: qirsh(p.amountMinor) })),
+          oldest: oldest.map((p) => ({ ...p, amountMinor: qirshFromColumn(p.amountMinor) })),
         },
         messages: await this.messagesSince(db, since),
       };

@@ -21,7 +21,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 import { isSandbox, type IdentityChannel, type Language } from '../core/domain.js';
-import { qirsh } from '../core/money.js';
 import type { BillStatus } from '../core/ports/biller.port.js';
 import type {
   AccountSnapshot,
@@ -87,6 +86,7 @@ import { broadcastCounts } from './broadcast-counts.js';
 import { recentReplies } from './reply-history.js';
 import { sqliteDialect, type SqlDialect } from './dialect.js';
 import { MIGRATIONS_TABLE } from './migrate.js';
+import { qirshFromColumn } from './money-column.js';
 import { followUpTo, paymentQuota } from './subscriber-limits.js';
 
 type Db = Prisma.TransactionClient;
@@ -1769,7 +1769,7 @@ function toBill(row: Bill): BillRecord {
     billId: row.billId,
     account: row.account,
     period: row.period,
-    amountMinor: qirsh(row.amountMinor),
+    amountMinor: qirshFromColumn(row.amountMinor),
     currency: row.currency,
     dueDate: row.dueDate,
     status: row.status as BillStatus,
@@ -1806,7 +1806,7 @@ function toPayment(row: Payment): PaymentRecord {
     billerId: row.billerId,
     account: row.account,
     billId: row.billId,
-    amountMinor: qirsh(row.amountMinor),
+    amountMinor: qirshFromColumn(row.amountMinor),
     currency: row.currency,
     channelId: row.channelId,
     payerAddress: row.payerAddress,
@@ -1816,7 +1816,7 @@ function toPayment(row: Payment): PaymentRecord {
     providerRef: row.providerRef,
     instructions: row.instructions,
     confirmedAmountMinor:
-      row.confirmedAmountMinor === null ? null : qirsh(row.confirmedAmountMinor),
+      row.confirmedAmountMinor === null ? null : qirshFromColumn(row.confirmedAmountMinor),
     deadlineAt: row.deadlineAt,
     reconcileAttempts: row.reconcileAttempts,
     nextReconcileAt: row.nextReconcileAt,
@@ -1834,7 +1834,7 @@ function toPaymentEvent(row: PaymentEvent): PaymentEventRecord {
     paymentId: row.paymentId,
     source: row.source as PaymentEventRecord['source'],
     status: row.status,
-    amountMinor: row.amountMinor === null ? null : qirsh(row.amountMinor),
+    amountMinor: row.amountMinor === null ? null : qirshFromColumn(row.amountMinor),
     occurredAt: row.occurredAt,
     outcome: row.outcome,
   };

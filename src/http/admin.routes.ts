@@ -4,7 +4,7 @@
  * client has failed 5 times (wrong tokens and console logins counted together; see lockout.ts).
  */
 import { timingSafeEqual, createHash } from 'node:crypto';
-import express, { Router, type NextFunction, type Request, type Response } from 'express';
+import { Router, type NextFunction, type Request, type Response } from 'express';
 import { z } from 'zod';
 import { isEmptyAudience, MAX_BROADCAST_TEXT } from '../core/broadcasts/broadcast.service.js';
 import { GOVERNORATE_CODES, type Language } from '../core/domain.js';
@@ -13,6 +13,7 @@ import type { HttpDeps } from './http.app.js';
 import { bearerToken } from './bearer.js';
 import { clientAddress, type LoginLockout } from './console/lockout.js';
 import { consoleSessions } from './console/session.js';
+import { jsonBody } from './outside-text.js';
 
 const resolveSchema = z.object({
   status: z.enum(['succeeded', 'failed']),
@@ -167,7 +168,7 @@ export function adminRouter(
     res.json({ payment, events, audit });
   });
 
-  router.post('/payments/:id/resolve', express.json({ limit: '8kb' }), async (req, res) => {
+  router.post('/payments/:id/resolve', jsonBody({ limit: '8kb' }), async (req, res) => {
     const parsed = resolveSchema.safeParse(req.body);
     if (!parsed.success) {
       res.status(400).json({
@@ -196,7 +197,7 @@ export function adminRouter(
   });
 
   // Broadcasts (DESIGN §7).
-  router.post('/broadcasts', express.json({ limit: '16kb' }), async (req, res) => {
+  router.post('/broadcasts', jsonBody({ limit: '16kb' }), async (req, res) => {
     const parsed = newBroadcast.safeParse(req.body);
     if (!parsed.success) {
       res.status(400).json({

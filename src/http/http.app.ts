@@ -21,6 +21,7 @@ import { bearerToken } from './bearer.js';
 import { consoleRouter } from './console/console.routes.js';
 import { LoginLockout } from './console/lockout.js';
 import { consoleSessions } from './console/session.js';
+import { refuseControlCharactersInPath, storableQuery } from './outside-text.js';
 import { paymentWebhookRouter } from './payment-webhook.routes.js';
 import { sandboxRouter } from './sandbox.routes.js';
 import { smsWebhookRouter, type SmsWebhookDeps } from './sms.routes.js';
@@ -62,6 +63,7 @@ export function createHttpApp(deps: HttpDeps): express.Express {
   }
   // Which proxy's X-Forwarded-For names the client (the login lockout counts per client).
   app.set('trust proxy', config.http.trustProxy);
+  app.set('query parser', storableQuery);
 
   app.use(
     pinoHttp({
@@ -92,6 +94,8 @@ export function createHttpApp(deps: HttpDeps): express.Express {
     });
     next();
   });
+
+  app.use(refuseControlCharactersInPath);
 
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });

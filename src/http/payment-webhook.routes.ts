@@ -11,6 +11,7 @@ import { z } from 'zod';
 import { qirsh } from '../core/money.js';
 import { PaymentChangedConcurrently } from '../core/payments/payment-conflict.js';
 import { verifyWebhookSignature } from '../core/payments/webhook-signature.js';
+import { parseStorableJson } from '../core/text/storable.js';
 import type { HttpDeps } from './http.app.js';
 import { refuseBeforeBody } from './refuse-early.js';
 
@@ -72,7 +73,7 @@ export function paymentWebhookRouter({
     }
     let body: unknown;
     try {
-      body = JSON.parse(raw.toString('utf8'));
+      body = parseStorableJson(raw.toString('utf8'));
     } catch {
       count('malformed');
       res.status(400).json({ error: 'malformed_body', reason: 'not JSON' });

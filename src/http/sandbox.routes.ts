@@ -2,11 +2,12 @@
  * The sandbox channel (DESIGN §3): talk to the core as an SMS or Telegram user with no
  * outside system. Sandbox senders are identities of their own, never a real subscriber's.
  */
-import express, { Router } from 'express';
+import { Router } from 'express';
 import { z } from 'zod';
 import type { IdentityChannel } from '../core/domain.js';
 import { renderTurn } from '../core/i18n/render.js';
 import type { HttpDeps } from './http.app.js';
+import { jsonBody } from './outside-text.js';
 import { sandboxPageRouter } from './sandbox-page/sandbox.page.js';
 
 const medium = z.enum(['sms', 'telegram']);
@@ -48,7 +49,7 @@ export function sandboxRouter(deps: HttpDeps): Router {
   const router = Router();
   // GET /sandbox: the page with the two phones (and its static files).
   router.use(sandboxPageRouter(deps));
-  router.post('/messages', express.json({ limit: '32kb' }), async (req, res) => {
+  router.post('/messages', jsonBody({ limit: '32kb' }), async (req, res) => {
     const parsed = inboundSchema.safeParse(req.body);
     if (!parsed.success) {
       res.status(400).json({

@@ -278,6 +278,21 @@ void describe('loadCatalogue', () => {
     assert.ok(!again.problems[0]?.includes('hush-hush'), again.problems[0]);
   });
 
+  void it('reads its strings without NUL and lone surrogates, which a database cannot store', () => {
+    const file = join(dir, 'nul.json');
+    writeFileSync(
+      file,
+      DESIGN_EXAMPLE.replace('"الكهرباء"', '"الكهر\\u0000باء"').replace(
+        '"Mobile wallet"',
+        '"Mobile\\ud800 wallet"',
+      ),
+    );
+    const result = loadCatalogue(file);
+    assert.ok(result.ok, result.ok ? '' : result.problems.join('\n'));
+    assert.equal(result.catalogue.billers[0]?.name.ar, 'الكهرباء');
+    assert.equal(result.catalogue.paymentChannels[0]?.name.en, 'Mobile wallet');
+  });
+
   void it('accepts a file that starts with a byte order mark', () => {
     const file = join(dir, 'bom.json');
     writeFileSync(file, `\uFEFF${DESIGN_EXAMPLE}`);

@@ -10,6 +10,7 @@
 import { z } from 'zod';
 import { GOVERNORATES } from '../../core/domain.js';
 import { qirsh } from '../../core/money.js';
+import { parseStorableJson } from '../../core/text/storable.js';
 import {
   BillerUnavailableError,
   type BillerAccount,
@@ -123,7 +124,7 @@ export class HttpBiller implements BillerPort {
     }
     let json: unknown;
     try {
-      json = JSON.parse(text);
+      json = parseStorableJson(text);
     } catch (err) {
       throw new BillerUnavailableError(
         this.billerId,

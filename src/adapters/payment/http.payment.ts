@@ -10,6 +10,7 @@
  */
 import { z } from 'zod';
 import { qirsh } from '../../core/money.js';
+import { parseStorableJson } from '../../core/text/storable.js';
 import {
   PaymentChannelUnavailableError,
   type InitiatePaymentRequest,
@@ -94,7 +95,7 @@ export class HttpPaymentChannel implements PaymentPort {
       });
     }
     try {
-      return JSON.parse(text) as unknown;
+      return parseStorableJson(text);
     } catch (err) {
       this.fail(`${what} invalid body: not JSON (${snippet(text)})`, err);
     }

@@ -5,7 +5,7 @@
  * form carries the session's CSRF token (403 otherwise). Paths it does not serve fall through to
  * the API router.
  */
-import express, { Router, type NextFunction, type Request, type Response } from 'express';
+import { Router, type NextFunction, type Request, type Response } from 'express';
 import { z } from 'zod';
 import { GOVERNORATE_CODES, isGovernorateCode } from '../../core/domain.js';
 import type { BroadcastRequest } from '../../core/broadcasts/broadcast.service.js';
@@ -14,6 +14,7 @@ import { localDate, localInstant } from '../../core/schedule/local-time.js';
 import { ConsoleQueries, isReadableStore } from '../../db/console-queries.js';
 import { sameSecret } from '../admin.routes.js';
 import type { HttpDeps } from '../http.app.js';
+import { formBody } from '../outside-text.js';
 import { Assets, consoleAsset, packageFile } from './assets.js';
 import { ConsoleText, pageLanguage } from './console-text.js';
 import { html, sendHtml } from './html.js';
@@ -43,7 +44,7 @@ export function consoleAssets(): Assets {
   });
 }
 
-const form = express.urlencoded({ extended: false, limit: '32kb', parameterLimit: 200 });
+const form = formBody({ limit: '32kb', parameterLimit: 200 });
 
 /** A form field that may be absent, single or repeated, as a list of strings. */
 const list = z

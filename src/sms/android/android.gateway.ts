@@ -20,6 +20,7 @@
  */
 import { z } from 'zod';
 import type { AndroidSmsConfig } from '../../config/env.js';
+import { parseStorableJson, storableText } from '../../core/text/storable.js';
 import type { E164 } from '../phone.js';
 import { classifyAndroidFailure, retryAfterMs } from '../sms-errors.js';
 import type {
@@ -114,7 +115,7 @@ export class AndroidGateway implements SmsGatewayPort {
     }
     let json: unknown;
     try {
-      json = JSON.parse(raw);
+      json = parseStorableJson(raw);
     } catch {
       json = null;
     }
@@ -181,10 +182,10 @@ export class AndroidGateway implements SmsGatewayPort {
 /** The gateway's error text (`{ "message": "…" }`), short, for logs. */
 function errorMessage(raw: string): string | undefined {
   try {
-    const body = JSON.parse(raw) as { message?: unknown; error?: unknown };
+    const body = parseStorableJson(raw) as { message?: unknown; error?: unknown };
     const m = typeof body.message === 'string' ? body.message : body.error;
     return typeof m === 'string' ? m.slice(0, 200) : undefined;
   } catch {
-    return raw ? raw.slice(0, 200) : undefined;
+    return raw ? storableText(raw.slice(0, 200)) : undefined;
   }
 }

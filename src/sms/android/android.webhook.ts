@@ -8,6 +8,7 @@
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
+import { parseStorableJson } from '../../core/text/storable.js';
 import { parsePhone } from '../phone.js';
 import { classifyAndroidFailureReason } from '../sms-errors.js';
 import type { InboundSms, ParseResult, SmsDeliveryStatus } from '../sms-gateway.port.js';
@@ -168,7 +169,7 @@ export function parseAndroidEvent(body: unknown): ParseResult<AndroidEvent> {
 export function parseAndroidEventBody(rawBody: Buffer | string): ParseResult<AndroidEvent> {
   let json: unknown;
   try {
-    json = JSON.parse(typeof rawBody === 'string' ? rawBody : rawBody.toString('utf8'));
+    json = parseStorableJson(typeof rawBody === 'string' ? rawBody : rawBody.toString('utf8'));
   } catch {
     return { ok: false, error: 'body is not JSON' };
   }

@@ -5,6 +5,7 @@
  */
 import twilio from 'twilio';
 import { z } from 'zod';
+import { storableValue } from '../../core/text/storable.js';
 import { parsePhone } from '../phone.js';
 import { classifyTwilioDeliveryError } from '../sms-errors.js';
 import type {
@@ -56,8 +57,10 @@ export function verifyTwilioSignature(input: TwilioSignatureInput): SignatureChe
 
 /** Twilio SIDs: two letters and 32 hex digits (SM…, MM…); kept loose, but no path or markup characters. */
 const SID = /^[A-Za-z0-9]{10,64}$/;
+// A repeated field counts once; the text is made storable here, after the signature was
+// checked on the form as Twilio sent it.
 const formString = z.preprocess(
-  (v: unknown): unknown => (Array.isArray(v) ? (v as unknown[])[0] : v),
+  (v: unknown): unknown => storableValue(Array.isArray(v) ? (v as unknown[])[0] : v),
   z.string(),
 );
 
