@@ -51,10 +51,16 @@ void describe('decideSandbox', () => {
     assert.equal(decide('off', [], catalogue()).on, false);
   });
 
-  void it('bulk messages reach sandbox identities only while no real front is configured', () => {
-    for (const setting of ['auto', 'on', 'off'] as const) {
-      assert.equal(decide(setting, [], catalogue({ biller: true })).inBulk, true);
-      assert.equal(decide(setting, ['telegram'], catalogue()).inBulk, false);
-    }
+  void it('bulk messages reach sandbox identities only while the sandbox is on and no real front is configured', () => {
+    // On with nothing real in front: the demo's identities are its only audience.
+    assert.equal(decide('auto', [], catalogue()).inBulk, true);
+    assert.equal(decide('on', [], catalogue({ biller: true })).inBulk, true);
+    // A real front: sandbox identities are left out, even with the sandbox forced on.
+    assert.equal(decide('on', ['telegram'], catalogue()).inBulk, false);
+    assert.equal(decide('auto', ['sms'], catalogue()).inBulk, false);
+    // Off: nobody can read what a sandbox identity is sent, whether or not a front is there.
+    assert.equal(decide('off', [], catalogue()).inBulk, false);
+    assert.equal(decide('auto', [], catalogue({ biller: true })).inBulk, false);
+    assert.equal(decide('off', ['telegram'], catalogue()).inBulk, false);
   });
 });
