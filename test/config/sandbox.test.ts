@@ -48,7 +48,18 @@ void describe('decideSandbox', () => {
   });
 
   void it('0 turns it off whatever else is configured', () => {
-    assert.equal(decide('off', [], catalogue()).on, false);
+    const everything = catalogue({ biller: true, channel: true });
+    for (const [fronts, c] of [
+      [[], catalogue()],
+      [['telegram', 'sms', 'ussd'], catalogue()],
+      [[], everything],
+      [['telegram', 'sms', 'ussd'], everything],
+    ] as Array<[RealFront[], Catalogue]>) {
+      const d = decide('off', fronts, c);
+      assert.equal(d.on, false, JSON.stringify(fronts));
+      assert.equal(d.warning, null);
+      assert.equal(d.reason, 'sandbox off: TASDEED_SANDBOX=0');
+    }
   });
 
   void it('bulk messages reach sandbox identities only while the sandbox is on and no real front is configured', () => {
