@@ -1223,7 +1223,7 @@ export class PrismaStore implements Store {
   }
 
   claimTelegramGroupNotice(chatId: string, at: Date): Promise<boolean> {
-    return this.run((db) => claimGroupNotice(db, chatId, at));
+    return this.run((db) => claimGroupNotice(db, this.d, chatId, at));
   }
 
   async unprocessedTelegramUpdates(limit: number): Promise<TelegramUpdateRecord[]> {
