@@ -498,14 +498,21 @@ export function groupCallbackUpdate(
   };
 }
 
-/** A post in a channel the bot administers (no sender: the channel speaks). */
+/**
+ * A post in a channel the bot administers (no sender: the channel speaks; commands get their
+ * entity, and grammY's command handlers take channel posts too).
+ */
 export function channelPostUpdate(chatId: number, text: string): Omit<TgUpdate, 'update_id'> {
+  const command = /^\/[a-z_]+/.exec(text);
   return {
     channel_post: {
       message_id: messageIds++,
       date: Math.floor(Date.now() / 1000),
       chat: groupChat({ id: chatId, type: 'channel' }),
       text,
+      ...(command
+        ? { entities: [{ type: 'bot_command', offset: 0, length: command[0].length }] }
+        : {}),
     },
   };
 }
