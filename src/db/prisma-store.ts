@@ -20,7 +20,12 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
-import { isSandbox, type IdentityChannel, type Language } from '../core/domain.js';
+import {
+  isSandbox,
+  SANDBOX_CHANNELS,
+  type IdentityChannel,
+  type Language,
+} from '../core/domain.js';
 import { qirsh } from '../core/money.js';
 import type { BillStatus } from '../core/ports/biller.port.js';
 import type { BulkReach } from '../core/ports/bulk-reach.js';
@@ -1467,7 +1472,10 @@ export class PrismaStore implements Store {
     const now = this.d.time(plan.now);
     // Set-based: one statement however many bills (100,000 in about a second). The preferred
     // identity: Telegram (free, buttons), then SMS, then the sandbox; never an opted-out one.
-    const sandbox = reach.includeSandbox === false ? ` AND i."channel" NOT IN (${SANDBOX_IN})` : '';
+    const leftOut = reach.includeSandbox === false ? SANDBOX_CHANNELS : [];
+    const sandbox = leftOut.length
+      ? ` AND i."channel" NOT IN (${leftOut.map(() => '?').join(', ')})`
+      : '';
     return this.run((db) =>
       db.$executeRawUnsafe(
         this.d.sql(`WITH slot("dueDate", "offset") AS (VALUES ${values}),
@@ -1502,6 +1510,7 @@ export class PrismaStore implements Store {
          FROM due WHERE due."identityId" IS NOT NULL
          ON CONFLICT ("dedupeKey") DO NOTHING`),
         ...params,
+        ...leftOut,
         now,
         now,
       ),
@@ -1903,9 +1912,6 @@ const BROADCAST_CHANNELS: Record<BroadcastChannel, IdentityChannel[]> = {
   sms: ['sms', 'sandbox-sms'],
   telegram: ['telegram', 'sandbox-telegram'],
 };
-
-/** The sandbox's identity channels, as an SQL list (constants, not user input). */
-const SANDBOX_IN = "'sandbox-sms', 'sandbox-telegram'";
 
 /**
  * Replies and work go oldest first (id order: a conversation's replies leave in the order they
