@@ -245,7 +245,7 @@ export async function createTasdeed(options: TasdeedOptions): Promise<Tasdeed> {
       sendHour: config.reminders.sendHour,
       timezone: config.timezone,
       owner,
-      includeSandbox: sandbox.inBulk,
+      reach: { includeSandbox: sandbox.inBulk },
     },
     {
       onPlanned: (n) => {
@@ -256,7 +256,7 @@ export async function createTasdeed(options: TasdeedOptions): Promise<Tasdeed> {
   );
   dispatcher.register('reminder', messages.handlerFor(reminders.compose));
   const broadcasts = new BroadcastService(store, clock, {
-    includeSandbox: sandbox.inBulk,
+    reach: { includeSandbox: sandbox.inBulk },
     smsParts: (text) => Math.max(1, measureSms(text).parts),
     onQueued: wake,
     onError: (error, id) =>

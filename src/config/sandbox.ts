@@ -10,9 +10,10 @@
  * TASDEED_SANDBOX=1 forces it on anyway (with one warning at start when real adapters are
  * behind it), TASDEED_SANDBOX=0 off.
  *
- * Reminders and broadcasts reach sandbox identities only while no real front is configured: a
- * newcomer trying the demo sees them arrive, but a real deployment never spends its bulk
- * sending (and its rate limits) on names typed into the sandbox.
+ * Reminders and broadcasts reach sandbox identities only while the sandbox is on and no real
+ * front is configured: a newcomer trying the demo sees them arrive, but a real deployment never
+ * spends its bulk sending (and its rate limits) on names typed into the sandbox, and with the
+ * sandbox off nobody can read what such a name is sent (nor should a broadcast preview price it).
  */
 import type { Catalogue } from '../core/catalogue.js';
 import type { AppConfig } from './env.js';
@@ -24,7 +25,7 @@ export interface SandboxDecision {
   reason: string;
   /** Forced on in front of real billers or channels: the one warning start-up logs, else null. */
   warning: string | null;
-  /** Whether reminders and broadcasts reach sandbox identities. */
+  /** Whether reminders and broadcasts reach sandbox identities: only while on with no real front. */
   inBulk: boolean;
 }
 
@@ -42,14 +43,21 @@ export function decideSandbox(
   config: Pick<AppConfig, 'sandbox' | 'realFronts'>,
   catalogue: Catalogue,
 ): SandboxDecision {
+  const served = serveSandbox(config, catalogue);
+  return { ...served, inBulk: served.on && config.realFronts.length === 0 };
+}
+
+function serveSandbox(
+  config: Pick<AppConfig, 'sandbox' | 'realFronts'>,
+  catalogue: Catalogue,
+): Omit<SandboxDecision, 'inBulk'> {
   const fronts = config.realFronts;
   const adapters = realAdapters(catalogue);
-  const inBulk = fronts.length === 0;
   const frontsText = `a real front is configured (${fronts.join(', ')})`;
   const adaptersText = `the catalogue has billers or payment channels that are not simulated (${adapters.join(', ')})`;
   switch (config.sandbox) {
     case 'off':
-      return { on: false, reason: 'sandbox off: TASDEED_SANDBOX=0', warning: null, inBulk };
+      return { on: false, reason: 'sandbox off: TASDEED_SANDBOX=0', warning: null };
     case 'on':
       return {
         on: true,
@@ -59,7 +67,6 @@ export function decideSandbox(
             ? `TASDEED_SANDBOX=1: sandbox messages reach real billers and channels (${adapters.join(', ')}): ` +
               'anyone who can reach /sandbox can look up real accounts and start real payments'
             : null,
-        inBulk,
       };
     case 'auto': {
       const because = [
@@ -71,14 +78,12 @@ export function decideSandbox(
           on: true,
           reason: 'sandbox on: no real front, and every biller and payment channel is simulated',
           warning: null,
-          inBulk,
         };
       }
       return {
         on: false,
         reason: `sandbox off: ${because.join(', and ')}; TASDEED_SANDBOX=1 turns it on anyway`,
         warning: null,
-        inBulk,
       };
     }
   }

@@ -39,9 +39,26 @@ export function mediumOf(channel: IdentityChannel): Medium {
   return channel === 'telegram' || channel === 'sandbox-telegram' ? 'telegram' : 'sms';
 }
 
+/**
+ * Whether each identity channel is the sandbox's (names typed into /sandbox, never a real
+ * subscriber): the one list the code and the store's SQL both go by, and a channel added to
+ * IdentityChannel does not compile until it says which it is.
+ */
+const SANDBOX: Record<IdentityChannel, boolean> = {
+  telegram: false,
+  sms: false,
+  'sandbox-telegram': true,
+  'sandbox-sms': true,
+};
+
 export function isSandbox(channel: IdentityChannel): boolean {
-  return channel.startsWith('sandbox-');
+  return SANDBOX[channel];
 }
+
+/** The sandbox's identity channels. */
+export const SANDBOX_CHANNELS: readonly IdentityChannel[] = (
+  Object.keys(SANDBOX) as IdentityChannel[]
+).filter(isSandbox);
 
 /** A localised name as the catalogue gives it. */
 export interface LocalName {

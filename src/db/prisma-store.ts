@@ -20,14 +20,19 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
-import { isSandbox, type IdentityChannel, type Language } from '../core/domain.js';
+import {
+  isSandbox,
+  SANDBOX_CHANNELS,
+  type IdentityChannel,
+  type Language,
+} from '../core/domain.js';
 import type { BillStatus } from '../core/ports/biller.port.js';
+import type { BulkReach } from '../core/ports/bulk-reach.js';
 import type {
   AccountSnapshot,
   AudienceGroup,
   BroadcastAudience,
   BroadcastChannel,
-  BulkReach,
   BroadcastCounts,
   BroadcastRecord,
   BroadcastStatus,
@@ -413,18 +418,6 @@ export class PrismaStore implements Store {
 
   // ---------------------------------------------------------------------------------------------
   // Followed accounts
-
-  async follow(subscriberId: string, billerId: string, account: string): Promise<boolean> {
-    try {
-      await this.run((db) =>
-        db.followedAccount.create({ data: { id: randomUUID(), subscriberId, billerId, account } }),
-      );
-      return true;
-    } catch (error) {
-      if (isUniqueViolation(error)) return false;
-      throw error;
-    }
-  }
 
   followUpTo(
     subscriberId: string,
@@ -1240,7 +1233,7 @@ export class PrismaStore implements Store {
   }
 
   claimTelegramGroupNotice(chatId: string, at: Date): Promise<boolean> {
-    return this.run((db) => claimGroupNotice(db, chatId, at));
+    return this.run((db) => claimGroupNotice(db, this.d, chatId, at));
   }
 
   async unprocessedTelegramUpdates(limit: number): Promise<TelegramUpdateRecord[]> {
@@ -1485,11 +1478,10 @@ export class PrismaStore implements Store {
     );
   }
 
-  async planReminders(plan: {
-    slots: Array<{ dueDate: string; offset: number }>;
-    now: Date;
-    includeSandbox?: boolean;
-  }): Promise<number> {
+  async planReminders(
+    plan: { slots: Array<{ dueDate: string; offset: number }>; now: Date },
+    reach: BulkReach = {},
+  ): Promise<number> {
     if (plan.slots.length === 0) return 0;
     // The driver binds every JS number as a REAL: cast, or the key would read `:-3.0:`.
     const values = plan.slots.map(() => '(?, CAST(? AS INTEGER))').join(', ');
@@ -1497,7 +1489,10 @@ export class PrismaStore implements Store {
     const now = this.d.time(plan.now);
     // Set-based: one statement however many bills (100,000 in about a second). The preferred
     // identity: Telegram (free, buttons), then SMS, then the sandbox; never an opted-out one.
-    const sandbox = plan.includeSandbox === false ? ` AND i."channel" NOT IN (${SANDBOX_IN})` : '';
+    const leftOut = reach.includeSandbox === false ? SANDBOX_CHANNELS : [];
+    const sandbox = leftOut.length
+      ? ` AND i."channel" NOT IN (${leftOut.map(() => '?').join(', ')})`
+      : '';
     return this.run((db) =>
       db.$executeRawUnsafe(
         this.d.sql(`WITH slot("dueDate", "offset") AS (VALUES ${values}),
@@ -1532,6 +1527,7 @@ export class PrismaStore implements Store {
          FROM due WHERE due."identityId" IS NOT NULL
          ON CONFLICT ("dedupeKey") DO NOTHING`),
         ...params,
+        ...leftOut,
         now,
         now,
       ),
@@ -1906,20 +1902,6 @@ const BROADCAST_CHANNELS: Record<BroadcastChannel, IdentityChannel[]> = {
   telegram: ['telegram', 'sandbox-telegram'],
 };
 
-/** The sandbox's identity channels, as an SQL list (constants, not user input). */
-const SANDBOX_IN = "'sandbox-sms', 'sandbox-telegram'";
-
-/**
- * The WHERE clause (over Identity i JOIN Subscriber s) of an audience: reachable identities on
- * the channels, matching every filter given. A subscriber's governorates are their own and
- * those of the accounts they follow (as the biller reported them).
- */
-/**
- * The rows of one lane a claim may take, in the order it takes them: leases that expired (their
- * holder died), then urgent rows, then the rest (see claimOrder). Each class is a probe of the
- * (lane, status, urgent, nextAttemptAt, id) index.
- * In quiet hours the bulk lane gives only urgent rows.
- */
 /**
  * Replies and work go oldest first (id order: a conversation's replies leave in the order they
  * were written; these queues are short). The bulk lane, which may hold a million rows, goes by
@@ -1934,6 +1916,12 @@ function claimOrder(
   return due.status === 'leased' ? ['leaseUntil', 'id'] : ['nextAttemptAt', 'id'];
 }
 
+/**
+ * The rows of one lane a claim may take, in the order it takes them: leases that expired (their
+ * holder died), then urgent rows, then the rest (see claimOrder). Each class is a probe of the
+ * (lane, status, urgent, nextAttemptAt, id) index.
+ * In quiet hours the bulk lane gives only urgent rows.
+ */
 function dueClasses(
   lane: OutboxLane,
   now: Date,
@@ -1949,6 +1937,11 @@ function dueClasses(
   ];
 }
 
+/**
+ * The WHERE clause (over Identity i JOIN Subscriber s) of an audience: reachable identities on
+ * the channels (sandbox ones only as `reach` says), matching every filter given. A subscriber's
+ * governorates are their own and those of the accounts they follow (as the biller reported them).
+ */
 function audienceWhere(
   audience: BroadcastAudience,
   channels: BroadcastChannel[],

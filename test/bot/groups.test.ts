@@ -22,6 +22,7 @@ import {
 } from '../support/fake-telegram.server.js';
 import { httpCatalogue } from '../support/harness.js';
 import {
+  buttons,
   plain,
   queryIdOf,
   type RestartableRig,
@@ -35,6 +36,8 @@ const STAFF = 9_100_001;
 const ACCOUNT = '7320001';
 const POINTER_AR =
   'أعمل في المحادثات الخاصة فقط، لا في المجموعات: لكل شخص حساباته ورقم محفظته. راسلني هنا:\nhttps://t.me/tasdeed_test_bot';
+/** Where a press in a group sends the presser: the bot's private chat, started. */
+const START_LINK = 'https://t.me/tasdeed_test_bot?start=group';
 const POINTER_EN =
   'I only work in private chats, not in groups: each person has their own accounts and wallet number. Message me here:\nhttps://t.me/tasdeed_test_bot';
 
@@ -155,6 +158,9 @@ for (const mode of ['webhook', 'polling'] as const) {
           .callsOf('answerCallbackQuery')
           .filter((c) => c.params.callback_query_id === queryIdOf(press));
         assert.equal(answers.length, 1, 'every press is answered once');
+        // A link in the pop-up's text is not tappable: the answer's url opens the private chat.
+        assert.equal(answers[0]!.params.url, START_LINK);
+        assert.equal(answers[0]!.params.__ok, true, 'Telegram took the answer');
       }
       assert.equal(rig.fake.sentTo(group.id).length, 0, 'a press posts nothing to the group');
       assert.deepEqual(channel.requests, []);
@@ -163,14 +169,26 @@ for (const mode of ['webhook', 'polling'] as const) {
         (c) => c.billerId === 'electricity' && c.governorate === 'DAM',
       );
       assert.equal(dam?.available, true, 'coverage unchanged');
+
+      // The link opens the private chat with /start group: the usual welcome.
+      const welcome = await new TelegramUser(rig, memberB).say('/start group');
+      assert.deepEqual(buttons(welcome), ['عربي', 'ENGLISH']);
     });
 
-    it('a channel post is ignored', async () => {
+    it('a channel post is ignored, commands included', async () => {
+      // Telegram sends channel posts only if asked (allowed_updates leaves them out), but the
+      // webhook takes whatever is posted to it, and grammY's command handlers take posts too.
       const channelId = -1_002_000_000_001 - base;
+      await send(channelPostUpdate(channelId, '/start'));
+      await send(channelPostUpdate(channelId, '/bills'));
       await send(channelPostUpdate(channelId, `PAY elec ${ACCOUNT}`));
       await send(channelPostUpdate(channelId, '0944123456'));
       await settled(rig);
-      assert.equal(rig.fake.sentTo(channelId).length, 0);
+      assert.deepEqual(
+        rig.fake.calls.filter((c) => String(c.params.chat_id) === String(channelId)),
+        [],
+        'nothing addressed to the channel',
+      );
       assert.deepEqual(channel.requests, []);
       await noIdentities(channelId);
     });

@@ -48,13 +48,30 @@ void describe('decideSandbox', () => {
   });
 
   void it('0 turns it off whatever else is configured', () => {
-    assert.equal(decide('off', [], catalogue()).on, false);
+    const everything = catalogue({ biller: true, channel: true });
+    for (const [fronts, c] of [
+      [[], catalogue()],
+      [['telegram', 'sms', 'ussd'], catalogue()],
+      [[], everything],
+      [['telegram', 'sms', 'ussd'], everything],
+    ] as Array<[RealFront[], Catalogue]>) {
+      const d = decide('off', fronts, c);
+      assert.equal(d.on, false, JSON.stringify(fronts));
+      assert.equal(d.warning, null);
+      assert.equal(d.reason, 'sandbox off: TASDEED_SANDBOX=0');
+    }
   });
 
-  void it('bulk messages reach sandbox identities only while no real front is configured', () => {
-    for (const setting of ['auto', 'on', 'off'] as const) {
-      assert.equal(decide(setting, [], catalogue({ biller: true })).inBulk, true);
-      assert.equal(decide(setting, ['telegram'], catalogue()).inBulk, false);
-    }
+  void it('bulk messages reach sandbox identities only while the sandbox is on and no real front is configured', () => {
+    // On with nothing real in front: the demo's identities are its only audience.
+    assert.equal(decide('auto', [], catalogue()).inBulk, true);
+    assert.equal(decide('on', [], catalogue({ biller: true })).inBulk, true);
+    // A real front: sandbox identities are left out, even with the sandbox forced on.
+    assert.equal(decide('on', ['telegram'], catalogue()).inBulk, false);
+    assert.equal(decide('auto', ['sms'], catalogue()).inBulk, false);
+    // Off: nobody can read what a sandbox identity is sent, whether or not a front is there.
+    assert.equal(decide('off', [], catalogue()).inBulk, false);
+    assert.equal(decide('auto', [], catalogue({ biller: true })).inBulk, false);
+    assert.equal(decide('off', ['telegram'], catalogue()).inBulk, false);
   });
 });

@@ -59,7 +59,7 @@ async function person(
   if (spec.governorate)
     await store.updateSubscriber(identity.subscriberId, { governorate: spec.governorate });
   for (const f of spec.follows ?? []) {
-    await store.follow(identity.subscriberId, f.billerId, f.account);
+    assert.equal(await store.followUpTo(identity.subscriberId, f.billerId, f.account, 10), 'added');
     await store.saveAccountSnapshot({
       billerId: f.billerId,
       account: f.account,

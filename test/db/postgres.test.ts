@@ -272,8 +272,8 @@ describe('PostgreSQL: a unique violation inside a transaction', onlyPostgres, ()
       assert.equal(again.created, false);
       assert.equal(again.identity.id, identity.id);
       const sub = identity.subscriberId;
-      assert.equal(await tx.follow(sub, 'electricity', '1000101'), true);
-      assert.equal(await tx.follow(sub, 'electricity', '1000101'), false);
+      assert.equal(await tx.followUpTo(sub, 'electricity', '1000101', 10), 'added');
+      assert.equal(await tx.followUpTo(sub, 'electricity', '1000101', 10), 'already');
       const item = { kind: 'message' as const, lane: 'reply' as const, payload: 1 };
       assert.ok(await tx.enqueue({ ...item, dedupeKey: 'k-1' }));
       assert.equal(await tx.enqueue({ ...item, dedupeKey: 'k-1' }), null);

@@ -138,11 +138,11 @@ void describe('PrismaStore: subscribers and identities', () => {
 });
 
 void describe('PrismaStore: followed accounts, bills, coverage', () => {
-  void test('follow, followsOf, unfollow', async () => {
+  void test('followUpTo, followsOf, unfollow', async () => {
     const { subscriberId } = await subscriberAndIdentity();
-    assert.equal(await store.follow(subscriberId, 'electricity', '123'), true);
-    assert.equal(await store.follow(subscriberId, 'electricity', '123'), false);
-    assert.equal(await store.follow(subscriberId, 'water', '9'), true);
+    assert.equal(await store.followUpTo(subscriberId, 'electricity', '123', 10), 'added');
+    assert.equal(await store.followUpTo(subscriberId, 'electricity', '123', 10), 'already');
+    assert.equal(await store.followUpTo(subscriberId, 'water', '9', 10), 'added');
     const follows = await store.followsOf(subscriberId);
     assert.deepEqual(follows.map((f) => [f.billerId, f.account]).sort(), [
       ['electricity', '123'],
@@ -895,14 +895,14 @@ void describe('PrismaStore: transactions', () => {
   void test('a transaction commits together or rolls back together', async () => {
     const identity = await store.transaction(async (tx) => {
       const { identity } = await tx.ensureIdentity('sms', '+963944000001', 'ar');
-      await tx.follow(identity.subscriberId, 'electricity', '1');
+      await tx.followUpTo(identity.subscriberId, 'electricity', '1', 10);
       return identity;
     });
     assert.equal((await store.followsOf(identity.subscriberId)).length, 1);
 
     await assert.rejects(
       store.transaction(async (tx) => {
-        await tx.follow(identity.subscriberId, 'water', '2');
+        await tx.followUpTo(identity.subscriberId, 'water', '2', 10);
         await tx.audit({ actor: 'a', entity: 'e', entityId: '1', action: 'x' });
         throw new Error('boom');
       }),

@@ -56,7 +56,8 @@ async function account(number: string, bills: BillRecord[], fetchedAt = NOW): Pr
 /** A subscriber with one identity on `channel`, following the accounts. */
 async function follower(channel: IdentityChannel, address: string, ...accounts: string[]) {
   const { identity } = await store.ensureIdentity(channel, address, 'ar');
-  for (const a of accounts) await store.follow(identity.subscriberId, 'electricity', a);
+  for (const a of accounts)
+    assert.equal(await store.followUpTo(identity.subscriberId, 'electricity', a, 10), 'added');
   return identity;
 }
 

@@ -1,8 +1,10 @@
 /**
  * Telegram groups in the store, on SQLite and on PostgreSQL (TEST_DATABASE_URL): the one
- * pointer a group gets is claimed once per chat, whichever connection claims it; and the
- * migration that made the bot private-only opts out the group identities an older version
- * recorded, so that they get no more reminders or broadcasts.
+ * pointer a group gets is claimed once per chat, whichever connection claims it, and every
+ * later message of the group costs one statement that does not fail (a failed INSERT is an
+ * ERROR in PostgreSQL's server log, per group message); and the migration that made the bot
+ * private-only opts out the group identities an older version recorded, so that they get no
+ * more reminders or broadcasts.
  */
 import assert from 'node:assert/strict';
 import { cpSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
@@ -14,7 +16,14 @@ import pg from 'pg';
 import { DEFAULT_SQLITE_MIGRATIONS_DIR, migrateSqlite } from '../../src/db/migrate.js';
 import { DEFAULT_POSTGRES_MIGRATIONS_DIR, migratePostgres } from '../../src/db/postgres.js';
 import { connectTo, createTestStore, type TestStore } from '../support/db.js';
-import { createTestDatabase, onlyPostgres, type TestDatabase } from '../support/pg.js';
+import {
+  createMigratedTestDatabase,
+  createTestDatabase,
+  onlyPostgres,
+  TEST_DATABASE_URL,
+  type TestDatabase,
+} from '../support/pg.js';
+import { waitFor } from '../support/wait.js';
 
 /** The migration that made the bot private-only. */
 const MIGRATION = '0013_telegram_private_chats.sql';
@@ -146,6 +155,52 @@ describe('claimTelegramGroupNotice', () => {
       assert.equal(await t.store.claimTelegramGroupNotice('-100778', at), true, 'another chat');
     } finally {
       await other.close();
+    }
+  });
+});
+
+/**
+ * Transactions rolled back in a database so far, read once no session is on it: a backend
+ * reports its counts to pg_stat_database by the time it has left pg_stat_activity.
+ */
+async function rollbacksIn(database: string): Promise<number> {
+  const client = new pg.Client({ connectionString: TEST_DATABASE_URL! });
+  await client.connect();
+  try {
+    await waitFor('the sessions on the database to end', async () => {
+      const { rows } = await client.query<{ n: string }>(
+        'SELECT COUNT(*) AS n FROM pg_stat_activity WHERE datname = $1',
+        [database],
+      );
+      return Number(rows[0]!.n) === 0;
+    });
+    const { rows } = await client.query<{ n: string }>(
+      'SELECT xact_rollback AS n FROM pg_stat_database WHERE datname = $1',
+      [database],
+    );
+    return Number(rows[0]!.n);
+  } finally {
+    await client.end();
+  }
+}
+
+describe('claimTelegramGroupNotice on PostgreSQL', onlyPostgres, () => {
+  it('a busy group costs no failed statement: nothing rolls back after the first claim', async () => {
+    const database = await createMigratedTestDatabase();
+    try {
+      const before = await rollbacksIn(database.name);
+      const { store, close } = connectTo(database.url);
+      try {
+        const at = new Date();
+        assert.equal(await store.claimTelegramGroupNotice('-100900', at), true);
+        for (let i = 0; i < 20; i++)
+          assert.equal(await store.claimTelegramGroupNotice('-100900', at), false);
+      } finally {
+        await close();
+      }
+      assert.equal((await rollbacksIn(database.name)) - before, 0, 'transactions rolled back');
+    } finally {
+      await database.drop();
     }
   });
 });

@@ -385,7 +385,7 @@ describe('broadcast audiences', () => {
     );
     await store.updateSubscriber(follower.subscriberId, { governorate: 'ALE', language: 'en' });
     const water = await subscriber(rig, 'telegram', T_WATER_ALE, { governorate: 'ALE' });
-    await store.follow(water.subscriberId, 'water', '2000301');
+    assert.equal(await store.followUpTo(water.subscriberId, 'water', '2000301', 10), 'added');
     await subscriber(rig, 'telegram', T_HOM, { language: 'en', governorate: 'HOM' });
     await subscriber(rig, 'telegram', T_OUT, { governorate: 'DAM', optedOut: true });
     await subscriber(rig, 'sms', S_DAM, { governorate: 'DAM' });

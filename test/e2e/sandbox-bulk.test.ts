@@ -2,15 +2,20 @@
  * Reminders and broadcasts reach sandbox identities only while the sandbox is all there is: a
  * newcomer trying the demo sees them arrive, but once a real front is configured (Telegram
  * here, against the local Bot API) names typed into the sandbox get neither, even with the
- * sandbox forced on. On the run's database (SQLite, or PostgreSQL with TEST_DATABASE_URL).
+ * sandbox forced on; nor do they once the sandbox is off, when nobody can read what they are
+ * sent. On the run's database (SQLite, or PostgreSQL with TEST_DATABASE_URL).
  */
 import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Running } from '../support/harness.js';
 import {
   FakeClock,
   httpCatalogue,
   outboxItemsOf,
+  removeTestDir,
   SandboxUser,
   startTasdeed,
 } from '../support/harness.js';
@@ -137,5 +142,69 @@ describe('with only the sandbox', () => {
 
     assert.equal(await broadcastToAll(t), 1);
     assert.deepEqual(await kindsFor(t, sandboxSms), ['broadcast', 'reminder']);
+  });
+});
+
+describe('with the sandbox off and no real front', () => {
+  let outside: Outside;
+  let dir: string;
+  let clock: FakeClock;
+  /** The same database each time; the sandbox on or off by TASDEED_SANDBOX (unset here: off). */
+  const start = (env: Record<string, string>) =>
+    startTasdeed({
+      dir,
+      clock,
+      scheduler: false,
+      catalogue: httpCatalogue({
+        billerUrl: outside.biller.url,
+        paymentUrl: outside.channel.url,
+        webhookSecret: 'whsec-reminders-0123456789',
+      }),
+      env,
+    });
+  before(async () => {
+    outside = await startOutside();
+    dir = mkdtempSync(join(tmpdir(), 'tasdeed-sandbox-bulk-'));
+    clock = new FakeClock(new Date(START));
+  });
+  after(async () => {
+    await outside.close();
+    await removeTestDir(dir);
+  });
+
+  it('identities typed in while it was on get no reminder, and a broadcast preview counts nobody', async () => {
+    const { account } = billerAccount(outside, '2036-11-28');
+    const on = await start({ TASDEED_SANDBOX: '1' });
+    running = () => on;
+    try {
+      await follows(new SandboxUser(on.url, 'sms', '+963944310003'), account);
+    } finally {
+      await on.close();
+    }
+
+    const off = await start({});
+    try {
+      assert.equal(off.tasdeed.sandbox.on, false, off.tasdeed.sandbox.reason);
+      clock.advance(new Date(SEND_TIME).getTime() - clock.now().getTime());
+      const tick = await off.tasdeed.reminders.tick();
+      assert.equal(tick.status, 'done');
+      assert.equal(tick.status === 'done' && tick.planned, 0);
+
+      const res = await fetch(`${off.url}/admin/broadcasts`, {
+        method: 'POST',
+        headers: { Authorization: `Bearer ${ADMIN}`, 'Content-Type': 'application/json' },
+        body: JSON.stringify({
+          text: { ar: 'انقطاع المياه غداً' },
+          audience: { all: true },
+          dryRun: true,
+        }),
+      });
+      const preview = (await res.json()) as { recipients: number; smsPartsTotal: number };
+      assert.equal(res.status, 200, JSON.stringify(preview));
+      assert.equal(preview.recipients, 0, JSON.stringify(preview));
+      assert.equal(preview.smsPartsTotal, 0);
+    } finally {
+      await off.close();
+    }
   });
 });

@@ -39,6 +39,35 @@ function lookup(url: string, method: string, path: string, body?: unknown): Prom
 
 const warnings = (lines: LogLine[]) => lines.filter((l) => l.level >= WARN);
 
+/** Every route the sandbox serves, with what a visitor would send; each answers 404 while off. */
+const ROUTES: Array<[string, string, unknown?]> = [
+  ['GET', '/sandbox'],
+  ['GET', '/sandbox/assets/sandbox.js'],
+  ['GET', '/sandbox/assets/sandbox.css'],
+  ['GET', '/sandbox/messages?channel=sms&from=%2B963944999001'],
+  [
+    'POST',
+    '/sandbox/messages',
+    { channel: 'sms', from: '+963944999001', text: `PAY elec ${ACCOUNT}` },
+  ],
+  [
+    'POST',
+    '/sandbox/messages',
+    { channel: 'telegram', from: 'visitor', text: `BILL elec ${ACCOUNT}` },
+  ],
+];
+
+/** The status each of ROUTES answers, as `METHOD path status`. */
+async function statuses(url: string): Promise<string[]> {
+  const seen: string[] = [];
+  for (const [method, path, body] of ROUTES) {
+    const res = await lookup(url, method, path, body);
+    await res.arrayBuffer();
+    seen.push(`${method} ${path} ${res.status}`);
+  }
+  return seen;
+}
+
 describe('the sandbox with an HTTP biller and payment channel in the catalogue', () => {
   let biller: FakeBiller;
   let channel: FakePaymentChannel;
@@ -73,26 +102,10 @@ describe('the sandbox with an HTTP biller and payment channel in the catalogue',
     const log = captureLog();
     const t = await startTasdeed({ catalogue: catalogue(), logger: log.logger });
     try {
-      const tries: Array<[string, string, unknown?]> = [
-        ['GET', '/sandbox'],
-        ['GET', '/sandbox/messages?channel=sms&from=%2B963944999001'],
-        [
-          'POST',
-          '/sandbox/messages',
-          { channel: 'sms', from: '+963944999001', text: 'PAY elec 7310001' },
-        ],
-        [
-          'POST',
-          '/sandbox/messages',
-          { channel: 'telegram', from: 'visitor', text: `BILL elec ${ACCOUNT}` },
-        ],
-        ['POST', '/sandbox/ussd'],
-      ];
-      for (const [method, path, body] of tries) {
-        const res = await lookup(t.url, method, path, body);
-        await res.arrayBuffer();
-        assert.equal(res.status, 404, `${method} ${path}`);
-      }
+      assert.deepEqual(
+        await statuses(t.url),
+        ROUTES.map(([method, path]) => `${method} ${path} 404`),
+      );
       assert.deepEqual(channel.requests, [], 'no request reached the payment channel');
       assert.deepEqual(biller.requests, [], 'no request reached the biller');
 
@@ -130,6 +143,9 @@ describe('the sandbox with an HTTP biller and payment channel in the catalogue',
       assert.ok(ref, JSON.stringify(r.replies));
       await waitFor('the initiation', () => channel.paymentFor(ref));
       assert.equal(warnings(log.lines).length, 1, 'no further warning');
+
+      // The routes the default refuses are all served once it is on.
+      for (const seen of await statuses(t.url)) assert.doesNotMatch(seen, / 404$/);
     } finally {
       await t.close();
     }

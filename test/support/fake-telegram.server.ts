@@ -45,6 +45,11 @@ const BOT_USER = {
   supports_inline_queries: false,
 };
 
+/** The one kind of link answerCallbackQuery takes from this bot: t.me/<bot>?start=<parameter>. */
+const BOT_START_LINK = new RegExp(
+  `^https://t\\.me/${BOT_USER.username}\\?start=[A-Za-z0-9_-]{1,64}$`,
+);
+
 /** Methods that address a chat and so can be refused per chat. */
 const CHAT_METHODS = new Set(['sendMessage', 'editMessageText', 'editMessageReplyMarkup']);
 
@@ -250,6 +255,14 @@ export class FakeTelegram {
           },
         };
       case 'answerCallbackQuery':
+        // A bot that offers no game may only send the user to its own chat, with a start
+        // parameter (the Bot API's answerCallbackQuery `url`); Telegram refuses any other link.
+        if (
+          params.url !== undefined &&
+          !(typeof params.url === 'string' && BOT_START_LINK.test(params.url))
+        )
+          return { ok: false, error_code: 400, description: 'Bad Request: URL_INVALID' };
+        return { ok: true, result: true };
       case 'setMyCommands':
       case 'deleteMyCommands':
         return { ok: true, result: true };
@@ -489,14 +502,21 @@ export function groupCallbackUpdate(
   };
 }
 
-/** A post in a channel the bot administers (no sender: the channel speaks). */
+/**
+ * A post in a channel the bot administers (no sender: the channel speaks; commands get their
+ * entity, and grammY's command handlers take channel posts too).
+ */
 export function channelPostUpdate(chatId: number, text: string): Omit<TgUpdate, 'update_id'> {
+  const command = /^\/[a-z_]+/.exec(text);
   return {
     channel_post: {
       message_id: messageIds++,
       date: Math.floor(Date.now() / 1000),
       chat: groupChat({ id: chatId, type: 'channel' }),
       text,
+      ...(command
+        ? { entities: [{ type: 'bot_command', offset: 0, length: command[0].length }] }
+        : {}),
     },
   };
 }

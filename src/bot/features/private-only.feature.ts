@@ -11,8 +11,10 @@
  * The pointer goes straight to the Bot API, not through the outbox: the outbox addresses
  * identities, and a group must never become one.
  *
- * A button pressed in a group is answered (Telegram shows the pointer to the presser alone)
- * and does nothing. Channel posts are ignored: an answer there would go to every reader.
+ * A button pressed in a group is answered to the presser alone, and does nothing: the answer's
+ * url opens the bot's private chat (`t.me/<bot>?start=group`, the one link the Bot API takes
+ * there), since a link in the pop-up's text is not tappable. Channel posts are ignored: an
+ * answer there would go to every reader.
  */
 import { Composer, type Context } from 'grammy';
 import { stripIsolation } from '../../core/i18n/translator.js';
@@ -58,7 +60,10 @@ function pointer(deps: BotDeps, ctx: Context): string {
 
 async function answerPress(deps: BotDeps, ctx: Context): Promise<void> {
   try {
-    await ctx.answerCallbackQuery({ text: pointer(deps, ctx) });
+    await ctx.answerCallbackQuery({
+      text: pointer(deps, ctx),
+      url: `https://t.me/${ctx.me.username}?start=group`,
+    });
   } catch (error) {
     deps.logger.warn({ err: error }, 'could not answer a callback query');
   }

@@ -11,6 +11,7 @@
 import { randomUUID } from 'node:crypto';
 import { mediumOf } from '../domain.js';
 import type { Composed } from '../outbox/message.handler.js';
+import type { BulkReach } from '../ports/bulk-reach.js';
 import type { Clock } from '../ports/clock.port.js';
 import type {
   BroadcastAudience,
@@ -18,7 +19,6 @@ import type {
   BroadcastCounts,
   BroadcastRecord,
   BroadcastStatus,
-  BulkReach,
   IdentityRecord,
   OutboxItemRecord,
   Store,
@@ -64,8 +64,8 @@ export interface BroadcastServiceOptions {
   onError?(error: unknown, broadcastId: string): void;
   /** First pause after a failed planning batch, doubling up to 30 s (1 s). */
   retryMs?: number;
-  /** Broadcasts reach sandbox identities (default true; false once a real front is configured). */
-  includeSandbox?: boolean;
+  /** Which identities besides the real ones a broadcast reaches (default: sandbox ones too). */
+  reach?: BulkReach;
 }
 
 /** True when the audience names nobody in particular and is not `{ all: true }` (refused). */
@@ -92,7 +92,7 @@ export class BroadcastService {
     private readonly options: BroadcastServiceOptions,
   ) {
     this.batchSize = options.batchSize ?? 2_000;
-    this.reach = { includeSandbox: options.includeSandbox ?? true };
+    this.reach = options.reach ?? {};
   }
 
   async preview(request: Omit<BroadcastRequest, 'createdBy'>): Promise<BroadcastPreview> {

@@ -5,6 +5,7 @@
 import type { IdentityChannel, Language } from '../domain.js';
 import type { Qirsh } from '../money.js';
 import type { BillStatus } from './biller.port.js';
+import type { BulkReach } from './bulk-reach.js';
 
 export interface SubscriberRecord {
   id: string;
@@ -402,16 +403,6 @@ export interface WatchRecord {
 }
 
 /** Operations on the data; every method is one statement or one consistent read. */
-/**
- * Which identities bulk messages (reminders, broadcasts) may reach besides the real ones.
- * Sandbox identities stand in for real ones while only the sandbox runs; once a real front is
- * configured they are left out (`includeSandbox: false`).
- */
-export interface BulkReach {
-  /** Default true. */
-  includeSandbox?: boolean;
-}
-
 export interface Store {
   /** Runs fn in one transaction; everything fn does through `tx` commits or rolls back together. */
   transaction<T>(fn: (tx: Store) => Promise<T>): Promise<T>;
@@ -436,7 +427,6 @@ export interface Store {
   identitiesOf(subscriberId: string): Promise<IdentityRecord[]>;
 
   // Followed accounts
-  follow(subscriberId: string, billerId: string, account: string): Promise<boolean>;
   /**
    * Follows the account unless the subscriber already follows `max` accounts ('full'; nothing
    * written); 'already' when it was followed. The count and the insert are one step, however
@@ -591,12 +581,10 @@ export interface Store {
    * `rem:<billerId>:<billId>:<offset>:<subscriberId>` so that planning again writes nothing.
    * Bills with an open or succeeded payment through us are left out. Returns rows written.
    */
-  planReminders(plan: {
-    slots: Array<{ dueDate: string; offset: number }>;
-    now: Date;
-    /** Sandbox identities count as reachable (default true; see {@link BulkReach}). */
-    includeSandbox?: boolean;
-  }): Promise<number>;
+  planReminders(
+    plan: { slots: Array<{ dueDate: string; offset: number }>; now: Date },
+    reach?: BulkReach,
+  ): Promise<number>;
   /** The cached bill, or null. */
   getBill(billerId: string, billId: string): Promise<BillRecord | null>;
   /** A payment through us that is open (created/pending/held) or succeeded for the bill. */

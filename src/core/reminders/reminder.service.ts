@@ -26,6 +26,7 @@ import { billArgs, type BillService } from '../bills/bill.service.js';
 import { mediumOf } from '../domain.js';
 import type { Choice } from '../i18n/reply.js';
 import type { Composed } from '../outbox/message.handler.js';
+import type { BulkReach } from '../ports/bulk-reach.js';
 import type { Clock } from '../ports/clock.port.js';
 import type {
   IdentityRecord,
@@ -50,8 +51,8 @@ export interface ReminderOptions {
   timezone: string;
   /** Who runs the tick (instance id), recorded on the job run. */
   owner: string;
-  /** Reminders reach sandbox identities (default true; false once a real front is configured). */
-  includeSandbox?: boolean;
+  /** Which identities besides the real ones reminders reach (default: sandbox ones too). */
+  reach?: BulkReach;
   /** A due bill's cache younger than this is trusted without asking the biller (1 h). */
   checkFreshMs?: number;
   /** Followed accounts not fetched for this long are refreshed to learn of new bills (24 h). */
@@ -138,11 +139,10 @@ export class ReminderService {
       send.at,
       signal,
     );
-    const planned = await this.store.planReminders({
-      slots,
-      now: this.clock.now(),
-      includeSandbox: this.options.includeSandbox ?? true,
-    });
+    const planned = await this.store.planReminders(
+      { slots, now: this.clock.now() },
+      this.options.reach,
+    );
     if (planned > 0) this.events.onPlanned?.(planned);
     const result = {
       status: 'done' as const,
