@@ -74,7 +74,12 @@ export function createHttpApp(deps: HttpDeps): express.Express {
         return id;
       },
       autoLogging: { ignore: (req) => req.url === '/healthz' || req.url === '/metrics' },
-      customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : 'info'),
+      // A 503 asks the caller to come back (a payment event that lost a race, readiness while
+      // the database is away): expected under load, so not an error an operator must act on.
+      customLogLevel: (_req, res, err) => {
+        if (res.statusCode === 503 && res.getHeader('Retry-After') !== undefined) return 'warn';
+        return err || res.statusCode >= 500 ? 'error' : 'info';
+      },
       serializers: {
         // The query string may carry a phone number (GET /sandbox/messages?from=…).
         req: (req: { url?: unknown }) => {
