@@ -26,12 +26,12 @@ const FINISHED = `('sent', 'done', 'failed', 'skipped', 'cancelled')`;
 /** Inbound rows and receipts: one table each, deleted by key. */
 const SINGLE_TABLE: Record<
   Exclude<PrunedKind, 'outbox'>,
-  { table: string; key: string; age: string }
+  { table: string; keyColumn: string; age: string }
 > = {
   // "processedAt" is null until processed: `<` never takes a row still to act on.
-  'telegram-updates': { table: 'TelegramUpdate', key: 'updateId', age: 'processedAt' },
-  'sms-inbound': { table: 'SmsInbound', key: 'id', age: 'processedAt' },
-  'sms-receipts': { table: 'SmsStatusEvent', key: 'dedupeKey', age: 'recordedAt' },
+  'telegram-updates': { table: 'TelegramUpdate', keyColumn: 'updateId', age: 'processedAt' },
+  'sms-inbound': { table: 'SmsInbound', keyColumn: 'id', age: 'processedAt' },
+  'sms-receipts': { table: 'SmsStatusEvent', keyColumn: 'dedupeKey', age: 'recordedAt' },
 };
 
 /** PostgreSQL: take the rows no one else holds, without waiting. */
@@ -59,7 +59,7 @@ function candidates(d: SqlDialect, kind: PrunedKind): string {
           SELECT 1 FROM "Broadcast" b WHERE b."id" = o."broadcastId" AND b."foldedCounts" IS NOT NULL))
       LIMIT CAST(? AS INTEGER) ${skipLocked(d, 'o')}`;
   }
-  const { table, key, age } = SINGLE_TABLE[kind];
+  const { table, keyColumn: key, age } = SINGLE_TABLE[kind];
   return `SELECT "${key}" FROM "${table}" WHERE "${age}" < ${d.timeParam}
     LIMIT CAST(? AS INTEGER) ${skipLocked(d)}`;
 }
@@ -110,7 +110,7 @@ export class RetentionStore implements RetentionPort {
     before: Date,
     maxRows: number,
   ): Promise<PruneBatch> {
-    const { table, key } = SINGLE_TABLE[kind];
+    const { table, keyColumn: key } = SINGLE_TABLE[kind];
     return this.store.write(async (db, d) => {
       const deleted = await db.$executeRawUnsafe(
         d.sql(`DELETE FROM "${table}" WHERE "${key}" IN (${candidates(d, kind)})`),

@@ -34,6 +34,8 @@ describe('NUL in what partners and staff send', () => {
         paymentUrl: channel.url,
         webhookSecret: SECRET,
       }),
+      // The sandbox stands in for subscribers; it is off by default in front of HTTP adapters.
+      env: { TASDEED_SANDBOX: '1' },
     });
   });
   after(async () => {

@@ -47,6 +47,8 @@ describe('amounts past 32 bits, and what is not an amount', () => {
         paymentUrl: channel.url,
         webhookSecret: SECRET,
       }),
+      // The sandbox stands in for subscribers; it is off by default in front of HTTP adapters.
+      env: { TASDEED_SANDBOX: '1' },
     });
     callbackUrl = `${t.url}/payments/webhook/wallet`;
   });
