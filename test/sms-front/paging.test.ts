@@ -21,15 +21,15 @@ const TEXTS = {
     add: (a: string) => `اشترك كهرباء ${a}`,
     bill: 'فاتورة',
     more: 'المزيد',
-    full: /^تتابع الحد الأقصى من الحسابات \(10\)\. احذف حساباً أولاً/,
-    footer: /(\d+)-(\d+) من 10، المزيد$/,
+    full: /^بلغتَ الحد الأقصى للحسابات المتابَعة \(10\)\. أرسل حساباتي لترى ما تحذفه$/,
+    footer: /(\d+)-(\d+) من 10، أرسل المزيد$/,
     nothing: /^لا مزيد/,
   },
   en: {
     add: (a: string) => `ADD elec ${a}`,
     bill: 'BILL',
     more: 'MORE',
-    full: /^You follow the most accounts allowed \(10\)\. REMOVE one first/,
+    full: /^You follow the most accounts allowed \(10\)\. Send ACCOUNTS to see which to remove/,
     footer: /(\d+)-(\d+) of 10, MORE$/,
     nothing: /^Nothing more/,
   },
@@ -115,7 +115,7 @@ describe('SMS: followed accounts are capped, long answers are paged', () => {
     assert.match(first.join('\n'), /^حساباتك \(10\):/);
     const last = first[first.length - 1]!;
     assert.match(last, /1\) ?الكهرباء 1000101/);
-    const footer = /(\d+)-(\d+) من 10، المزيد/.exec(first.join('\n'));
+    const footer = /(\d+)-(\d+) من 10، أرسل المزيد/.exec(first.join('\n'));
     assert.ok(footer, JSON.stringify(first));
     const second = await turn(from, 'المزيد');
     const next = `100${String(Number(footer[2]) + 1).padStart(2, '0')}01`;
