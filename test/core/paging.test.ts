@@ -70,6 +70,27 @@ describe('Pager', () => {
     assert.equal(unpaged.more, null);
   });
 
+  it("says an item's note after each run of items carrying it, on every page, never counted", () => {
+    const cached = reply('bill-cached', { n: 1 });
+    const lines: PageItem[] = [
+      ...[1, 2, 3, 4].map((n) => ({ replies: [reply('line', { n })], note: cached })),
+      { replies: [reply('line', { n: 5 })] },
+    ];
+    let page = pager.first(sms, { items: lines });
+    const pages: string[][] = [];
+    for (;;) {
+      pages.push(
+        page.replies.map((r) => `${r.key}${String((r.args?.n as number | undefined) ?? '')}`),
+      );
+      if (!page.more) break;
+      page = pager.next(sms, page.more);
+    }
+    assert.deepEqual(pages, [
+      ['line1', 'line2', 'line3', 'bill-cached1', 'more-footer'],
+      ['line4', 'bill-cached1', 'line5'],
+    ]);
+  });
+
   it('reads back only a well-formed state', () => {
     assert.equal(
       isMoreState({ items: [{ replies: [{}] }], from: 1, total: 1, choices: [] }),

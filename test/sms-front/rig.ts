@@ -2,9 +2,12 @@
  * Tasdeed with both SMS gateways on, against the fake Twilio and fake Android gateway servers:
  * people write in through signed webhooks and their replies are read from what the fakes got.
  */
+import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
+import { measureSms } from '../../src/sms/sms-renderer.js';
 import { startFakeAndroidSms, type FakeAndroidSms } from '../support/fake-android-sms.server.js';
 import { startFakeTwilio, type FakeTwilio } from '../support/fake-twilio.server.js';
+import type { Catalogue } from '../../src/core/catalogue.js';
 import {
   outboxIdle,
   removeTestDir,
@@ -32,6 +35,8 @@ export async function startSms(
   options: {
     /** A directory whose database outlives the instance (for restart()); removed by close(). */
     dir?: string;
+    /** The catalogue (default: the demo catalogue). */
+    catalogue?: Catalogue;
   } = {},
 ): Promise<SmsRig> {
   const twilio = await startFakeTwilio();
@@ -39,6 +44,7 @@ export async function startSms(
   const start = () =>
     startTasdeed({
       ...(options.dir ? { dir: options.dir } : {}),
+      ...(options.catalogue ? { catalogue: options.catalogue } : {}),
       env: {
         SMS_GATEWAY: 'twilio,android',
         TWILIO_ACCOUNT_SID: twilio.accountSid,
@@ -183,4 +189,21 @@ export async function settledFor(rig: SmsRig, address: string): Promise<void> {
   await settle(rig);
   const identity = await rig.t.tasdeed.store.findIdentity('sms', address);
   if (identity) await outboxIdle(rig.t, identity.id);
+}
+
+/**
+ * One turn: a text from `from` (through Twilio), then every SMS its answer cost, once nothing
+ * for that number is in flight or due. Asserts the turn was answered and cost at most 3 parts
+ * (DESIGN §9: one inbound message never costs more), counted as the carrier bills them.
+ */
+export async function smsTurn(rig: SmsRig, from: string, text: string): Promise<string[]> {
+  const before = twilioTo(rig, from).length;
+  const answer = await twilioInbound(rig, from, text);
+  if (answer.status !== 200) throw new Error(`${text}: webhook answered ${answer.status}`);
+  await settledFor(rig, from);
+  const sent = twilioTo(rig, from).slice(before);
+  assert.ok(sent.length > 0, `${text}: answered`);
+  const parts = sent.reduce((sum, sms) => sum + measureSms(sms).parts, 0);
+  assert.ok(parts <= 3, `${text}: ${parts} parts: ${JSON.stringify(sent)}`);
+  return sent;
 }

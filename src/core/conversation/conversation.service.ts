@@ -28,7 +28,7 @@ import { localDate } from '../schedule/local-time.js';
 import { isLatinScript, typedText } from '../text/normalize.js';
 import { Grammar, type Command } from './grammar.js';
 import { maskName, shortAccount, toE164 } from './wording.js';
-import { Pager, type Listing, type MoreState, type TurnBudget } from './paging.js';
+import { Pager, type Listing, type MoreState, type PageItem, type TurnBudget } from './paging.js';
 import {
   offersChoices,
   openPending,
@@ -275,7 +275,6 @@ export class ConversationService {
 
   private async billInquiry(turn: Turn, billerId: string, account: string): Promise<Reply[]> {
     const result = await this.bills.inquire(billerId, account);
-    const replies = this.describeInquiry(billerId, account, result);
     const choices: Choice[] = [];
     if (result.kind === 'fresh' || result.kind === 'cached') {
       const unpaid = BillService.unpaid(result.snapshot);
@@ -290,16 +289,17 @@ export class ConversationService {
       choices.push({ key: 'choice-notify', payload: `NOTIFY ${billerId}` });
     }
     // Many unpaid bills of one account are paged like many accounts.
-    return this.page(turn, { items: replies.map((r) => ({ replies: [r] })), choices });
+    return this.page(turn, { items: this.inquiryItems(billerId, account, result), choices });
   }
 
-  private describeInquiry(billerId: string, account: string, result: InquiryResult): Reply[] {
+  /** What an inquiry says: a page item per line (each names the account), with its note. */
+  private inquiryItems(billerId: string, account: string, result: InquiryResult): PageItem[] {
     const args = this.accountArgs(billerId, account);
     switch (result.kind) {
       case 'unknown':
-        return [reply('account-unknown', args)];
+        return [{ replies: [reply('account-unknown', args)] }];
       case 'unavailable':
-        return [reply('biller-unavailable', { biller: { biller: billerId } })];
+        return [{ replies: [reply('biller-unavailable', { biller: { biller: billerId } })] }];
       case 'fresh':
       case 'cached': {
         const unpaid = BillService.unpaid(result.snapshot);
@@ -307,11 +307,12 @@ export class ConversationService {
           unpaid.length === 0
             ? [reply('bill-none-due', args)]
             : unpaid.map((bill) => this.billLine(bill));
-        if (result.kind === 'cached')
-          lines.push(
-            reply('bill-cached', { biller: { biller: billerId }, age: { ago: result.ageMs } }),
-          );
-        return lines;
+        // A biller that is down: every page showing these lines says they are the last known.
+        const note =
+          result.kind === 'cached'
+            ? reply('bill-cached', { biller: { biller: billerId }, age: { ago: result.ageMs } })
+            : undefined;
+        return lines.map((line) => ({ replies: [line], ...(note ? { note } : {}) }));
       }
     }
   }
@@ -325,9 +326,7 @@ export class ConversationService {
     if (follows.length === 0) return [reply('no-follows')];
     const results = await this.bills.inquireAll(follows);
     return this.page(turn, {
-      items: follows.map((f, i) => ({
-        replies: this.describeInquiry(f.billerId, f.account, results[i]!),
-      })),
+      items: follows.flatMap((f, i) => this.inquiryItems(f.billerId, f.account, results[i]!)),
     });
   }
 

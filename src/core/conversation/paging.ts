@@ -21,11 +21,20 @@ export interface TurnReader {
  */
 export type TurnBudget = (turn: ConversationResult, reader: TurnReader) => boolean;
 
-/** One entry of a long answer (an account's bill lines, an account of ACCOUNTS), never split. */
+/**
+ * One entry of a long answer, never split: a bill line (each on its own, naming its account, so
+ * that no entry is longer than a page), an account of ACCOUNTS.
+ */
 export interface PageItem {
   replies: Reply[];
   /** The choice that goes with the entry (its bill, on ACCOUNTS). */
   choice?: Choice;
+  /**
+   * What must be read with the entry but is not one (the "last known bill" note of a biller
+   * that is down): said once after each run of entries carrying it, on every page that shows
+   * one of them, and never counted in "1-3 of 8".
+   */
+  note?: Reply;
 }
 
 /** What is left of a long answer. */
@@ -89,7 +98,7 @@ export class Pager {
 /** The page showing the first `k` items of `state`. */
 function pageOf(reader: TurnReader, state: MoreState, head: Reply[], k: number): Page {
   const shown = state.items.slice(0, k);
-  const replies = [...head, ...shown.flatMap((item) => item.replies)];
+  const replies = [...head, ...withNotes(shown)];
   const choices = [
     ...shown.flatMap((item) => (item.choice ? [item.choice] : [])),
     ...state.choices,
@@ -111,6 +120,21 @@ function pageOf(reader: TurnReader, state: MoreState, head: Reply[], k: number):
     choices,
     more: { ...state, items: state.items.slice(k), from: state.from + k },
   };
+}
+
+/** The items' replies, each note after the last of a run of items carrying it. */
+function withNotes(items: PageItem[]): Reply[] {
+  const replies: Reply[] = [];
+  for (const [i, item] of items.entries()) {
+    replies.push(...item.replies);
+    const next = items[i + 1];
+    if (item.note && !(next?.note && sameReply(next.note, item.note))) replies.push(item.note);
+  }
+  return replies;
+}
+
+function sameReply(a: Reply, b: Reply): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
 }
 
 function isReplyLike(value: unknown): value is Reply {
@@ -141,6 +165,7 @@ export function isMoreState(value: unknown): value is MoreState {
         item !== null &&
         Array.isArray((item as PageItem).replies) &&
         (item as PageItem).replies.every(isReplyLike) &&
+        ((item as PageItem).note === undefined || isReplyLike((item as PageItem).note)) &&
         ((item as PageItem).choice === undefined || isChoiceLike((item as PageItem).choice)),
     )
   );
