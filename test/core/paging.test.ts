@@ -91,6 +91,28 @@ describe('Pager', () => {
     ]);
   });
 
+  it('fits any other turn: nothing when it fits, else its choices paged under its question', () => {
+    const question = reply('need-biller-add');
+    const choices = Array.from({ length: 6 }, (_, i) => ({
+      key: 'choice-biller',
+      payload: `ADD b${i + 1}`,
+    }));
+    // A budget of at most 3 choices.
+    const few = new Pager((turn) => turn.choices.length <= 3);
+    assert.equal(few.fit(sms, { replies: [question], choices: choices.slice(0, 3) }), null);
+    let page = few.fit(sms, { replies: [question], choices });
+    const pages: string[][] = [];
+    while (page) {
+      assert.equal(page.replies[0], question, 'the question on every page');
+      pages.push(page.choices.map((c) => c.payload));
+      page = page.more ? few.next(sms, page.more) : null;
+    }
+    assert.deepEqual(pages, [
+      ['ADD b1', 'ADD b2', 'ADD b3'],
+      ['ADD b4', 'ADD b5', 'ADD b6'],
+    ]);
+  });
+
   it('reads back only a well-formed state', () => {
     assert.equal(
       isMoreState({ items: [{ replies: [{}] }], from: 1, total: 1, choices: [] }),

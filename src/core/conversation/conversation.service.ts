@@ -28,7 +28,14 @@ import { localDate } from '../schedule/local-time.js';
 import { isLatinScript, typedText } from '../text/normalize.js';
 import { Grammar, type Command } from './grammar.js';
 import { maskName, shortAccount, toE164 } from './wording.js';
-import { Pager, type Listing, type MoreState, type PageItem, type TurnBudget } from './paging.js';
+import {
+  Pager,
+  type Listing,
+  type MoreState,
+  type PageItem,
+  type TurnBudget,
+  type TurnReader,
+} from './paging.js';
 import {
   offersChoices,
   openPending,
@@ -374,9 +381,13 @@ export class ConversationService {
     });
   }
 
+  private readerOf(turn: Turn): TurnReader {
+    return { ...turn.subscriber, channel: turn.identity.channel };
+  }
+
   /** The first page of a long answer (or the next, from what MORE kept); the rest is kept. */
   private page(turn: Turn, listing: Listing | MoreState): Reply[] {
-    const reader = { ...turn.subscriber, channel: turn.identity.channel };
+    const reader = this.readerOf(turn);
     const page =
       'total' in listing ? this.pager.next(reader, listing) : this.pager.first(reader, listing);
     turn.choices.push(...page.choices);
@@ -576,6 +587,9 @@ export class ConversationService {
 
   private async finish(turn: Turn, replies: Reply[]): Promise<ConversationOutcome> {
     turn.replies.push(...replies);
+    // Every answer keeps to the budget, not only the long lists paged above.
+    const fitted = turn.more === undefined && this.pager.fit(this.readerOf(turn), turn);
+    if (fitted) Object.assign(turn, fitted);
     // Choices offered now become the pending answer list ("1", "2" on SMS).
     const next = pendingAfter(turn);
     const stored = next ? JSON.stringify(next) : null;

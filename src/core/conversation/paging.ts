@@ -45,6 +45,8 @@ export interface MoreState {
   total: number;
   /** Choices offered with every page (Pay and Follow under one account's bills). */
   choices: Choice[];
+  /** Said before the items of every page (the question whose choices are paged). */
+  lead?: Reply[];
 }
 
 export interface Page extends ConversationResult {
@@ -55,6 +57,8 @@ export interface Page extends ConversationResult {
 export interface Listing {
   /** Said once, before the first page's items (the ACCOUNTS header). */
   head?: Reply[];
+  /** Said before the items of every page (the question whose choices are paged). */
+  lead?: Reply[];
   items: PageItem[];
   choices?: Choice[];
 }
@@ -73,8 +77,24 @@ export class Pager {
       from: 1,
       total: listing.items.length,
       choices: listing.choices ?? [],
+      ...(listing.lead ? { lead: listing.lead } : {}),
     };
     return this.next(reader, state, listing.head ?? []);
+  }
+
+  /**
+   * Any other turn over the budget (a question with a choice for every biller of a long
+   * catalogue): its replies, then as many of its choices as fit, the rest on MORE; a turn of
+   * replies alone is paged reply by reply. Null when the turn fits as it is.
+   */
+  fit(reader: TurnReader, turn: ConversationResult): Page | null {
+    if (!this.budget || this.budget(turn, reader)) return null;
+    if (turn.choices.length === 0)
+      return this.first(reader, { items: turn.replies.map((r) => ({ replies: [r] })) });
+    return this.first(reader, {
+      lead: turn.replies,
+      items: turn.choices.map((choice) => ({ replies: [], choice })),
+    });
   }
 
   /**
@@ -98,7 +118,7 @@ export class Pager {
 /** The page showing the first `k` items of `state`. */
 function pageOf(reader: TurnReader, state: MoreState, head: Reply[], k: number): Page {
   const shown = state.items.slice(0, k);
-  const replies = [...head, ...withNotes(shown)];
+  const replies = [...head, ...(state.lead ?? []), ...withNotes(shown)];
   const choices = [
     ...shown.flatMap((item) => (item.choice ? [item.choice] : [])),
     ...state.choices,
@@ -158,6 +178,7 @@ export function isMoreState(value: unknown): value is MoreState {
     Number.isSafeInteger(v.total) &&
     Array.isArray(v.choices) &&
     v.choices.every(isChoiceLike) &&
+    (v.lead === undefined || (Array.isArray(v.lead) && v.lead.every(isReplyLike))) &&
     Array.isArray(v.items) &&
     v.items.every(
       (item: unknown) =>
