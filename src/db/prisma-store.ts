@@ -360,6 +360,7 @@ export class PrismaStore implements Store {
       showOldPounds: patch.showOldPounds,
       lastPaymentChannel: patch.lastPaymentChannel,
       walletNumber: patch.walletNumber,
+      walletVerified: patch.walletVerified,
       pending: patch.pending,
       pendingAt: patch.pendingAt,
     };
@@ -560,6 +561,7 @@ export class PrismaStore implements Store {
       currency: payment.currency,
       channelId: payment.channelId,
       payerAddress: payment.payerAddress,
+      payerVerified: payment.payerVerified ?? false,
       status: payment.status,
       openKey: payment.openKey,
       deadlineAt: payment.deadlineAt,
@@ -1750,6 +1752,7 @@ function toSubscriber(row: Subscriber): SubscriberRecord {
     showOldPounds: row.showOldPounds,
     lastPaymentChannel: row.lastPaymentChannel,
     walletNumber: row.walletNumber,
+    walletVerified: row.walletVerified,
     pending: row.pending,
     pendingAt: row.pendingAt,
   };

@@ -6,13 +6,7 @@
 import { billArgs, BillService, type InquiryResult } from '../bills/bill.service.js';
 import type { Catalogue } from '../catalogue.js';
 import { isGovernorateCode, mediumOf, type IdentityChannel, type Language } from '../domain.js';
-import {
-  reply,
-  type Choice,
-  type ConversationResult,
-  type Reply,
-  type ReplyArgs,
-} from '../i18n/reply.js';
+import { reply, type Choice, type ConversationResult, type Reply } from '../i18n/reply.js';
 import type { Clock } from '../ports/clock.port.js';
 import type {
   AccountSnapshot,
@@ -21,13 +15,12 @@ import type {
   Store,
   SubscriberRecord,
 } from '../ports/store.port.js';
-import { paymentLimitReply } from '../payments/payment-limits.js';
-import type { InitiateOutcome, PaymentService } from '../payments/payment.service.js';
-import { isPreRedenomination } from '../money.js';
+import type { PaymentService } from '../payments/payment.service.js';
 import { localDate } from '../schedule/local-time.js';
 import { isLatinScript, typedText } from '../text/normalize.js';
 import { Grammar, type Command } from './grammar.js';
 import { maskName, shortAccount, toE164 } from './wording.js';
+import { payerOf, payReplies } from './pay-replies.js';
 import {
   Pager,
   type Listing,
@@ -65,6 +58,11 @@ export interface InboundMessage {
    * or "توقف", a gateway's own opt-out report): acted on as that command, whatever the text.
    */
   keyword?: WholeMessageKeyword;
+  /**
+   * The text is the sender's own phone number, vouched for by the channel (a Telegram contact
+   * the sender shared of themself): as a wallet number, it makes them its verified owner.
+   */
+  ownNumber?: boolean;
 }
 
 /** STOP / START / HELP: whole-message commands that win over any open question (DESIGN §7). */
@@ -150,7 +148,10 @@ export class ConversationService {
         turn.pending = pending;
         return this.finish(turn, [reply('wallet-invalid')]);
       }
-      turn.subscriber = await this.store.updateSubscriber(subscriber.id, { walletNumber: wallet });
+      turn.subscriber = await this.store.updateSubscriber(subscriber.id, {
+        walletNumber: wallet,
+        walletVerified: message.ownNumber === true,
+      });
       command = this.grammar.parse(pending.payload, { fromPayload: true });
       turn.pending = null;
     } else if (
@@ -499,7 +500,7 @@ export class ConversationService {
     const open = await this.payments.openPaymentOf(bill);
     if (open) {
       const kind = open.subscriberId === turn.subscriber.id ? 'same' : 'other-payer';
-      return this.payReplies(turn, args, bill, { kind, payment: open });
+      return payReplies(turn, args, bill, { kind, payment: open }, this.timezone);
     }
 
     const channel =
@@ -524,7 +525,7 @@ export class ConversationService {
       return [reply('choose-channel', { ...args, amount: billArgs(bill).amount! })];
     }
 
-    const payer = this.payerAddress(turn);
+    const payer = payerOf(turn);
     if (!payer) {
       turn.pending = { kind: 'wallet', payload: `PAY ${billerId} ${account} ${channel}` };
       return [reply('ask-wallet')];
@@ -534,53 +535,10 @@ export class ConversationService {
       identity: turn.identity,
       bill,
       channelId: channel,
-      payerAddress: payer,
+      payerAddress: payer.address,
+      payerVerified: payer.verified,
     });
-    return this.payReplies(turn, args, bill, outcome);
-  }
-
-  private payReplies(
-    turn: Turn,
-    args: ReplyArgs,
-    bill: BillRecord,
-    outcome: InitiateOutcome,
-  ): Reply[] {
-    if (outcome.kind === 'limited') return [paymentLimitReply(outcome.refusal, this.timezone)];
-    const p = outcome.payment;
-    const payArgs = {
-      ...args,
-      // A bill issued before 2026 shows its old-pound amount too, as its bill line did.
-      amount: { money: p.amountMinor, old: isPreRedenomination(bill.dueDate) },
-      channel: { channel: p.channelId },
-      ref: p.id,
-    };
-    switch (outcome.kind) {
-      case 'started': {
-        const replies = [reply('pay-started', payArgs)];
-        if (p.instructions && mediumOf(turn.identity.channel) === 'telegram') {
-          replies.push(reply('pay-instructions', { text: p.instructions }));
-        }
-        return replies;
-      }
-      case 'same':
-        // A payment held for staff is not "in progress": say who has it.
-        return [reply(p.status === 'held' ? 'payment-held' : 'pay-same', payArgs)];
-      case 'other-payer':
-        turn.choices.push({ key: 'choice-watch', payload: `WATCHPAY ${p.id}` });
-        return [reply('pay-other-payer', args)];
-      case 'channel-unavailable':
-        return [reply('pay-channel-unavailable', payArgs)];
-    }
-  }
-
-  /** An SMS sender pays from their own number; others give a wallet number once. */
-  private payerAddress(turn: Turn): string | null {
-    if (turn.identity.channel === 'sms') return turn.identity.address;
-    if (turn.identity.channel === 'sandbox-sms') {
-      const own = toE164(turn.identity.address);
-      if (own) return own;
-    }
-    return turn.subscriber.walletNumber;
+    return payReplies(turn, args, bill, outcome, this.timezone);
   }
 
   // ---- Turn bookkeeping ----------------------------------------------------------------

@@ -14,6 +14,8 @@ export interface SubscriberRecord {
   showOldPounds: boolean;
   lastPaymentChannel: string | null;
   walletNumber: string | null;
+  /** The wallet number is the subscriber's own, vouched for by the channel (a shared contact). */
+  walletVerified: boolean;
   pending: string | null;
   pendingAt: Date | null;
 }
@@ -115,6 +117,11 @@ export type NewPayment = Omit<
 > & {
   /** When it was started (default: the database's now); what the hourly start limit counts by. */
   createdAt?: Date;
+  /**
+   * The payer number is the starter's own, vouched for by the channel (an SMS sender's number,
+   * a shared Telegram contact): left out of the per-number start count (default false).
+   */
+  payerVerified?: boolean;
 };
 
 /** What a subscriber and a payer number have used of the payment limits. */
@@ -126,7 +133,10 @@ export interface PaymentQuotaUsage {
    * is full until that one leaves it; null while fewer were started.
    */
   subscriberFullSince: Date | null;
-  /** The same for payments from the payer number, whoever started them. */
+  /**
+   * The same for payments from the payer number by anyone but its verified owner (payments
+   * with payerVerified); null, and not counted, when the starter is that owner.
+   */
   payerFullSince: Date | null;
 }
 
@@ -462,6 +472,8 @@ export interface Store {
   paymentQuota(query: {
     subscriberId: string;
     payerAddress: string;
+    /** The starter is the payer number's verified owner: the number's count does not apply. */
+    payerVerified: boolean;
     since: Date;
     maxStarts: number;
   }): Promise<PaymentQuotaUsage>;
