@@ -19,7 +19,7 @@ const telegram: TurnReader = { ...sms, channel: 'telegram' };
 /** Items of two lines each, with a choice. */
 const items: PageItem[] = Array.from({ length: 7 }, (_, i) => ({
   replies: [reply('line', { n: i + 1 }), reply('note', { n: i + 1 })],
-  choice: { key: 'pick', args: { n: i + 1 }, payload: `BILL x ${i + 1}` },
+  choices: [{ key: 'pick', args: { n: i + 1 }, payload: `BILL x ${i + 1}` }],
 }));
 
 /** A budget of at most 5 replies. */

@@ -374,10 +374,17 @@ export class ConversationService {
       head: [reply('accounts-header', { count: follows.length })],
       items: follows.map((f) => {
         const args = this.accountArgs(f.billerId, f.account);
-        return {
-          replies: [reply('accounts-item', args)],
-          choice: { key: 'choice-bill', args, payload: `BILL ${f.billerId} ${f.account}` },
-        };
+        const choices: Choice[] = [
+          { key: 'choice-bill', args, payload: `BILL ${f.billerId} ${f.account}` },
+        ];
+        // Telegram's buttons stop following too (SMS numbers its choices: one per account).
+        if (mediumOf(turn.identity.channel) === 'telegram')
+          choices.push({
+            key: 'choice-unfollow',
+            args,
+            payload: `REMOVE ${f.billerId} ${f.account}`,
+          });
+        return { replies: [reply('accounts-item', args)], choices };
       }),
     });
   }

@@ -27,8 +27,11 @@ export type TurnBudget = (turn: ConversationResult, reader: TurnReader) => boole
  */
 export interface PageItem {
   replies: Reply[];
-  /** The choice that goes with the entry (its bill, on ACCOUNTS). */
-  choice?: Choice;
+  /**
+   * The choices that go with the entry (on ACCOUNTS its bill, and on Telegram a button to stop
+   * following it): offered with the page that shows it, and counted in that page's budget.
+   */
+  choices?: Choice[];
   /**
    * What must be read with the entry but is not one (the "last known bill" note of a biller
    * that is down): said once after each run of entries carrying it, on every page that shows
@@ -93,7 +96,7 @@ export class Pager {
       return this.first(reader, { items: turn.replies.map((r) => ({ replies: [r] })) });
     return this.first(reader, {
       lead: turn.replies,
-      items: turn.choices.map((choice) => ({ replies: [], choice })),
+      items: turn.choices.map((choice) => ({ replies: [], choices: [choice] })),
     });
   }
 
@@ -119,10 +122,7 @@ export class Pager {
 function pageOf(reader: TurnReader, state: MoreState, head: Reply[], k: number): Page {
   const shown = state.items.slice(0, k);
   const replies = [...head, ...(state.lead ?? []), ...withNotes(shown)];
-  const choices = [
-    ...shown.flatMap((item) => (item.choice ? [item.choice] : [])),
-    ...state.choices,
-  ];
+  const choices = [...shown.flatMap((item) => item.choices ?? []), ...state.choices];
   if (k >= state.items.length) return { replies, choices, more: null };
   const to = state.from + k - 1;
   replies.push(
@@ -187,7 +187,9 @@ export function isMoreState(value: unknown): value is MoreState {
         Array.isArray((item as PageItem).replies) &&
         (item as PageItem).replies.every(isReplyLike) &&
         ((item as PageItem).note === undefined || isReplyLike((item as PageItem).note)) &&
-        ((item as PageItem).choice === undefined || isChoiceLike((item as PageItem).choice)),
+        ((item as PageItem).choices === undefined ||
+          (Array.isArray((item as PageItem).choices) &&
+            (item as PageItem).choices!.every(isChoiceLike))),
     )
   );
 }
