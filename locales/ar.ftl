@@ -77,6 +77,8 @@ follows-full = بلغتَ الحد الأقصى للحسابات المتابَ�
 # The end of a page of a long answer: $range is "1-3" (or "4" alone), $count all of them.
 more-footer = { $range } من { $count }، أرسل المزيد
 more-none = لا مزيد لعرضه. للمساعدة أرسل: مساعدة
+# The More of an older list (a Telegram button), pressed after the list was asked for again.
+more-stale = تغيّرت هذه القائمة. أرسل الأمر من جديد.
 remind-on = التذكيرات مفعّلة.
 remind-off = التذكيرات متوقفة.
 language-set = ستصلك الرسائل بالعربية.

@@ -66,6 +66,8 @@ follows-full = You follow the most accounts allowed ({ $count }). Send ACCOUNTS 
 # The end of a page of a long answer: $range is "1-3" (or "4" alone), $count all of them.
 more-footer = { $range } of { $count }, MORE
 more-none = Nothing more to show. Send HELP for the commands.
+# The More of an older list (a Telegram button), pressed after the list was asked for again.
+more-stale = This list has changed. Send the command again.
 remind-on = Reminders are on.
 remind-off = Reminders are off.
 language-set = Messages will be in English.

@@ -85,6 +85,7 @@ import { nextRetryAt } from '../core/outbox/retry.js';
 import { sqliteDialect, type SqlDialect } from './dialect.js';
 import { MIGRATIONS_TABLE } from './migrate.js';
 import { followUpTo, paymentQuota } from './subscriber-limits.js';
+import { replacePending } from './subscriber-pending.js';
 
 type Db = Prisma.TransactionClient;
 
@@ -366,6 +367,13 @@ export class PrismaStore implements Store {
     };
     const row = await this.run((db) => db.subscriber.update({ where: { id }, data }));
     return toSubscriber(row);
+  }
+
+  replacePending(
+    subscriberId: string,
+    change: { from: string | null; to: string | null; at: Date | null },
+  ): Promise<boolean> {
+    return this.run((db) => replacePending(db, subscriberId, change));
   }
 
   async setOptedOut(identityId: string, optedOut: boolean, at: Date): Promise<void> {

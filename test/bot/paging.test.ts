@@ -68,4 +68,19 @@ describe('Telegram: a long answer is paged with a More button tied to its list',
     assert.deepEqual(shown, ACCOUNTS, 'every account once, in order');
     assert.equal(removable.length, 14);
   });
+
+  it("an older list's More says the list changed, and leaves the newer list's paging alone", async () => {
+    const first = await user.say('/accounts');
+    const oldMore = moreOf(first);
+    assert.ok(oldMore, 'paged');
+    const second = await user.say('/accounts');
+    const newMore = moreOf(second);
+    assert.ok(newMore && newMore !== oldMore, 'each list has its own More');
+    assert.equal(
+      plain((await user.press(oldMore)).text),
+      'This list has changed. Send the command again.',
+    );
+    const next = await user.press(newMore);
+    assert.equal(named(next)[0], ACCOUNTS[named(second).length], 'the newer list goes on');
+  });
 });

@@ -56,8 +56,13 @@ describe('Pager', () => {
 
   it('offers MORE as a button on Telegram, never on SMS', () => {
     const onTelegram = pager.first(telegram, { items });
-    assert.deepEqual(onTelegram.choices.at(-1), { key: 'choice-more', payload: 'MORE' });
-    assert.ok(!pager.first(sms, { items }).choices.some((c) => c.payload === 'MORE'));
+    // The button names its list: an older message's More must not page a newer list.
+    const more = onTelegram.choices.at(-1);
+    assert.equal(more?.key, 'choice-more');
+    assert.equal(more?.payload, `MORE ${onTelegram.more?.key}`);
+    assert.match(more.payload, /^MORE [0-9a-f]{8}$/);
+    assert.notEqual(pager.first(telegram, { items }).more?.key, onTelegram.more?.key);
+    assert.ok(!pager.first(sms, { items }).choices.some((c) => c.payload.startsWith('MORE')));
   });
 
   it('shows one item even when it alone is over the budget, and pages nothing without a budget', () => {

@@ -21,6 +21,7 @@ import { isLatinScript, typedText } from '../text/normalize.js';
 import { Grammar, type Command } from './grammar.js';
 import { maskName, shortAccount, toE164 } from './wording.js';
 import { payerOf, payReplies } from './pay-replies.js';
+import { incompleteAnswer, VERBS } from './incomplete.js';
 import {
   Pager,
   type Listing,
@@ -29,23 +30,10 @@ import {
   type TurnBudget,
   type TurnReader,
 } from './paging.js';
-import {
-  offersChoices,
-  openPending,
-  pendingAfter,
-  type AccountIntent,
-  type Pending,
-} from './pending.js';
+import { offersChoices, openPending, pendingAfter, type Pending } from './pending.js';
 
 export { PENDING_TTL_MS } from './pending.js';
 export { maskName, shortAccount, toE164 };
-
-const VERBS: Record<AccountIntent, string> = {
-  bill: 'BILL',
-  pay: 'PAY',
-  add: 'ADD',
-  remove: 'REMOVE',
-};
 
 export interface InboundMessage {
   channel: IdentityChannel;
@@ -177,10 +165,7 @@ export class ConversationService {
       turn.pending = null;
       return this.finish(turn, [reply(pending ? 'cancelled' : 'nothing-to-cancel')]);
     }
-    if (command.type === 'more') {
-      const more = pending?.more;
-      return this.finish(turn, more ? this.page(turn, more) : [reply('more-none')]);
-    }
+    if (command.type === 'more') return this.more(turn, command.key);
     const replies = await this.dispatch(turn, command);
     return this.finish(turn, replies);
   }
@@ -242,8 +227,12 @@ export class ConversationService {
         });
         return [reply('watch-set')];
       }
-      case 'incomplete':
-        return this.incomplete(turn, command);
+      case 'incomplete': {
+        const answer = incompleteAnswer(this.catalogue, command);
+        turn.choices.push(...answer.choices);
+        if (answer.pending) turn.pending = answer.pending;
+        return answer.replies;
+      }
       case 'choice':
       case 'cancel':
       case 'more':
@@ -435,43 +424,6 @@ export class ConversationService {
     return [reply('notify-set', { name })];
   }
 
-  private incomplete(turn: Turn, command: Extract<Command, { type: 'incomplete' }>): Reply[] {
-    const verb = VERBS[command.intent];
-    if (command.problem === 'biller') {
-      if (!command.account) {
-        // "ADD" alone: which service? Then the account number is asked for.
-        for (const b of this.catalogue.billers) {
-          turn.choices.push({
-            key: 'choice-biller',
-            args: { biller: { biller: b.id } },
-            payload: `${verb} ${b.id}`,
-          });
-        }
-      } else {
-        for (const b of this.catalogue.billers) {
-          if (new RegExp(b.accountPattern).test(command.account)) {
-            turn.choices.push({
-              key: 'choice-biller',
-              args: { biller: { biller: b.id } },
-              payload: `${verb} ${b.id} ${command.account}`,
-            });
-          }
-        }
-      }
-      return [reply(`need-biller-${command.intent}`)];
-    }
-    if (command.billerId) {
-      // Keep asking for the account number: the next digits answer this question.
-      turn.pending = { kind: 'account', intent: command.intent, billerId: command.billerId };
-    }
-    if (command.account && command.billerId) {
-      return [
-        reply('account-invalid', this.accountArgs(command.billerId, shortAccount(command.account))),
-      ];
-    }
-    return [reply('need-account', { biller: { biller: command.billerId ?? '' } })];
-  }
-
   // ---- Payments ------------------------------------------------------------------------
 
   private async pay(
@@ -550,21 +502,55 @@ export class ConversationService {
 
   // ---- Turn bookkeeping ----------------------------------------------------------------
 
+  /**
+   * MORE: the next page of the list last shown. The page is claimed by replacing the paging
+   * state it was read from (a conditional update), so that two MOREs at once give two pages,
+   * not one twice: the one that loses reads the state again. A button's `key` names its list;
+   * an older list's More pages nothing, whatever is shown since.
+   */
+  private async more(turn: Turn, key: string | undefined): Promise<ConversationOutcome> {
+    for (let attempt = 1; ; attempt++) {
+      const pending = openPending(turn.subscriber, this.clock.now());
+      const more = pending?.more;
+      if (!more || (key !== undefined && more.key !== key)) {
+        if (pending) turn.pending = pending;
+        return this.finish(turn, [reply(key !== undefined ? 'more-stale' : 'more-none')]);
+      }
+      // After two lost races (a flood of MOREs), this one goes as read, unconditionally.
+      if (attempt >= 3) return this.finish(turn, this.page(turn, more));
+      const stored = this.close(turn, this.page(turn, more));
+      const at = stored ? this.clock.now() : null;
+      const change = { from: turn.subscriber.pending, to: stored, at };
+      if (await this.store.replacePending(turn.subscriber.id, change)) {
+        turn.subscriber = { ...turn.subscriber, pending: stored, pendingAt: at };
+        return { ...this.result(turn), deliver: true };
+      }
+      const fresh = await this.store.getSubscriber(turn.subscriber.id);
+      if (!fresh) throw new Error(`subscriber ${turn.subscriber.id} vanished`);
+      Object.assign(turn, { subscriber: fresh, replies: [], choices: [], more: undefined });
+    }
+  }
+
   private async finish(turn: Turn, replies: Reply[]): Promise<ConversationOutcome> {
+    const stored = this.close(turn, replies);
+    if (stored !== turn.subscriber.pending) {
+      turn.subscriber = await this.store.updateSubscriber(turn.subscriber.id, {
+        pending: stored,
+        pendingAt: stored ? this.clock.now() : null,
+      });
+    }
+    return { ...this.result(turn), deliver: true };
+  }
+
+  /** Ends the turn with `replies`, kept to the budget; returns the pending state it leaves. */
+  private close(turn: Turn, replies: Reply[]): string | null {
     turn.replies.push(...replies);
     // Every answer keeps to the budget, not only the long lists paged above.
     const fitted = turn.more === undefined && this.pager.fit(this.readerOf(turn), turn);
     if (fitted) Object.assign(turn, fitted);
     // Choices offered now become the pending answer list ("1", "2" on SMS).
     const next = pendingAfter(turn);
-    const stored = next ? JSON.stringify(next) : null;
-    if (stored !== turn.subscriber.pending) {
-      turn.subscriber = await this.store.updateSubscriber(turn.subscriber.id, {
-        pending: stored,
-        pendingAt: next ? this.clock.now() : null,
-      });
-    }
-    return { ...this.result(turn), deliver: true };
+    return next ? JSON.stringify(next) : null;
   }
 
   private result(turn: Turn): Omit<ConversationOutcome, 'deliver'> {

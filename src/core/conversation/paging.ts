@@ -5,6 +5,7 @@
  * gives the next. What is left is kept with the subscriber's pending state (JSON in the
  * database): a restart loses nothing, and any instance serves the MORE.
  */
+import { randomBytes } from 'node:crypto';
 import { mediumOf, type IdentityChannel, type Language } from '../domain.js';
 import { reply, type Choice, type ConversationResult, type Reply } from '../i18n/reply.js';
 
@@ -42,6 +43,11 @@ export interface PageItem {
 
 /** What is left of a long answer. */
 export interface MoreState {
+  /**
+   * Which list this is (random, per answer): Telegram's More button carries it, so that the
+   * More of an older message does not page the list asked for since.
+   */
+  key: string;
   items: PageItem[];
   /** The place of `items[0]` in the whole answer, from 1. */
   from: number;
@@ -66,7 +72,7 @@ export interface Listing {
   choices?: Choice[];
 }
 
-/** The payload of Telegram's MORE button: the command itself. */
+/** The payload of Telegram's MORE button: the command itself, then the list's key. */
 export const MORE_PAYLOAD = 'MORE';
 
 export class Pager {
@@ -76,6 +82,7 @@ export class Pager {
   /** The first page of a long answer. */
   first(reader: TurnReader, listing: Listing): Page {
     const state: MoreState = {
+      key: randomBytes(4).toString('hex'),
       items: listing.items,
       from: 1,
       total: listing.items.length,
@@ -133,7 +140,7 @@ function pageOf(reader: TurnReader, state: MoreState, head: Reply[], k: number):
   );
   // SMS says MORE in the footer; Telegram offers it as a button too.
   if (mediumOf(reader.channel) === 'telegram') {
-    choices.push({ key: 'choice-more', payload: MORE_PAYLOAD });
+    choices.push({ key: 'choice-more', payload: `${MORE_PAYLOAD} ${state.key}` });
   }
   return {
     replies,
@@ -174,6 +181,8 @@ export function isMoreState(value: unknown): value is MoreState {
   if (typeof value !== 'object' || value === null) return false;
   const v = value as Partial<Record<keyof MoreState, unknown>>;
   return (
+    typeof v.key === 'string' &&
+    /^[0-9a-f]{1,16}$/.test(v.key) &&
     Number.isSafeInteger(v.from) &&
     Number.isSafeInteger(v.total) &&
     Array.isArray(v.choices) &&

@@ -430,6 +430,14 @@ export interface Store {
     id: string,
     patch: Partial<Omit<SubscriberRecord, 'id'>>,
   ): Promise<SubscriberRecord>;
+  /**
+   * Sets the subscriber's pending state (and pendingAt) only if it is still `from`; false when
+   * it was not (another message changed it meanwhile), and then nothing is written.
+   */
+  replacePending(
+    subscriberId: string,
+    change: { from: string | null; to: string | null; at: Date | null },
+  ): Promise<boolean>;
   setOptedOut(identityId: string, optedOut: boolean, at: Date): Promise<void>;
   identitiesOf(subscriberId: string): Promise<IdentityRecord[]>;
 
