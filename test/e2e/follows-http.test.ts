@@ -13,7 +13,7 @@ import {
 } from '../support/fake-payment.server.js';
 import { httpCatalogue, SandboxUser, startTasdeed, type Running } from '../support/harness.js';
 
-const ACCOUNTS = Array.from({ length: 11 }, (_, i) => String(700101 + i));
+const ACCOUNTS = Array.from({ length: 16 }, (_, i) => String(700101 + i));
 
 describe('followed accounts through the HTTP biller', () => {
   let biller: FakeBiller;
@@ -72,6 +72,23 @@ describe('followed accounts through the HTTP biller', () => {
     assert.equal(lookups() - before, 10, 'every followed account asked once');
     assert.ok(biller.maxInFlight <= 3, `${biller.maxInFlight} lookups at once`);
     assert.ok(biller.maxInFlight >= 2, 'lookups still overlap');
+  });
+
+  it('parallel ADDs never pass TASDEED_MAX_FOLLOWS (PostgreSQL: the subscriber row is locked)', async () => {
+    for (let round = 0; round < 3; round++) {
+      const from = `parallel-adds-${round}`;
+      const user = new SandboxUser(t.url, 'telegram', from);
+      for (const account of ACCOUNTS.slice(0, 8)) await user.say(`ADD elec ${account}`);
+      // Eight more at once, for the two places left: each passes the early check (8 < 10).
+      const answers = await Promise.all(
+        ACCOUNTS.slice(8, 16).map((account) => user.say(`ADD elec ${account}`)),
+      );
+      const full = answers.filter((a) => /most accounts allowed/.test(a.replies.join('\n')));
+      const identity = await t.tasdeed.store.findIdentity('sandbox-telegram', from);
+      const follows = await t.tasdeed.store.followsOf(identity!.subscriberId);
+      assert.equal(follows.length, 10, `round ${round}: ${follows.length} followed`);
+      assert.equal(full.length, 6, `round ${round}: the other six refused`);
+    }
   });
 
   it('refuses the 11th ADD without asking the biller, in English and Arabic', async () => {

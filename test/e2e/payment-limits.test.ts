@@ -185,6 +185,39 @@ describe('payment limits through the HTTP payment channel', () => {
     assert.equal(initiationsFor(sixth.number), 0, 'no POST /payments for the 6th');
   });
 
+  it('parallel PAYs by different subscribers with one wallet number never pass its hourly limit', async () => {
+    for (let round = 0; round < 3; round++) {
+      const wallet = `094412${String(round).padStart(4, '0')}`;
+      // Eight Telegram users, each asked for the wallet number of a bill of their own …
+      const users = Array.from(
+        { length: 8 },
+        (_, i) => new SandboxUser(t.url, 'telegram', `same-wallet-${round}-${i}`),
+      );
+      const accounts: string[] = [];
+      for (const user of users) {
+        const number = account();
+        accounts.push(number);
+        const asked = (await user.say(`PAY elec ${number}`)).replies.join('\n');
+        assert.match(asked, /phone number registered with your wallet/);
+      }
+      // … answer with the same number at once (PostgreSQL: the number is locked by key).
+      const answers = await Promise.all(users.map((user) => user.say(wallet)));
+      const started = answers.filter((a) => REF.test(a.replies.join('\n'))).length;
+      const refused = answers.filter((a) =>
+        /^Payments from this wallet number reached the limit of 5 an hour/.test(
+          a.replies.join('\n'),
+        ),
+      ).length;
+      assert.equal(started, 5, `round ${round}: ${JSON.stringify(answers)}`);
+      assert.equal(refused, 3, `round ${round}`);
+      assert.equal(
+        accounts.reduce((sum, number) => sum + initiationsFor(number), 0),
+        5,
+        `round ${round}: POST /payments`,
+      );
+    }
+  });
+
   it('parallel PAYs for different bills by one subscriber never pass the open limit', async () => {
     for (let round = 0; round < 3; round++) {
       const user = smsUser();
