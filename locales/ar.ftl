@@ -72,11 +72,13 @@ not-followed = لا تتابع { $biller } { $account }.
 accounts-header = حساباتك ({ $count }):
 accounts-item = { $biller } { $account }
 # TASDEED_MAX_FOLLOWS reached: the ADD changed nothing.
-follows-full = تتابع الحد الأقصى من الحسابات ({ $count }). احذف حساباً أولاً، مثال: حذف كهرباء 1234567
-    .sms = تتابع الحد الأقصى من الحسابات ({ $count }). احذف حساباً أولاً.
+follows-full = بلغتَ الحد الأقصى للحسابات المتابَعة ({ $count }). أرسل حساباتي لترى ما تحذفه، ثم مثلاً: حذف كهرباء 1234567
+    .sms = بلغتَ الحد الأقصى للحسابات المتابَعة ({ $count }). أرسل حساباتي لترى ما تحذفه
 # The end of a page of a long answer: $range is "1-3" (or "4" alone), $count all of them.
-more-footer = { $range } من { $count }، المزيد
+more-footer = { $range } من { $count }، أرسل المزيد
 more-none = لا مزيد لعرضه. للمساعدة أرسل: مساعدة
+# The More of an older list (a Telegram button), pressed after the list was asked for again.
+more-stale = تغيّرت هذه القائمة. أرسل الأمر من جديد.
 remind-on = التذكيرات مفعّلة.
 remind-off = التذكيرات متوقفة.
 language-set = ستصلك الرسائل بالعربية.
@@ -117,8 +119,8 @@ pay-channel-unavailable = { $channel } لا تستجيب الآن. سنعيد ا
 pay-channel-unavailable-now = لا توجد وسيلة دفع متاحة الآن. حاول لاحقاً.
 pay-biller-unavailable = لا يمكن بدء الدفع الآن: { $biller } لا تستجيب. حاول لاحقاً.
 # A limit on starting payments was reached (TASDEED_MAX_OPEN_PAYMENTS, TASDEED_PAYMENT_STARTS_PER_HOUR): nothing was started. $time is a local HH:MM.
-pay-limit-open = دفعاتك الجارية بلغت الحد الأقصى ({ $count }). ادفع هذه الفاتورة بعد اكتمال إحداها.
-    .sms = دفعاتك الجارية بلغت الحد ({ $count }). ادفع بعد اكتمال إحداها.
+pay-limit-open = دفعاتك الجارية بلغت الحد الأقصى ({ $count }). ادفع هذه الفاتورة بعد نجاح إحداها أو فشلها؛ والدفعة المحتجزة للمراجعة لا تنتهي إلا بقرار من فريقنا.
+    .sms = دفعاتك الجارية بلغت الحد ({ $count }). ادفع بعد انتهاء إحداها أو قرار فريقنا.
 pay-limit-starts = دفعاتك بلغت الحد الأقصى في الساعة ({ $count }). حاول بعد { $time }.
 pay-limit-payer = رقم المحفظة هذا بلغ حد الدفعات في الساعة ({ $count }). حاول بعد { $time }.
 pay-uncovered = الدفع الإلكتروني لـ { $biller } غير متاح في { $gov } بعد. ادفع في أقرب مركز خدمة لـ { $biller }.

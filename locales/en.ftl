@@ -62,10 +62,12 @@ not-followed = You do not follow { $biller } { $account }.
 accounts-header = Your accounts ({ $count }):
 accounts-item = { $biller } { $account }
 # TASDEED_MAX_FOLLOWS reached: the ADD changed nothing.
-follows-full = You follow the most accounts allowed ({ $count }). REMOVE one first, e.g. REMOVE elec 1234567
+follows-full = You follow the most accounts allowed ({ $count }). Send ACCOUNTS to see which to remove, then e.g. REMOVE elec 1234567
 # The end of a page of a long answer: $range is "1-3" (or "4" alone), $count all of them.
 more-footer = { $range } of { $count }, MORE
 more-none = Nothing more to show. Send HELP for the commands.
+# The More of an older list (a Telegram button), pressed after the list was asked for again.
+more-stale = This list has changed. Send the command again.
 remind-on = Reminders are on.
 remind-off = Reminders are off.
 language-set = Messages will be in English.
@@ -103,8 +105,8 @@ pay-channel-unavailable = { $channel } is not answering. We will retry payment {
 pay-channel-unavailable-now = No payment channel is available now. Please try later.
 pay-biller-unavailable = Cannot start a payment now: { $biller } is not answering. Please try later.
 # A limit on starting payments was reached (TASDEED_MAX_OPEN_PAYMENTS, TASDEED_PAYMENT_STARTS_PER_HOUR): nothing was started. $time is a local HH:MM.
-pay-limit-open = Your payments in progress reached the limit ({ $count }). Pay this bill once one of them is done.
-pay-limit-starts = Your payments reached the limit of { $count } an hour. Try again after { $time }.
+pay-limit-open = Your payments in progress reached the limit ({ $count }). Pay this bill once one of them succeeds or fails; one held for review ends only when our staff decide it.
+pay-limit-starts = You have started the most payments allowed in an hour ({ $count }). Try again after { $time }.
 pay-limit-payer = Payments from this wallet number reached the limit of { $count } an hour. Try again after { $time }.
 pay-uncovered = E-payment for { $biller } is not available in { $gov } yet. Please pay at the nearest { $biller } service centre.
 receipt = Receipt: paid { $amount } for { $biller } { $account } via { $channel }. Ref { $ref }

@@ -9,7 +9,6 @@ import type { TelegramConfig } from '../config/env.js';
 import type { Language } from '../core/domain.js';
 import type { MessageSender } from '../core/outbox/message.handler.js';
 import type { BotDeps } from './deps.js';
-import { accountsFeature } from './features/accounts.feature.js';
 import { broadcastFeature } from './features/broadcast.feature.js';
 import { buttonsFeature } from './features/buttons.feature.js';
 import { commandsFeature } from './features/commands.feature.js';
@@ -62,7 +61,6 @@ export function composeBot(bot: Bot, deps: BotDeps): void {
   bot.use(broadcastFeature(deps)); // staff only, likewise
   bot.use(startFeature(deps));
   bot.use(commandsFeature(deps));
-  bot.use(accountsFeature(deps));
   bot.use(remindersFeature(deps));
   bot.use(languageFeature(deps));
   bot.use(contactFeature(deps));

@@ -106,7 +106,7 @@ export async function respond(
 export async function converse(
   deps: BotDeps,
   ctx: Context,
-  input: { text: string } | { payload: string },
+  input: { text: string; ownNumber?: boolean } | { payload: string },
 ): Promise<ConversationOutcome | null> {
   const address = chatAddress(ctx);
   if (!address) return null;

@@ -1,7 +1,7 @@
 /**
  * Bounded concurrency for calls to outside systems: a few at a time, so that one person's
- * request (BILL over every followed account) cannot flood a biller and open its circuit breaker
- * for everyone.
+ * request (BILL over every followed account) or the reminders' refresh of due accounts cannot
+ * flood a biller and open its circuit breaker for everyone.
  */
 
 /** Maps `items` through `fn` with at most `limit` calls running at once; results in input order. */

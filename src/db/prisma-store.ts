@@ -93,6 +93,7 @@ import { sqliteDialect, type SqlDialect } from './dialect.js';
 import { MIGRATIONS_TABLE } from './migrate.js';
 import { qirshFromColumn } from './money-column.js';
 import { followUpTo, paymentQuota } from './subscriber-limits.js';
+import { replacePending } from './subscriber-pending.js';
 
 type Db = Prisma.TransactionClient;
 
@@ -390,11 +391,19 @@ export class PrismaStore implements Store {
       showOldPounds: patch.showOldPounds,
       lastPaymentChannel: patch.lastPaymentChannel,
       walletNumber: patch.walletNumber,
+      walletVerified: patch.walletVerified,
       pending: patch.pending,
       pendingAt: patch.pendingAt,
     };
     const row = await this.run((db) => db.subscriber.update({ where: { id }, data }));
     return toSubscriber(row);
+  }
+
+  replacePending(
+    subscriberId: string,
+    change: { from: string | null; to: string | null; at: Date | null },
+  ): Promise<boolean> {
+    return this.run((db) => replacePending(db, subscriberId, change));
   }
 
   async setOptedOut(identityId: string, optedOut: boolean, at: Date): Promise<void> {
@@ -578,6 +587,7 @@ export class PrismaStore implements Store {
       currency: payment.currency,
       channelId: payment.channelId,
       payerAddress: payment.payerAddress,
+      payerVerified: payment.payerVerified ?? false,
       status: payment.status,
       openKey: payment.openKey,
       deadlineAt: payment.deadlineAt,
@@ -1735,6 +1745,7 @@ function toSubscriber(row: Subscriber): SubscriberRecord {
     showOldPounds: row.showOldPounds,
     lastPaymentChannel: row.lastPaymentChannel,
     walletNumber: row.walletNumber,
+    walletVerified: row.walletVerified,
     pending: row.pending,
     pendingAt: row.pendingAt,
   };

@@ -47,15 +47,24 @@ const OPEN_STATUSES = ['created', 'pending', 'held'];
  * What the subscriber and the payer number have used of the payment limits; run inside the
  * transaction that creates the payment. The payer number is locked by key (several
  * subscribers may pay from it), always after the subscriber's row, so no two wait in a circle.
+ * The number's verified owner is not counted against it, nor checked (nor locked for): a
+ * stranger typing someone's number must not lock its owner out.
  */
 export async function paymentQuota(
   db: Db,
   d: SqlDialect,
-  query: { subscriberId: string; payerAddress: string; since: Date; maxStarts: number },
+  query: {
+    subscriberId: string;
+    payerAddress: string;
+    payerVerified: boolean;
+    since: Date;
+    maxStarts: number;
+  },
 ): Promise<PaymentQuotaUsage> {
-  const { subscriberId, payerAddress, since, maxStarts } = query;
+  const { subscriberId, payerAddress, payerVerified, since, maxStarts } = query;
   await lockSubscriber(db, d, subscriberId);
-  if (d.lockKey) await db.$executeRawUnsafe(d.sql(d.lockKey), `payer:${payerAddress}`);
+  if (d.lockKey && !payerVerified)
+    await db.$executeRawUnsafe(d.sql(d.lockKey), `payer:${payerAddress}`);
   const fullSince = async (where: Prisma.PaymentWhereInput): Promise<Date | null> => {
     const row = await db.payment.findFirst({
       where: { ...where, createdAt: { gt: since } },
@@ -70,6 +79,6 @@ export async function paymentQuota(
       where: { subscriberId, status: { in: OPEN_STATUSES } },
     }),
     subscriberFullSince: await fullSince({ subscriberId }),
-    payerFullSince: await fullSince({ payerAddress }),
+    payerFullSince: payerVerified ? null : await fullSince({ payerAddress, payerVerified: false }),
   };
 }

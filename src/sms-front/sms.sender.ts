@@ -10,9 +10,8 @@ import type { OutboxItemRecord, SentPart, SentPartRecord } from '../core/ports/s
 import { isMessagePayload, STILL_WANTED_AFTER_MS } from '../core/outbox/message.handler.js';
 import { isE164 } from '../sms/phone.js';
 import { chooseGateway } from '../sms/routing.js';
-import { TWO_PART_KEYS } from '../sms/sms-budget.js';
 import type { SmsGatewayPort } from '../sms/sms-gateway.port.js';
-import { cleanSmsText, packSms } from '../sms/sms-renderer.js';
+import { packTurn } from '../sms/sms-renderer.js';
 import { lanePriority, type RateGate } from '../core/outbox/rate-gate.js';
 
 export interface SmsSenderDeps {
@@ -69,14 +68,11 @@ export function smsSender(deps: SmsSenderDeps): MessageSender {
       const route = chooseGateway(deps.config, { to, inboundGateway: inbound });
       const gateway = route ? deps.gateways.get(route.gateway) : undefined;
       if (!route || !gateway) return { status: 'permanent', error: 'no SMS gateway configured' };
-      const maxParts = payload && payload.key in TWO_PART_KEYS ? 2 : 1;
-      // A turn's replies are packed one by one: joined, two one-part replies would make one
-      // two-part SMS (a bill line and its "last known bill" note).
-      const messages = packSms(
-        (replies ?? [text]).map(cleanSmsText),
-        (choices ?? []).map((c) => cleanSmsText(c.label)),
-        maxParts,
-      );
+      const messages = packTurn({
+        firstKey: payload?.key,
+        replies: replies ?? [text],
+        choiceLabels: (choices ?? []).map((c) => c.label),
+      });
       const several = messages.length > 1;
       // A turn sent as several SMS and tried again: those that went out before and were not
       // reported failed are not sent twice. Each SMS's provider id is kept, so that each one's

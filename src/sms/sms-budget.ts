@@ -31,7 +31,7 @@ import { GOVERNORATES, type Language } from '../core/domain.js';
 import { formatMoney, qirsh } from '../core/money.js';
 import type { ReplyArgs } from '../core/i18n/reply.js';
 import { LANGUAGES, MissingMessageError, type Translator } from '../core/i18n/translator.js';
-import { cleanSmsText, measureSms, type SmsEncoding } from './sms-renderer.js';
+import { cleanSmsText, measureSms, TWO_PART_KEYS, type SmsEncoding } from './sms-renderer.js';
 
 /** The worst-case amount: 999,999 new pounds. */
 export const WORST_AMOUNT_QIRSH = 99_999_900;
@@ -45,15 +45,8 @@ export const WORST_HOLDER = 'نور الدين طه الزعبي';
 /** Ages of a cached bill tried; the longest rendering counts. */
 const AGES_MS = [59 * 60_000, 23 * 3_600_000, 30 * 86_400_000];
 
-/**
- * Keys allowed two parts, and why. Everything else must fit one.
- */
-export const TWO_PART_KEYS: Readonly<Record<string, string>> = {
-  receipt:
-    'DESIGN §9: a receipt may take two parts; it is the proof of payment and must name the amount, biller, account, channel and reference in full',
-  'pay-instructions':
-    "the payment provider's own text, passed through unchanged; its length is not ours to shorten",
-};
+/** Keys allowed two parts (kept beside the SMS packing, which reads them). */
+export { TWO_PART_KEYS };
 
 export interface BudgetRow {
   key: string;

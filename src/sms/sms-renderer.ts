@@ -99,6 +99,33 @@ export function renderSmsTurn(
   };
 }
 
+/**
+ * Keys allowed two parts, and why (src/sms/sms-budget.ts checks every other key fits one).
+ */
+export const TWO_PART_KEYS: Readonly<Record<string, string>> = {
+  receipt:
+    'DESIGN §9: a receipt may take two parts; it is the proof of payment and must name the amount, biller, account, channel and reference in full',
+  'pay-instructions':
+    "the payment provider's own text, passed through unchanged; its length is not ours to shorten",
+};
+
+/**
+ * The SMS one outbox message goes out as: its rendered replies packed one by one (joined, two
+ * one-part replies would make one two-part SMS, e.g. a bill line and its "last known bill"
+ * note) with its numbered choices, a message led by a {@link TWO_PART_KEYS} key allowed two
+ * parts before its choices move out. The SMS sender sends exactly this, and the turn budget
+ * (src/sms/sms-turn-budget.ts) counts exactly this: one function, so they cannot drift.
+ */
+export function packTurn(turn: {
+  /** The key of the message's first reply (the outbox payload's key). */
+  firstKey: string | undefined;
+  replies: string[];
+  choiceLabels: string[];
+}): RenderedSms[] {
+  const maxParts = turn.firstKey !== undefined && turn.firstKey in TWO_PART_KEYS ? 2 : 1;
+  return packSms(turn.replies.map(cleanSmsText), turn.choiceLabels.map(cleanSmsText), maxParts);
+}
+
 /** Packs texts and numbered choice labels into as few SMS parts as the rules above allow. */
 export function packSms(texts: string[], choiceLabels: string[], maxParts = 1): RenderedSms[] {
   const messages: string[] = [];

@@ -19,7 +19,7 @@ const telegram: TurnReader = { ...sms, channel: 'telegram' };
 /** Items of two lines each, with a choice. */
 const items: PageItem[] = Array.from({ length: 7 }, (_, i) => ({
   replies: [reply('line', { n: i + 1 }), reply('note', { n: i + 1 })],
-  choice: { key: 'pick', args: { n: i + 1 }, payload: `BILL x ${i + 1}` },
+  choices: [{ key: 'pick', args: { n: i + 1 }, payload: `BILL x ${i + 1}` }],
 }));
 
 /** A budget of at most 5 replies. */
@@ -56,8 +56,13 @@ describe('Pager', () => {
 
   it('offers MORE as a button on Telegram, never on SMS', () => {
     const onTelegram = pager.first(telegram, { items });
-    assert.deepEqual(onTelegram.choices.at(-1), { key: 'choice-more', payload: 'MORE' });
-    assert.ok(!pager.first(sms, { items }).choices.some((c) => c.payload === 'MORE'));
+    // The button names its list: an older message's More must not page a newer list.
+    const more = onTelegram.choices.at(-1);
+    assert.equal(more?.key, 'choice-more');
+    assert.equal(more?.payload, `MORE ${onTelegram.more?.key}`);
+    assert.match(more.payload, /^MORE [0-9a-f]{8}$/);
+    assert.notEqual(pager.first(telegram, { items }).more?.key, onTelegram.more?.key);
+    assert.ok(!pager.first(sms, { items }).choices.some((c) => c.payload.startsWith('MORE')));
   });
 
   it('shows one item even when it alone is over the budget, and pages nothing without a budget', () => {
@@ -68,6 +73,49 @@ describe('Pager', () => {
     const unpaged = new Pager(null).first(sms, { items });
     assert.equal(unpaged.replies.length, 14);
     assert.equal(unpaged.more, null);
+  });
+
+  it("says an item's note after each run of items carrying it, on every page, never counted", () => {
+    const cached = reply('bill-cached', { n: 1 });
+    const lines: PageItem[] = [
+      ...[1, 2, 3, 4].map((n) => ({ replies: [reply('line', { n })], note: cached })),
+      { replies: [reply('line', { n: 5 })] },
+    ];
+    let page = pager.first(sms, { items: lines });
+    const pages: string[][] = [];
+    for (;;) {
+      pages.push(
+        page.replies.map((r) => `${r.key}${String((r.args?.n as number | undefined) ?? '')}`),
+      );
+      if (!page.more) break;
+      page = pager.next(sms, page.more);
+    }
+    assert.deepEqual(pages, [
+      ['line1', 'line2', 'line3', 'bill-cached1', 'more-footer'],
+      ['line4', 'bill-cached1', 'line5'],
+    ]);
+  });
+
+  it('fits any other turn: nothing when it fits, else its choices paged under its question', () => {
+    const question = reply('need-biller-add');
+    const choices = Array.from({ length: 6 }, (_, i) => ({
+      key: 'choice-biller',
+      payload: `ADD b${i + 1}`,
+    }));
+    // A budget of at most 3 choices.
+    const few = new Pager((turn) => turn.choices.length <= 3);
+    assert.equal(few.fit(sms, { replies: [question], choices: choices.slice(0, 3) }), null);
+    let page = few.fit(sms, { replies: [question], choices });
+    const pages: string[][] = [];
+    while (page) {
+      assert.equal(page.replies[0], question, 'the question on every page');
+      pages.push(page.choices.map((c) => c.payload));
+      page = page.more ? few.next(sms, page.more) : null;
+    }
+    assert.deepEqual(pages, [
+      ['ADD b1', 'ADD b2', 'ADD b3'],
+      ['ADD b4', 'ADD b5', 'ADD b6'],
+    ]);
   });
 
   it('reads back only a well-formed state', () => {

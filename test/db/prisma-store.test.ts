@@ -98,6 +98,7 @@ void describe('PrismaStore: subscribers and identities', () => {
       showOldPounds: true,
       lastPaymentChannel: 'syriatel-cash',
       walletNumber: '0944123456',
+      walletVerified: true,
       pending: JSON.stringify({ kind: 'choose' }),
       pendingAt,
     });
@@ -109,6 +110,7 @@ void describe('PrismaStore: subscribers and identities', () => {
       showOldPounds: true,
       lastPaymentChannel: 'syriatel-cash',
       walletNumber: '0944123456',
+      walletVerified: true,
       pending: '{"kind":"choose"}',
       pendingAt,
     });

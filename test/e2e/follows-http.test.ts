@@ -13,7 +13,7 @@ import {
 } from '../support/fake-payment.server.js';
 import { httpCatalogue, SandboxUser, startTasdeed, type Running } from '../support/harness.js';
 
-const ACCOUNTS = Array.from({ length: 11 }, (_, i) => String(700101 + i));
+const ACCOUNTS = Array.from({ length: 16 }, (_, i) => String(700101 + i));
 
 describe('followed accounts through the HTTP biller', () => {
   let biller: FakeBiller;
@@ -74,10 +74,35 @@ describe('followed accounts through the HTTP biller', () => {
     assert.ok(biller.maxInFlight >= 2, 'lookups still overlap');
   });
 
+  it('parallel ADDs never pass TASDEED_MAX_FOLLOWS (PostgreSQL: the subscriber row is locked)', async () => {
+    for (let round = 0; round < 3; round++) {
+      const from = `parallel-adds-${round}`;
+      const user = new SandboxUser(t.url, 'telegram', from);
+      for (const account of ACCOUNTS.slice(0, 8)) await user.say(`ADD elec ${account}`);
+      // Eight more at once, for the two places left: each passes the early check (8 < 10).
+      const answers = await Promise.all(
+        ACCOUNTS.slice(8, 16).map((account) => user.say(`ADD elec ${account}`)),
+      );
+      const full = answers.filter((a) => /most accounts allowed/.test(a.replies.join('\n')));
+      const identity = await t.tasdeed.store.findIdentity('sandbox-telegram', from);
+      const follows = await t.tasdeed.store.followsOf(identity!.subscriberId);
+      assert.equal(follows.length, 10, `round ${round}: ${follows.length} followed`);
+      assert.equal(full.length, 6, `round ${round}: the other six refused`);
+    }
+  });
+
   it('refuses the 11th ADD without asking the biller, in English and Arabic', async () => {
     for (const [from, add, full] of [
-      ['cap-en', 'ADD elec', /^You follow the most accounts allowed \(10\)\. REMOVE one first/],
-      ['cap-ar', 'اشترك كهرباء', /^تتابع الحد الأقصى من الحسابات \(10\)\. احذف حساباً أولاً/],
+      [
+        'cap-en',
+        'ADD elec',
+        /^You follow the most accounts allowed \(10\)\. Send ACCOUNTS to see which to remove/,
+      ],
+      [
+        'cap-ar',
+        'اشترك كهرباء',
+        /^بلغتَ الحد الأقصى للحسابات المتابَعة \(10\)\. أرسل حساباتي لترى ما تحذفه/,
+      ],
     ] as const) {
       const user = new SandboxUser(t.url, 'telegram', from);
       for (const account of ACCOUNTS.slice(0, 10)) await user.say(`${add} ${account}`);

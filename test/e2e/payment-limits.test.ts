@@ -103,8 +103,16 @@ describe('payment limits through the HTTP payment channel', () => {
   }
 
   for (const [lang, pay, open] of [
-    ['ar', 'ادفع كهرباء', /^دفعاتك الجارية بلغت الحد \(3\)\. ادفع بعد اكتمال إحداها\.$/],
-    ['en', 'PAY elec', /^Your payments in progress reached the limit \(3\)\. Pay this bill once/],
+    [
+      'ar',
+      'ادفع كهرباء',
+      /^دفعاتك الجارية بلغت الحد \(3\)\. ادفع بعد انتهاء إحداها أو قرار فريقنا\.$/,
+    ],
+    [
+      'en',
+      'PAY elec',
+      /^Your payments in progress reached the limit \(3\)\. .* one held for review ends only when our staff decide it\.$/,
+    ],
   ] as const) {
     it(`(${lang}) refuses a 4th open payment before the channel is asked; the same bill again is the same payment`, async () => {
       const user = smsUser();
@@ -140,7 +148,7 @@ describe('payment limits through the HTTP payment channel', () => {
       [
         smsUser(),
         'PAY elec',
-        /^Your payments reached the limit of 5 an hour\. Try again after (\d\d:\d\d)\.$/,
+        /^You have started the most payments allowed in an hour \(5\)\. Try again after (\d\d:\d\d)\.$/,
       ],
       [
         smsUser(),
@@ -175,6 +183,39 @@ describe('payment limits through the HTTP payment channel', () => {
       /^Payments from this wallet number reached the limit of 5 an hour\. Try again after (\d\d:\d\d)\.$/;
     assertInAnHour(limit.exec(sixth.answer)?.[1], sixth.answer);
     assert.equal(initiationsFor(sixth.number), 0, 'no POST /payments for the 6th');
+  });
+
+  it('parallel PAYs by different subscribers with one wallet number never pass its hourly limit', async () => {
+    for (let round = 0; round < 3; round++) {
+      const wallet = `094412${String(round).padStart(4, '0')}`;
+      // Eight Telegram users, each asked for the wallet number of a bill of their own …
+      const users = Array.from(
+        { length: 8 },
+        (_, i) => new SandboxUser(t.url, 'telegram', `same-wallet-${round}-${i}`),
+      );
+      const accounts: string[] = [];
+      for (const user of users) {
+        const number = account();
+        accounts.push(number);
+        const asked = (await user.say(`PAY elec ${number}`)).replies.join('\n');
+        assert.match(asked, /phone number registered with your wallet/);
+      }
+      // … answer with the same number at once (PostgreSQL: the number is locked by key).
+      const answers = await Promise.all(users.map((user) => user.say(wallet)));
+      const started = answers.filter((a) => REF.test(a.replies.join('\n'))).length;
+      const refused = answers.filter((a) =>
+        /^Payments from this wallet number reached the limit of 5 an hour/.test(
+          a.replies.join('\n'),
+        ),
+      ).length;
+      assert.equal(started, 5, `round ${round}: ${JSON.stringify(answers)}`);
+      assert.equal(refused, 3, `round ${round}`);
+      assert.equal(
+        accounts.reduce((sum, number) => sum + initiationsFor(number), 0),
+        5,
+        `round ${round}: POST /payments`,
+      );
+    }
   });
 
   it('parallel PAYs for different bills by one subscriber never pass the open limit', async () => {

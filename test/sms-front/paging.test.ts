@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { measureSms } from '../../src/sms/sms-renderer.js';
-import { settledFor, startSms, twilioInbound, twilioTo, type SmsRig } from './rig.js';
+import { smsTurn, startSms, type SmsRig } from './rig.js';
 
 /** Electricity accounts of the simulated biller, one per governorate (DAM … QUN). */
 const ACCOUNTS = Array.from({ length: 11 }, (_, i) => `100${String(i + 1).padStart(2, '0')}01`);
@@ -21,15 +21,15 @@ const TEXTS = {
     add: (a: string) => `اشترك كهرباء ${a}`,
     bill: 'فاتورة',
     more: 'المزيد',
-    full: /^تتابع الحد الأقصى من الحسابات \(10\)\. احذف حساباً أولاً/,
-    footer: /(\d+)-(\d+) من 10، المزيد$/,
+    full: /^بلغتَ الحد الأقصى للحسابات المتابَعة \(10\)\. أرسل حساباتي لترى ما تحذفه$/,
+    footer: /(\d+)-(\d+) من 10، أرسل المزيد$/,
     nothing: /^لا مزيد/,
   },
   en: {
     add: (a: string) => `ADD elec ${a}`,
     bill: 'BILL',
     more: 'MORE',
-    full: /^You follow the most accounts allowed \(10\)\. REMOVE one first/,
+    full: /^You follow the most accounts allowed \(10\)\. Send ACCOUNTS to see which to remove/,
     footer: /(\d+)-(\d+) of 10, MORE$/,
     nothing: /^Nothing more/,
   },
@@ -48,17 +48,8 @@ describe('SMS: followed accounts are capped, long answers are paged', () => {
     await rig.close();
   });
 
-  /** Sends a text; returns the SMS the turn cost, once everything due is out. */
-  async function turn(from: string, text: string): Promise<string[]> {
-    const before = twilioTo(rig, from).length;
-    assert.equal((await twilioInbound(rig, from, text)).status, 200);
-    await settledFor(rig, from);
-    const sent = twilioTo(rig, from).slice(before);
-    assert.ok(sent.length > 0, `${text}: answered`);
-    const parts = sent.reduce((sum, text) => sum + measureSms(text).parts, 0);
-    assert.ok(parts <= 3, `${text}: ${parts} parts: ${JSON.stringify(sent)}`);
-    return sent;
-  }
+  /** Sends a text; returns the SMS the turn cost (at most 3 parts), once everything is out. */
+  const turn = (from: string, text: string) => smsTurn(rig, from, text);
 
   async function followsOf(from: string): Promise<string[]> {
     const identity = await rig.t.tasdeed.store.findIdentity('sms', from);
@@ -115,7 +106,7 @@ describe('SMS: followed accounts are capped, long answers are paged', () => {
     assert.match(first.join('\n'), /^حساباتك \(10\):/);
     const last = first[first.length - 1]!;
     assert.match(last, /1\) ?الكهرباء 1000101/);
-    const footer = /(\d+)-(\d+) من 10، المزيد/.exec(first.join('\n'));
+    const footer = /(\d+)-(\d+) من 10، أرسل المزيد/.exec(first.join('\n'));
     assert.ok(footer, JSON.stringify(first));
     const second = await turn(from, 'المزيد');
     const next = `100${String(Number(footer[2]) + 1).padStart(2, '0')}01`;

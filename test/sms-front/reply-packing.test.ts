@@ -13,6 +13,12 @@ import type { SubscriberRecord } from '../../src/core/ports/store.port.js';
 import { smsSender } from '../../src/sms-front/sms.sender.js';
 import type { SmsGatewayPort } from '../../src/sms/sms-gateway.port.js';
 import { measureSms } from '../../src/sms/sms-renderer.js';
+import { smsTurnParts } from '../../src/sms/sms-turn-budget.js';
+import { loadCatalogue } from '../../src/config/catalogue.js';
+import { Translator } from '../../src/core/i18n/translator.js';
+import { renderPayload } from '../../src/core/outbox/message.handler.js';
+import { turnMessagePayload } from '../../src/core/outbox/turn-message.js';
+import type { Choice, Reply } from '../../src/core/i18n/reply.js';
 
 function rig() {
   const sent: string[] = [];
@@ -77,6 +83,78 @@ describe('SMS: a turn of several replies', () => {
     });
     assert.deepEqual(sent, ['تم الإلغاء.\nلا شيء لإلغائه.']);
   });
+});
+
+describe('SMS: the turn budget counts what the sender sends', () => {
+  const loaded = loadCatalogue(null);
+  if (!loaded.ok) throw new Error(loaded.problems.join('\n'));
+  const translator = new Translator(loaded.catalogue);
+  const bill = (account: string): Reply => ({
+    key: 'bill-line',
+    args: {
+      biller: { biller: 'electricity' },
+      account,
+      amount: { money: 1_875_000 },
+      period: '9-10',
+      due: { date: '2026-11-28' },
+      overdue: 'no',
+    },
+  });
+  const turns: Array<{ replies: Reply[]; choices: Choice[] }> = [
+    { replies: [{ key: 'cancelled' }, { key: 'nothing-to-cancel' }], choices: [] },
+    {
+      replies: [
+        bill('1000101'),
+        {
+          key: 'bill-cached',
+          args: { biller: { biller: 'electricity' }, age: { ago: 7_200_000 } },
+        },
+      ],
+      choices: [{ key: 'choice-follow', payload: 'ADD electricity 1000101' }],
+    },
+    {
+      // A two-part key first: its choices may stay in its second part.
+      replies: [
+        {
+          key: 'receipt',
+          args: {
+            amount: { money: 99_999_900 },
+            biller: { biller: 'electricity' },
+            account: '123456789012',
+            channel: { channel: 'mtn-cash' },
+            ref: 'P-XXXXXXXXXX',
+          },
+        },
+      ],
+      choices: [{ key: 'choice-pay', payload: 'PAY electricity 1' }],
+    },
+    {
+      replies: [{ key: 'need-biller-add' }],
+      choices: ['electricity', 'water', 'telecom'].map((id) => ({
+        key: 'choice-biller',
+        args: { biller: { biller: id } },
+        payload: `ADD ${id}`,
+      })),
+    },
+    { replies: [bill('1000101'), bill('1000201'), bill('1000301'), bill('1000401')], choices: [] },
+  ];
+  for (const [i, turn] of turns.entries()) {
+    it(`turn ${i + 1} (${turn.replies[0]!.key})`, async () => {
+      const { sent, sender, identity, subscriber } = rig();
+      const payload = turnMessagePayload(turn.replies, turn.choices)!;
+      const rendered = renderPayload(translator, payload, { ...subscriber, channel: 'sms' });
+      await sender.send({
+        identity,
+        subscriber,
+        text: rendered.replies.join('\n'),
+        ...(rendered.replies.length > 1 ? { replies: rendered.replies } : {}),
+        ...(rendered.choices ? { choices: rendered.choices } : {}),
+        item: { ...rig().item(payload.key), payload },
+      });
+      const parts = sent.reduce((sum, text) => sum + measureSms(text).parts, 0);
+      assert.equal(smsTurnParts(translator, turn, subscriber), parts, JSON.stringify(sent));
+    });
+  }
 });
 
 describe('shortAccount', () => {

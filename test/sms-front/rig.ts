@@ -2,10 +2,13 @@
  * Tasdeed with both SMS gateways on, against the fake Twilio and fake Android gateway servers:
  * people write in through signed webhooks and their replies are read from what the fakes got.
  */
+import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import type { Clock } from '../../src/core/ports/clock.port.js';
+import { measureSms } from '../../src/sms/sms-renderer.js';
 import { startFakeAndroidSms, type FakeAndroidSms } from '../support/fake-android-sms.server.js';
 import { startFakeTwilio, type FakeTwilio } from '../support/fake-twilio.server.js';
+import type { Catalogue } from '../../src/core/catalogue.js';
 import {
   outboxIdle,
   removeTestDir,
@@ -35,6 +38,8 @@ export async function startSms(
     dir?: string;
     /** The app's clock (e.g. a FakeClock the test moves). */
     clock?: Clock;
+    /** The catalogue (default: the demo catalogue). */
+    catalogue?: Catalogue;
   } = {},
 ): Promise<SmsRig> {
   const twilio = await startFakeTwilio();
@@ -43,6 +48,7 @@ export async function startSms(
     startTasdeed({
       ...(options.dir ? { dir: options.dir } : {}),
       ...(options.clock ? { clock: options.clock } : {}),
+      ...(options.catalogue ? { catalogue: options.catalogue } : {}),
       env: {
         SMS_GATEWAY: 'twilio,android',
         TWILIO_ACCOUNT_SID: twilio.accountSid,
@@ -187,4 +193,21 @@ export async function settledFor(rig: SmsRig, address: string): Promise<void> {
   await settle(rig);
   const identity = await rig.t.tasdeed.store.findIdentity('sms', address);
   if (identity) await outboxIdle(rig.t, identity.id);
+}
+
+/**
+ * One turn: a text from `from` (through Twilio), then every SMS its answer cost, once nothing
+ * for that number is in flight or due. Asserts the turn was answered and cost at most 3 parts
+ * (DESIGN §9: one inbound message never costs more), counted as the carrier bills them.
+ */
+export async function smsTurn(rig: SmsRig, from: string, text: string): Promise<string[]> {
+  const before = twilioTo(rig, from).length;
+  const answer = await twilioInbound(rig, from, text);
+  if (answer.status !== 200) throw new Error(`${text}: webhook answered ${answer.status}`);
+  await settledFor(rig, from);
+  const sent = twilioTo(rig, from).slice(before);
+  assert.ok(sent.length > 0, `${text}: answered`);
+  const parts = sent.reduce((sum, sms) => sum + measureSms(sms).parts, 0);
+  assert.ok(parts <= 3, `${text}: ${parts} parts: ${JSON.stringify(sent)}`);
+  return sent;
 }

@@ -1,5 +1,6 @@
 /**
- * Slash commands that are words of the text grammar: /bills (BILL), /help (HELP), /stop
+ * Slash commands that are words of the text grammar: /bills (BILL), /accounts (ACCOUNTS: each
+ * account with its bill and stop-following buttons, a page at a time), /help (HELP), /stop
  * (STOP), /follow (ADD: biller buttons, then the account number is asked for).
  */
 import { Composer, type Context } from 'grammy';
@@ -10,6 +11,10 @@ export function commandsFeature(deps: BotDeps): Composer<Context> {
   const composer = new Composer<Context>();
   composer.command('bills', async (ctx) => {
     const outcome = await converse(deps, ctx, { text: '/bills' });
+    if (outcome) await respond(deps, ctx, outcome);
+  });
+  composer.command('accounts', async (ctx) => {
+    const outcome = await converse(deps, ctx, { text: '/accounts' });
     if (outcome) await respond(deps, ctx, outcome);
   });
   composer.command('help', async (ctx) => {

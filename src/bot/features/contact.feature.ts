@@ -1,6 +1,7 @@
 /**
  * A shared contact answers "which wallet number?": only the sender's own contact counts
- * (contact.user_id === from.id); a forwarded stranger's card is refused.
+ * (contact.user_id === from.id: Telegram vouches that the number is theirs, which makes them its
+ * verified owner for the payment limits); a forwarded stranger's card is refused.
  */
 import { Composer, type Context } from 'grammy';
 import type { BotDeps } from '../deps.js';
@@ -17,7 +18,7 @@ export function contactFeature(deps: BotDeps): Composer<Context> {
     }
     const digits = contact.phone_number.replace(/[^\d+]/g, '');
     const phone = digits.startsWith('+') ? digits : `+${digits}`;
-    const outcome = await converse(deps, ctx, { text: phone });
+    const outcome = await converse(deps, ctx, { text: phone, ownNumber: true });
     if (outcome) await respond(deps, ctx, outcome);
   });
   return composer;

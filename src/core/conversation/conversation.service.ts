@@ -6,13 +6,7 @@
 import { billArgs, BillService, type InquiryResult } from '../bills/bill.service.js';
 import type { Catalogue } from '../catalogue.js';
 import { isGovernorateCode, mediumOf, type IdentityChannel, type Language } from '../domain.js';
-import {
-  reply,
-  type Choice,
-  type ConversationResult,
-  type Reply,
-  type ReplyArgs,
-} from '../i18n/reply.js';
+import { reply, type Choice, type ConversationResult, type Reply } from '../i18n/reply.js';
 import type { Clock } from '../ports/clock.port.js';
 import type {
   AccountSnapshot,
@@ -21,31 +15,25 @@ import type {
   Store,
   SubscriberRecord,
 } from '../ports/store.port.js';
-import { paymentLimitReply } from '../payments/payment-limits.js';
-import type { InitiateOutcome, PaymentService } from '../payments/payment.service.js';
-import { isPreRedenomination } from '../money.js';
+import type { PaymentService } from '../payments/payment.service.js';
 import { localDate } from '../schedule/local-time.js';
 import { isLatinScript, typedText } from '../text/normalize.js';
 import { Grammar, type Command } from './grammar.js';
 import { maskName, shortAccount, toE164 } from './wording.js';
-import { Pager, type Listing, type MoreState, type TurnBudget } from './paging.js';
+import { payerOf, payReplies } from './pay-replies.js';
+import { incompleteAnswer, VERBS } from './incomplete.js';
 import {
-  offersChoices,
-  openPending,
-  pendingAfter,
-  type AccountIntent,
-  type Pending,
-} from './pending.js';
+  Pager,
+  type Listing,
+  type MoreState,
+  type PageItem,
+  type TurnBudget,
+  type TurnReader,
+} from './paging.js';
+import { offersChoices, openPending, pendingAfter, type Pending } from './pending.js';
 
 export { PENDING_TTL_MS } from './pending.js';
 export { maskName, shortAccount, toE164 };
-
-const VERBS: Record<AccountIntent, string> = {
-  bill: 'BILL',
-  pay: 'PAY',
-  add: 'ADD',
-  remove: 'REMOVE',
-};
 
 export interface InboundMessage {
   channel: IdentityChannel;
@@ -58,6 +46,11 @@ export interface InboundMessage {
    * or "توقف", a gateway's own opt-out report): acted on as that command, whatever the text.
    */
   keyword?: WholeMessageKeyword;
+  /**
+   * The text is the sender's own phone number, vouched for by the channel (a Telegram contact
+   * the sender shared of themself): as a wallet number, it makes them its verified owner.
+   */
+  ownNumber?: boolean;
 }
 
 /** STOP / START / HELP: whole-message commands that win over any open question (DESIGN §7). */
@@ -143,7 +136,10 @@ export class ConversationService {
         turn.pending = pending;
         return this.finish(turn, [reply('wallet-invalid')]);
       }
-      turn.subscriber = await this.store.updateSubscriber(subscriber.id, { walletNumber: wallet });
+      turn.subscriber = await this.store.updateSubscriber(subscriber.id, {
+        walletNumber: wallet,
+        walletVerified: message.ownNumber === true,
+      });
       command = this.grammar.parse(pending.payload, { fromPayload: true });
       turn.pending = null;
     } else if (
@@ -169,10 +165,7 @@ export class ConversationService {
       turn.pending = null;
       return this.finish(turn, [reply(pending ? 'cancelled' : 'nothing-to-cancel')]);
     }
-    if (command.type === 'more') {
-      const more = pending?.more;
-      return this.finish(turn, more ? this.page(turn, more) : [reply('more-none')]);
-    }
+    if (command.type === 'more') return this.more(turn, command.key);
     const replies = await this.dispatch(turn, command);
     return this.finish(turn, replies);
   }
@@ -234,8 +227,12 @@ export class ConversationService {
         });
         return [reply('watch-set')];
       }
-      case 'incomplete':
-        return this.incomplete(turn, command);
+      case 'incomplete': {
+        const answer = incompleteAnswer(this.catalogue, command);
+        turn.choices.push(...answer.choices);
+        if (answer.pending) turn.pending = answer.pending;
+        return answer.replies;
+      }
       case 'choice':
       case 'cancel':
       case 'more':
@@ -275,7 +272,6 @@ export class ConversationService {
 
   private async billInquiry(turn: Turn, billerId: string, account: string): Promise<Reply[]> {
     const result = await this.bills.inquire(billerId, account);
-    const replies = this.describeInquiry(billerId, account, result);
     const choices: Choice[] = [];
     if (result.kind === 'fresh' || result.kind === 'cached') {
       const unpaid = BillService.unpaid(result.snapshot);
@@ -290,16 +286,17 @@ export class ConversationService {
       choices.push({ key: 'choice-notify', payload: `NOTIFY ${billerId}` });
     }
     // Many unpaid bills of one account are paged like many accounts.
-    return this.page(turn, { items: replies.map((r) => ({ replies: [r] })), choices });
+    return this.page(turn, { items: this.inquiryItems(billerId, account, result), choices });
   }
 
-  private describeInquiry(billerId: string, account: string, result: InquiryResult): Reply[] {
+  /** What an inquiry says: a page item per line (each names the account), with its note. */
+  private inquiryItems(billerId: string, account: string, result: InquiryResult): PageItem[] {
     const args = this.accountArgs(billerId, account);
     switch (result.kind) {
       case 'unknown':
-        return [reply('account-unknown', args)];
+        return [{ replies: [reply('account-unknown', args)] }];
       case 'unavailable':
-        return [reply('biller-unavailable', { biller: { biller: billerId } })];
+        return [{ replies: [reply('biller-unavailable', { biller: { biller: billerId } })] }];
       case 'fresh':
       case 'cached': {
         const unpaid = BillService.unpaid(result.snapshot);
@@ -307,11 +304,12 @@ export class ConversationService {
           unpaid.length === 0
             ? [reply('bill-none-due', args)]
             : unpaid.map((bill) => this.billLine(bill));
-        if (result.kind === 'cached')
-          lines.push(
-            reply('bill-cached', { biller: { biller: billerId }, age: { ago: result.ageMs } }),
-          );
-        return lines;
+        // A biller that is down: every page showing these lines says they are the last known.
+        const note =
+          result.kind === 'cached'
+            ? reply('bill-cached', { biller: { biller: billerId }, age: { ago: result.ageMs } })
+            : undefined;
+        return lines.map((line) => ({ replies: [line], ...(note ? { note } : {}) }));
       }
     }
   }
@@ -325,9 +323,7 @@ export class ConversationService {
     if (follows.length === 0) return [reply('no-follows')];
     const results = await this.bills.inquireAll(follows);
     return this.page(turn, {
-      items: follows.map((f, i) => ({
-        replies: this.describeInquiry(f.billerId, f.account, results[i]!),
-      })),
+      items: follows.flatMap((f, i) => this.inquiryItems(f.billerId, f.account, results[i]!)),
     });
   }
 
@@ -367,17 +363,28 @@ export class ConversationService {
       head: [reply('accounts-header', { count: follows.length })],
       items: follows.map((f) => {
         const args = this.accountArgs(f.billerId, f.account);
-        return {
-          replies: [reply('accounts-item', args)],
-          choice: { key: 'choice-bill', args, payload: `BILL ${f.billerId} ${f.account}` },
-        };
+        const choices: Choice[] = [
+          { key: 'choice-bill', args, payload: `BILL ${f.billerId} ${f.account}` },
+        ];
+        // Telegram's buttons stop following too (SMS numbers its choices: one per account).
+        if (mediumOf(turn.identity.channel) === 'telegram')
+          choices.push({
+            key: 'choice-unfollow',
+            args,
+            payload: `REMOVE ${f.billerId} ${f.account}`,
+          });
+        return { replies: [reply('accounts-item', args)], choices };
       }),
     });
   }
 
+  private readerOf(turn: Turn): TurnReader {
+    return { ...turn.subscriber, channel: turn.identity.channel };
+  }
+
   /** The first page of a long answer (or the next, from what MORE kept); the rest is kept. */
   private page(turn: Turn, listing: Listing | MoreState): Reply[] {
-    const reader = { ...turn.subscriber, channel: turn.identity.channel };
+    const reader = this.readerOf(turn);
     const page =
       'total' in listing ? this.pager.next(reader, listing) : this.pager.first(reader, listing);
     turn.choices.push(...page.choices);
@@ -417,43 +424,6 @@ export class ConversationService {
     return [reply('notify-set', { name })];
   }
 
-  private incomplete(turn: Turn, command: Extract<Command, { type: 'incomplete' }>): Reply[] {
-    const verb = VERBS[command.intent];
-    if (command.problem === 'biller') {
-      if (!command.account) {
-        // "ADD" alone: which service? Then the account number is asked for.
-        for (const b of this.catalogue.billers) {
-          turn.choices.push({
-            key: 'choice-biller',
-            args: { biller: { biller: b.id } },
-            payload: `${verb} ${b.id}`,
-          });
-        }
-      } else {
-        for (const b of this.catalogue.billers) {
-          if (new RegExp(b.accountPattern).test(command.account)) {
-            turn.choices.push({
-              key: 'choice-biller',
-              args: { biller: { biller: b.id } },
-              payload: `${verb} ${b.id} ${command.account}`,
-            });
-          }
-        }
-      }
-      return [reply(`need-biller-${command.intent}`)];
-    }
-    if (command.billerId) {
-      // Keep asking for the account number: the next digits answer this question.
-      turn.pending = { kind: 'account', intent: command.intent, billerId: command.billerId };
-    }
-    if (command.account && command.billerId) {
-      return [
-        reply('account-invalid', this.accountArgs(command.billerId, shortAccount(command.account))),
-      ];
-    }
-    return [reply('need-account', { biller: { biller: command.billerId ?? '' } })];
-  }
-
   // ---- Payments ------------------------------------------------------------------------
 
   private async pay(
@@ -489,7 +459,7 @@ export class ConversationService {
     const open = await this.payments.openPaymentOf(bill);
     if (open) {
       const kind = open.subscriberId === turn.subscriber.id ? 'same' : 'other-payer';
-      return this.payReplies(turn, args, bill, { kind, payment: open });
+      return payReplies(turn, args, bill, { kind, payment: open }, this.timezone);
     }
 
     const channel =
@@ -514,7 +484,7 @@ export class ConversationService {
       return [reply('choose-channel', { ...args, amount: billArgs(bill).amount! })];
     }
 
-    const payer = this.payerAddress(turn);
+    const payer = payerOf(turn);
     if (!payer) {
       turn.pending = { kind: 'wallet', payload: `PAY ${billerId} ${account} ${channel}` };
       return [reply('ask-wallet')];
@@ -524,69 +494,63 @@ export class ConversationService {
       identity: turn.identity,
       bill,
       channelId: channel,
-      payerAddress: payer,
+      payerAddress: payer.address,
+      payerVerified: payer.verified,
     });
-    return this.payReplies(turn, args, bill, outcome);
-  }
-
-  private payReplies(
-    turn: Turn,
-    args: ReplyArgs,
-    bill: BillRecord,
-    outcome: InitiateOutcome,
-  ): Reply[] {
-    if (outcome.kind === 'limited') return [paymentLimitReply(outcome.refusal, this.timezone)];
-    const p = outcome.payment;
-    const payArgs = {
-      ...args,
-      // A bill issued before 2026 shows its old-pound amount too, as its bill line did.
-      amount: { money: p.amountMinor, old: isPreRedenomination(bill.dueDate) },
-      channel: { channel: p.channelId },
-      ref: p.id,
-    };
-    switch (outcome.kind) {
-      case 'started': {
-        const replies = [reply('pay-started', payArgs)];
-        if (p.instructions && mediumOf(turn.identity.channel) === 'telegram') {
-          replies.push(reply('pay-instructions', { text: p.instructions }));
-        }
-        return replies;
-      }
-      case 'same':
-        // A payment held for staff is not "in progress": say who has it.
-        return [reply(p.status === 'held' ? 'payment-held' : 'pay-same', payArgs)];
-      case 'other-payer':
-        turn.choices.push({ key: 'choice-watch', payload: `WATCHPAY ${p.id}` });
-        return [reply('pay-other-payer', args)];
-      case 'channel-unavailable':
-        return [reply('pay-channel-unavailable', payArgs)];
-    }
-  }
-
-  /** An SMS sender pays from their own number; others give a wallet number once. */
-  private payerAddress(turn: Turn): string | null {
-    if (turn.identity.channel === 'sms') return turn.identity.address;
-    if (turn.identity.channel === 'sandbox-sms') {
-      const own = toE164(turn.identity.address);
-      if (own) return own;
-    }
-    return turn.subscriber.walletNumber;
+    return payReplies(turn, args, bill, outcome, this.timezone);
   }
 
   // ---- Turn bookkeeping ----------------------------------------------------------------
 
+  /**
+   * MORE: the next page of the list last shown. The page is claimed by replacing the paging
+   * state it was read from (a conditional update), so that two MOREs at once give two pages,
+   * not one twice: the one that loses reads the state again. A button's `key` names its list;
+   * an older list's More pages nothing, whatever is shown since.
+   */
+  private async more(turn: Turn, key: string | undefined): Promise<ConversationOutcome> {
+    for (let attempt = 1; ; attempt++) {
+      const pending = openPending(turn.subscriber, this.clock.now());
+      const more = pending?.more;
+      if (!more || (key !== undefined && more.key !== key)) {
+        if (pending) turn.pending = pending;
+        return this.finish(turn, [reply(key !== undefined ? 'more-stale' : 'more-none')]);
+      }
+      // After two lost races (a flood of MOREs), this one goes as read, unconditionally.
+      if (attempt >= 3) return this.finish(turn, this.page(turn, more));
+      const stored = this.close(turn, this.page(turn, more));
+      const at = stored ? this.clock.now() : null;
+      const change = { from: turn.subscriber.pending, to: stored, at };
+      if (await this.store.replacePending(turn.subscriber.id, change)) {
+        turn.subscriber = { ...turn.subscriber, pending: stored, pendingAt: at };
+        return { ...this.result(turn), deliver: true };
+      }
+      const fresh = await this.store.getSubscriber(turn.subscriber.id);
+      if (!fresh) throw new Error(`subscriber ${turn.subscriber.id} vanished`);
+      Object.assign(turn, { subscriber: fresh, replies: [], choices: [], more: undefined });
+    }
+  }
+
   private async finish(turn: Turn, replies: Reply[]): Promise<ConversationOutcome> {
-    turn.replies.push(...replies);
-    // Choices offered now become the pending answer list ("1", "2" on SMS).
-    const next = pendingAfter(turn);
-    const stored = next ? JSON.stringify(next) : null;
+    const stored = this.close(turn, replies);
     if (stored !== turn.subscriber.pending) {
       turn.subscriber = await this.store.updateSubscriber(turn.subscriber.id, {
         pending: stored,
-        pendingAt: next ? this.clock.now() : null,
+        pendingAt: stored ? this.clock.now() : null,
       });
     }
     return { ...this.result(turn), deliver: true };
+  }
+
+  /** Ends the turn with `replies`, kept to the budget; returns the pending state it leaves. */
+  private close(turn: Turn, replies: Reply[]): string | null {
+    turn.replies.push(...replies);
+    // Every answer keeps to the budget, not only the long lists paged above.
+    const fitted = turn.more === undefined && this.pager.fit(this.readerOf(turn), turn);
+    if (fitted) Object.assign(turn, fitted);
+    // Choices offered now become the pending answer list ("1", "2" on SMS).
+    const next = pendingAfter(turn);
+    return next ? JSON.stringify(next) : null;
   }
 
   private result(turn: Turn): Omit<ConversationOutcome, 'deliver'> {

@@ -19,8 +19,8 @@ export type Command =
   | { type: 'gov'; code: GovernorateCode | null }
   | { type: 'old' }
   | { type: 'cancel' }
-  /** The next page of a long answer. */
-  | { type: 'more' }
+  /** The next page of a long answer; `key` (a button's) names the list it belongs to. */
+  | { type: 'more'; key?: string }
   | { type: 'stop' }
   | { type: 'start' }
   | { type: 'help' }
@@ -164,6 +164,8 @@ export class Grammar {
     if (options.fromPayload) {
       const m = /^watchpay ([a-z0-9-]{4,64})$/.exec(text);
       if (m?.[1]) return { type: 'watch-payment', paymentId: m[1].toUpperCase() };
+      const more = /^more ([a-z0-9]{1,16})$/.exec(text);
+      if (more?.[1]) return { type: 'more', key: more[1] };
     }
 
     const [first, ...restWords] = text.split(' ');

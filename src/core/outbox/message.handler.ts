@@ -2,7 +2,7 @@
  * Sends outbox messages: renders the message key for the recipient's medium and language at
  * send time, skips opted-out addresses, and hands the text to the channel's sender.
  */
-import { mediumOf, type IdentityChannel } from '../domain.js';
+import { mediumOf, type IdentityChannel, type Language } from '../domain.js';
 import type { Choice, Reply } from '../i18n/reply.js';
 import { MissingMessageError, stripIsolation, type Translator } from '../i18n/translator.js';
 import type { Clock } from '../ports/clock.port.js';
@@ -89,6 +89,34 @@ export function isMessagePayload(value: unknown): value is MessagePayload {
     Array.isArray(choices) &&
     choices.every((c) => isReply(c) && typeof (c as { payload?: unknown }).payload === 'string')
   );
+}
+
+/** A rendered message: its replies' texts, and its choices' labels. */
+export interface RenderedPayload {
+  replies: string[];
+  choices: Array<{ label: string; payload: string }> | undefined;
+}
+
+/**
+ * Renders a message payload for its recipient, as it is sent (the SMS turn budget renders with
+ * this too, so that what it counts is what goes out). SMS and the sandbox get plain text.
+ */
+export function renderPayload(
+  translator: Translator,
+  payload: MessagePayload,
+  reader: { channel: IdentityChannel; language: Language; showOldPounds: boolean },
+): RenderedPayload {
+  const medium = mediumOf(reader.channel);
+  const plain = medium === 'sms' || reader.channel.startsWith('sandbox-');
+  const clean = (t: string) => (plain ? stripIsolation(t) : t);
+  const ctx = { language: reader.language, medium, showOldPounds: reader.showOldPounds };
+  return {
+    replies: [payload, ...(payload.also ?? [])].map((r) => clean(translator.render(r, ctx))),
+    choices: payload.choices?.map((c) => ({
+      label: clean(translator.render(c, ctx)),
+      payload: c.payload,
+    })),
+  };
 }
 
 function isStopConfirmation(payload: unknown): boolean {
@@ -181,28 +209,17 @@ export class MessageHandler {
     if ('skip' in composed) return { status: 'skipped', error: composed.skip };
     if ('fail' in composed) return { status: 'failed', error: composed.fail };
     if ('cancel' in composed) return { status: 'cancelled', error: composed.cancel };
-    const medium = mediumOf(identity.channel);
-    const plain = medium === 'sms' || identity.channel.startsWith('sandbox-');
-    const clean = (t: string) => (plain ? stripIsolation(t) : t);
     let text: string;
     let replies: string[] = [];
     let choices: Array<{ label: string; payload: string }> | undefined;
     if ('text' in composed) {
       text = composed.text;
     } else {
-      const payload = composed.payload;
-      const ctx = {
-        language: subscriber.language,
-        medium,
-        showOldPounds: subscriber.showOldPounds,
-      };
       try {
-        replies = [payload, ...(payload.also ?? [])].map((r) =>
-          clean(this.translator.render(r, ctx)),
-        );
-        choices = payload.choices?.map((c) => ({
-          label: clean(this.translator.render(c, ctx)),
-          payload: c.payload,
+        ({ replies, choices } = renderPayload(this.translator, composed.payload, {
+          channel: identity.channel,
+          language: subscriber.language,
+          showOldPounds: subscriber.showOldPounds,
         }));
       } catch (error) {
         // A key this version no longer has (a reply queued by an older one) or arguments

@@ -129,6 +129,11 @@ export class PaymentService {
     bill: BillRecord;
     channelId: string;
     payerAddress: string;
+    /**
+     * The payer number is the starter's own, vouched for by the channel (an SMS sender's, a
+     * shared Telegram contact): the per-number start limit, there against strangers, spares it.
+     */
+    payerVerified?: boolean;
   }): Promise<InitiateOutcome> {
     const { identity, bill, channelId } = input;
     const now = this.clock.now();
@@ -139,6 +144,7 @@ export class PaymentService {
         await tx.paymentQuota({
           subscriberId: identity.subscriberId,
           payerAddress: input.payerAddress,
+          payerVerified: input.payerVerified ?? false,
           since: new Date(now.getTime() - PAYMENT_START_WINDOW_MS),
           maxStarts: this.limits.startsPerHour,
         }),
@@ -162,6 +168,7 @@ export class PaymentService {
         currency: bill.currency,
         channelId,
         payerAddress: input.payerAddress,
+        payerVerified: input.payerVerified ?? false,
         status: 'created',
         openKey,
         deadlineAt,

@@ -15,6 +15,8 @@ export interface SubscriberRecord {
   showOldPounds: boolean;
   lastPaymentChannel: string | null;
   walletNumber: string | null;
+  /** The wallet number is the subscriber's own, vouched for by the channel (a shared contact). */
+  walletVerified: boolean;
   pending: string | null;
   pendingAt: Date | null;
 }
@@ -116,6 +118,11 @@ export type NewPayment = Omit<
 > & {
   /** When it was started (default: the database's now); what the hourly start limit counts by. */
   createdAt?: Date;
+  /**
+   * The payer number is the starter's own, vouched for by the channel (an SMS sender's number,
+   * a shared Telegram contact): left out of the per-number start count (default false).
+   */
+  payerVerified?: boolean;
 };
 
 /** What a subscriber and a payer number have used of the payment limits. */
@@ -127,7 +134,10 @@ export interface PaymentQuotaUsage {
    * is full until that one leaves it; null while fewer were started.
    */
   subscriberFullSince: Date | null;
-  /** The same for payments from the payer number, whoever started them. */
+  /**
+   * The same for payments from the payer number by anyone but its verified owner (payments
+   * with payerVerified); null, and not counted, when the starter is that owner.
+   */
   payerFullSince: Date | null;
 }
 
@@ -423,6 +433,14 @@ export interface Store {
     id: string,
     patch: Partial<Omit<SubscriberRecord, 'id'>>,
   ): Promise<SubscriberRecord>;
+  /**
+   * Sets the subscriber's pending state (and pendingAt) only if it is still `from`; false when
+   * it was not (another message changed it meanwhile), and then nothing is written.
+   */
+  replacePending(
+    subscriberId: string,
+    change: { from: string | null; to: string | null; at: Date | null },
+  ): Promise<boolean>;
   setOptedOut(identityId: string, optedOut: boolean, at: Date): Promise<void>;
   identitiesOf(subscriberId: string): Promise<IdentityRecord[]>;
 
@@ -464,6 +482,8 @@ export interface Store {
   paymentQuota(query: {
     subscriberId: string;
     payerAddress: string;
+    /** The starter is the payer number's verified owner: the number's count does not apply. */
+    payerVerified: boolean;
     since: Date;
     maxStarts: number;
   }): Promise<PaymentQuotaUsage>;

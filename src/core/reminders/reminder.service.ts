@@ -23,6 +23,7 @@
  * next send time (downtime, quiet hours) is dropped like a slot planning skips.
  */
 import { billArgs, type BillService } from '../bills/bill.service.js';
+import { mapBounded } from '../bounded.js';
 import { mediumOf } from '../domain.js';
 import type { Choice } from '../i18n/reply.js';
 import type { Composed } from '../outbox/message.handler.js';
@@ -173,20 +174,14 @@ export class ReminderService {
       staleBefore: new Date(now - this.staleMs),
       limit: this.refreshLimit,
     });
-    let next = 0;
-    let refreshed = 0;
-    const worker = async () => {
-      for (;;) {
-        if (signal?.aborted) return;
-        const account = accounts[next++];
-        if (!account) return;
-        // Never throws for the biller's sake; a down biller leaves the cache as it was.
-        const result = await this.bills.inquire(account.billerId, account.account);
-        if (result.kind === 'fresh') refreshed += 1;
-      }
-    };
-    await Promise.all(Array.from({ length: this.refreshConcurrency }, worker));
-    return refreshed;
+    const fresh = await mapBounded(accounts, this.refreshConcurrency, async (account) => {
+      // Stopping: the accounts not asked yet are left for the next run.
+      if (signal?.aborted) return false;
+      // Never throws for the biller's sake; a down biller leaves the cache as it was.
+      const result = await this.bills.inquire(account.billerId, account.account);
+      return result.kind === 'fresh';
+    });
+    return fresh.filter(Boolean).length;
   }
 
   /**
