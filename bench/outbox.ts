@@ -80,7 +80,7 @@ export const OUTBOX_SETTINGS: { quick: OutboxSettings; full: OutboxSettings } = 
   },
 };
 
-/** The caps configured in Tasdeed (the defaults of DESIGN §3, set explicitly). */
+/** The caps configured in Tasdeed (the defaults of docs/design.md §3, set explicitly). */
 const TELEGRAM_BULK_PER_SECOND = 25;
 /** Telegram's own limit for a bot, which the Bot API stand-in enforces. */
 const TELEGRAM_OVERALL_LIMIT = 30;

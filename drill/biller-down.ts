@@ -1,5 +1,5 @@
 /**
- * A biller down for the whole run (DESIGN §1: "a biller that is down for hours"; §5: "anything
+ * A biller down for the whole run (docs/design.md §1: "a biller that is down for hours"; §5: "anything
  * else or no answer in 5 s = biller unavailable (served from the last known bill, marked with
  * its age)"). Two billers: electricity answers every request with 503, water accepts the
  * connection and never answers. Subscribers ask for bills, pay and follow, through the SMS
@@ -116,7 +116,7 @@ export const billerDown: Drill = {
             name: { ar: 'المياه', en: 'Water' },
             aliases: ['مياه'],
             accountPattern: '^[0-9]{6,12}$',
-            // No answer in 5 s (DESIGN §5) = unavailable.
+            // No answer in 5 s (docs/design.md §5) = unavailable.
             adapter: { type: 'http', baseUrl: silent.url },
           },
         ],

@@ -1,7 +1,7 @@
 /**
  * SIGKILL in the middle of a Telegram broadcast, then a restart on the same database: every
  * recipient gets the message, and the only repeats are messages that were in flight when the
- * process died — at most the bulk pool's in-flight limit (DESIGN §7: "a crash mid-way resumes
+ * process died — at most the bulk pool's in-flight limit (docs/design.md §7: "a crash mid-way resumes
  * without sending anyone the message twice"; the dispatcher's lease bound). Counted at the
  * local Bot API stand-in.
  */

@@ -1,5 +1,5 @@
 /**
- * The database refuses writes for a moment while traffic flows (DESIGN §3: readiness "503
+ * The database refuses writes for a moment while traffic flows (docs/design.md §3: readiness "503
  * while the database is unreachable"; §2: "nothing is lost if the process dies between
  * 'decided to send' and 'sent'").
  *

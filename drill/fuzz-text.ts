@@ -4,7 +4,7 @@
  * flags, skin tones), control characters (NUL among them, which PostgreSQL refuses in text),
  * bidi controls and zero-width characters, lone surrogates, numbers past every integer type
  * (as accounts, choices and amounts), very long texts, and commands of the text grammar
- * (DESIGN §9) with noise mixed in, so that the inputs reach past "not understood" into bills,
+ * (docs/design.md §9) with noise mixed in, so that the inputs reach past "not understood" into bills,
  * payments and settings.
  */
 

@@ -2,7 +2,7 @@
  * `npm run drill [-- --quick] [-- --verbose] [names…]`: fault drills (issue 8). Each drill does
  * something bad to a running Tasdeed — SIGKILL in the middle of a broadcast or of a payment, a
  * biller or payment channel that never answers, replayed webhooks, hostile text, a database
- * that refuses writes — and checks the promises DESIGN.md makes about it. One line per drill:
+ * that refuses writes — and checks the promises docs/design.md makes about it. One line per drill:
  *
  *   drill <name>: ok — <figures>
  *   drill <name>: FAILED — <figures>      (each broken promise follows on stderr)

@@ -1,5 +1,5 @@
 /**
- * Random inputs through every front (DESIGN §9: "anything not understood gets a short help
+ * Random inputs through every front (docs/design.md §9: "anything not understood gets a short help
  * reply (one SMS segment), never silence and never an error"). 100,000 texts (5,000 with
  * --quick) from drill/fuzz-text.ts through the two real fronts, half as signed Twilio inbound
  * webhooks and half as Telegram webhook updates (one in ten a button press carrying random
@@ -166,7 +166,7 @@ async function runShard(
     });
     child = await Child.boot(env);
     const url = child.url;
-    // A sandbox sender that wrote STOP (DESIGN §7) is rightly answered no more until START.
+    // A sandbox sender that wrote STOP (docs/design.md §7) is rightly answered no more until START.
     const grammar = new Grammar(catalogue);
     const callbackFuzz = new Fuzzer(seeded(SEED + 1));
 

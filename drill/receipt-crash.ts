@@ -1,5 +1,5 @@
 /**
- * SIGKILL between a payment's confirmation and its receipt (DESIGN §6: "a restarted process …
+ * SIGKILL between a payment's confirmation and its receipt (docs/design.md §6: "a restarted process …
  * one settlement, one receipt"). Payers pay by SMS (Twilio stand-in) through the HTTP payment
  * channel stand-in; their payments are confirmed by signed webhooks, and the process is killed
  *  - "in flight": after the receipt requests reached the SMS provider's edge (held there, never

@@ -1,5 +1,5 @@
 /**
- * 1,000 replays of one payment event (DESIGN §5: "an event id seen before is acknowledged and
+ * 1,000 replays of one payment event (docs/design.md §5: "an event id seen before is acknowledged and
  * ignored; states only move forward"; §6: "a retried webhook … one settlement, one receipt").
  * One payment gets the same signed event (same bytes, same eventId) 1,000 times at once;
  * another gets 1,000 events with distinct eventIds and the same status, at once. Each payment

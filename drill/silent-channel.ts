@@ -1,5 +1,5 @@
 /**
- * A payment channel that never calls back (DESIGN §5: "a payment still pending after its
+ * A payment channel that never calls back (docs/design.md §5: "a payment still pending after its
  * deadline (15 min) is asked for (GET) … at 1, 5, 15 and 60 minutes, then hourly for a day,
  * never assumed failed … When the schedule runs out it is held for staff").
  *

@@ -96,7 +96,7 @@ export async function createTasdeed(options: TasdeedOptions): Promise<Tasdeed> {
   const metrics = createMetrics();
   const database: Database = await openDatabase(config.database);
   const store = database.store;
-  // Long polling allows one consumer per bot (DESIGN §10): a second instance must not poll.
+  // Long polling allows one consumer per bot (docs/design.md §10): a second instance must not poll.
   if (config.telegram?.mode === 'polling' && !(await database.holdExclusive('telegram-polling'))) {
     await database.close();
     throw new Error(

@@ -1,5 +1,5 @@
 /**
- * `npm start`: everything in one process on the embedded defaults (DESIGN §3). Invalid
+ * `npm start`: everything in one process on the embedded defaults (docs/design.md §3). Invalid
  * configuration stops start-up with one line per problem and a non-zero exit.
  */
 import { createTasdeed } from './app.js';

@@ -1,4 +1,4 @@
-/** Builds biller and payment-channel adapters from the catalogue's adapter configuration (DESIGN §4). */
+/** Builds biller and payment-channel adapters from the catalogue's adapter configuration (docs/design.md §4). */
 import { randomBytes } from 'node:crypto';
 import type { BillerDefinition, PaymentChannelDefinition } from '../core/catalogue.js';
 import type { PaymentPort } from '../core/ports/payment.port.js';

@@ -1,7 +1,7 @@
 /**
  * The Telegram front on grammY: the features, composed in one visible order ("unhandled"
  * last), the durable update inbox they are fed from, the outbox sender, and the start-up of
- * polling or webhook mode (DESIGN §3). Handlers stay thin: the conversation lives in the core.
+ * polling or webhook mode (docs/design.md §3). Handlers stay thin: the conversation lives in the core.
  */
 import { autoRetry } from '@grammyjs/auto-retry';
 import { Api, Bot, type Context } from 'grammy';

@@ -35,7 +35,7 @@ export function keyboardFor(
   return { inline_keyboard: rows };
 }
 
-/** Maps a Bot API failure to what the outbox does next (DESIGN §8). */
+/** Maps a Bot API failure to what the outbox does next (docs/design.md §8). */
 export function classifyTelegramError(error: unknown): SendResult {
   if (error instanceof GrammyError) {
     const what = `telegram ${error.error_code}: ${error.description}`;
@@ -58,7 +58,7 @@ export function classifyTelegramError(error: unknown): SendResult {
 }
 
 /**
- * Telegram's limits (DESIGN §8): bulk (reminders, broadcasts) at `bulkPerSecond` overall and
+ * Telegram's limits (docs/design.md §8): bulk (reminders, broadcasts) at `bulkPerSecond` overall and
  * about one a second per chat; a person's replies are held to neither, only to Telegram's own
  * 429s. A 429 pauses bulk for its retry_after as well, since the bot as a whole is over.
  */

@@ -1,5 +1,5 @@
 /**
- * Telegram updates are recorded before they are acted on (DESIGN §3): the webhook answers 200
+ * Telegram updates are recorded before they are acted on (docs/design.md §3): the webhook answers 200
  * once the row is written, polling confirms an offset only after its updates are written, and
  * a worker processes recorded rows in update_id order, also those left by a process that died.
  * The update_id is the row's key, so an update Telegram delivers twice acts once.

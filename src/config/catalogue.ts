@@ -1,5 +1,5 @@
 /**
- * The catalogue file (DESIGN §4): billers, payment channels and the coverage seed, validated
+ * The catalogue file (docs/design.md §4): billers, payment channels and the coverage seed, validated
  * with zod and cross-checked, then handed to the core as a {@link Catalogue}. Every problem
  * is one line: `<source>: <path in the file>: <what is wrong>`. Secret values (tokens,
  * webhook secrets) never appear in problem text.

@@ -1,5 +1,5 @@
 /**
- * The process environment, parsed and validated once at start (DESIGN §3) into a typed
+ * The process environment, parsed and validated once at start (docs/design.md §3) into a typed
  * {@link AppConfig}. Nothing else reads `process.env`.
  *
  * Rules every variable follows:
@@ -77,7 +77,7 @@ export interface QuietHours {
   end: number;
 }
 
-/** Dispatch limits (DESIGN §8). */
+/** Dispatch limits (docs/design.md §8). */
 export interface RateLimits {
   /** Outbound SMS parts per second, per gateway (`SMS_MAX_PER_SECOND`). */
   smsPerSecond: number;
@@ -89,7 +89,7 @@ export interface RateLimits {
   telegramBulkPerSecond: number;
 }
 
-/** What one subscriber may use, so that one person cannot cost everyone else (DESIGN §3). */
+/** What one subscriber may use, so that one person cannot cost everyone else (docs/design.md §3). */
 export interface SubscriberLimits {
   /** Most accounts one subscriber follows (`TASDEED_MAX_FOLLOWS`). */
   maxFollows: number;
@@ -568,7 +568,7 @@ function parseLogLevel(r: EnvReader): LogLevel {
 }
 
 /**
- * Parses every variable of DESIGN §3. Returns the typed configuration, or every problem found,
+ * Parses every variable of docs/design.md §3. Returns the typed configuration, or every problem found,
  * one human line each (e.g. `PORT: "abc" is not a port number (1-65535)`).
  */
 export function parseEnv(env: NodeJS.ProcessEnv): ParseEnvResult {

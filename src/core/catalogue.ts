@@ -1,4 +1,4 @@
-/** The catalogue as the core uses it: billers, payment channels and the coverage seed (DESIGN §4). */
+/** The catalogue as the core uses it: billers, payment channels and the coverage seed (docs/design.md §4). */
 import type { LocalName } from './domain.js';
 
 export type AdapterConfig =

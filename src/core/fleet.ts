@@ -1,5 +1,5 @@
 /**
- * Several instances on one database (DESIGN §10) must keep every provider's rate limit for the
+ * Several instances on one database (docs/design.md §10) must keep every provider's rate limit for the
  * fleet, not each for itself. Each instance writes a heartbeat every few seconds and counts
  * the live ones; every rate gate then holds 1/n of its limit. Simple, and needs nothing but the
  * database: the cost is that an idle instance's share goes unused, and for one heartbeat after

@@ -1,7 +1,7 @@
 /**
  * Opens the configured database: applies pending migrations, then hands the core a Store.
  * SQLite (the embedded default, one process owns the file) or PostgreSQL (several instances
- * share it, DESIGN §10), behind the same Store.
+ * share it, docs/design.md §10), behind the same Store.
  */
 import BetterSqlite3 from 'better-sqlite3';
 import pg from 'pg';
@@ -68,7 +68,7 @@ async function openPostgres(url: string): Promise<Database> {
 }
 
 /**
- * On SQLite one process owns the file (DESIGN §10), so any lease found at start belongs to a
+ * On SQLite one process owns the file (docs/design.md §10), so any lease found at start belongs to a
  * process that died: its items go back to the queue at once instead of waiting for the lease
  * to expire. (On PostgreSQL other live instances hold leases; there they simply expire.)
  */

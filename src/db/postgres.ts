@@ -1,5 +1,5 @@
 /**
- * PostgreSQL (DESIGN §10): the database several Tasdeed instances share.
+ * PostgreSQL (docs/design.md §10): the database several Tasdeed instances share.
  *
  * - The Prisma client is generated from the same models as SQLite's (scripts/prisma-generate.mjs
  *   derives src/generated/schema.postgresql.prisma) and reached through @prisma/adapter-pg.

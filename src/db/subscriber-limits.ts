@@ -40,7 +40,7 @@ export async function followUpTo(
   return 'added';
 }
 
-/** Payment statuses that hold a bill (DESIGN §6): the open payments a subscriber may have. */
+/** Payment statuses that hold a bill (docs/design.md §6): the open payments a subscriber may have. */
 const OPEN_STATUSES = ['created', 'pending', 'held'];
 
 /**

@@ -1,5 +1,5 @@
 /**
- * The staff HTTP API (DESIGN §3, §6): bearer `TASDEED_ADMIN_TOKEN`; every route answers 404
+ * The staff HTTP API (docs/design.md §3, §6): bearer `TASDEED_ADMIN_TOKEN`; every route answers 404
  * while no token is configured, 401 without the right token, and 429 with Retry-After once the
  * client has failed 5 times (wrong tokens and console logins counted together; see lockout.ts).
  */
@@ -39,7 +39,7 @@ function knownList(what: string, allowed: readonly string[]) {
 }
 
 /**
- * The request body (DESIGN §7). The audience is one object rather than a union, so that a
+ * The request body (docs/design.md §7). The audience is one object rather than a union, so that a
  * mistake in it is reported where it is ("unknown governorate "XYZ"") and not as "invalid
  * input"; `all` alone, or filters, is checked after.
  */
@@ -131,7 +131,7 @@ export function adminRouter(
       else unauthorized(res);
       return;
     }
-    // Or the console's session cookie (DESIGN §3); a POST then also needs its CSRF token.
+    // Or the console's session cookie (docs/design.md §3); a POST then also needs its CSRF token.
     const access = await sessions.apiAccess(req);
     if (access === 'csrf') {
       res.status(403).json({ error: 'csrf', reason: 'X-CSRF-Token is missing or wrong' });
@@ -196,7 +196,7 @@ export function adminRouter(
     res.json({ payment: resolved });
   });
 
-  // Broadcasts (DESIGN §7).
+  // Broadcasts (docs/design.md §7).
   router.post('/broadcasts', jsonBody({ limit: '16kb' }), async (req, res) => {
     const parsed = newBroadcast.safeParse(req.body);
     if (!parsed.success) {

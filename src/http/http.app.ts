@@ -1,6 +1,6 @@
 /**
  * The HTTP front: payment webhooks, the sandbox channel, the staff API, health and metrics
- * (DESIGN §3). Handlers parse every body with a schema before the core sees it.
+ * (docs/design.md §3). Handlers parse every body with a schema before the core sees it.
  */
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { randomUUID } from 'node:crypto';

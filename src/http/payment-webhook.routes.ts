@@ -1,5 +1,5 @@
 /**
- * `POST /payments/webhook/:channelId` (DESIGN §5): verify the raw bytes, then apply the event
+ * `POST /payments/webhook/:channelId` (docs/design.md §5): verify the raw bytes, then apply the event
  * once. 2xx only after the event is durably applied, so a channel retries anything else.
  * A request without a signature header is refused before its body is read; an unknown channel
  * is answered exactly as a bad signature is (its signature is checked against a random secret
@@ -24,7 +24,7 @@ const eventSchema = z
     amountMinor: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER).nullish(),
     occurredAt: z.iso.datetime({ offset: true }).nullish(),
   })
-  // A success must say how much moved: the core compares it with the bill (DESIGN §6), and an
+  // A success must say how much moved: the core compares it with the bill (docs/design.md §6), and an
   // unverifiable success is refused here rather than accepted or held on a guess. The payment
   // stays pending, so reconciliation asks the channel (GET) after the deadline.
   .refine(

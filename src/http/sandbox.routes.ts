@@ -1,5 +1,5 @@
 /**
- * The sandbox channel (DESIGN §3): talk to the core as an SMS or Telegram user with no
+ * The sandbox channel (docs/design.md §3): talk to the core as an SMS or Telegram user with no
  * outside system. Sandbox senders are identities of their own, never a real subscriber's.
  */
 import { Router } from 'express';

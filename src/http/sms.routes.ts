@@ -1,5 +1,5 @@
 /**
- * The SMS webhooks (DESIGN §3), mounted only for the configured gateways:
+ * The SMS webhooks (docs/design.md §3), mounted only for the configured gateways:
  * - POST /sms/twilio/inbound: 403 unless X-Twilio-Signature is valid for PUBLIC_URL + path and
  *   the form (400 without it); the message is durably recorded, then empty TwiML at once (the
  *   reply goes out through the REST API via the outbox, never as TwiML);

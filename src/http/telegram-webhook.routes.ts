@@ -1,5 +1,5 @@
 /**
- * POST /telegram/webhook (DESIGN §3): 401 unless X-Telegram-Bot-Api-Secret-Token matches
+ * POST /telegram/webhook (docs/design.md §3): 401 unless X-Telegram-Bot-Api-Secret-Token matches
  * (constant-time); the update is durably recorded, then 200 at once. Processing is the update
  * worker's job, never awaited here: a 2xx tells Telegram never to send the update again.
  */

@@ -1,5 +1,5 @@
 /**
- * The scheduled jobs (DESIGN §7) on node-cron, in `TASDEED_TIMEZONE`:
+ * The scheduled jobs (docs/design.md §7) on node-cron, in `TASDEED_TIMEZONE`:
  * - reminders: every hour on the hour, and once at start (node-cron does not catch up on
  *   missed runs; the tick itself knows what is still due, see ReminderService);
  * - the recovery probe ("tell me when it is back"): every minute;

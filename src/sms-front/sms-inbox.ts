@@ -1,5 +1,5 @@
 /**
- * Inbound SMS are recorded before they are acted on (DESIGN §3): the webhooks answer once the
+ * Inbound SMS are recorded before they are acted on (docs/design.md §3): the webhooks answer once the
  * row is written, and a worker processes recorded rows in order, also those left by a process
  * that died. The gateway's own key (Twilio's MessageSid, the Android event id) is the row's
  * unique key, so a message the gateway delivers twice acts once.
@@ -95,7 +95,7 @@ export class SmsInbox extends BatchWorker {
       logger.info({ smsId: row.id, gateway: row.gateway }, 'sms from a non-replyable sender');
       return;
     }
-    // STOP / START / HELP as the whole message win over any open question (DESIGN §7): the
+    // STOP / START / HELP as the whole message win over any open question (docs/design.md §7): the
     // gateway's own verdict first (Twilio's OptOutType: its keywords are configurable, and it
     // has already blocked the number on a STOP), else SMS's wider set of words ("Stop.",
     // "توقف", OPTOUT, and YES / نعم from a number that is opted out).

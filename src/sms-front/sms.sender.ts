@@ -1,5 +1,5 @@
 /**
- * The outbox's way out by SMS (DESIGN §8): the rendered text is packed into SMS (numbered
+ * The outbox's way out by SMS (docs/design.md §8): the rendered text is packed into SMS (numbered
  * choices), routed (the gateway the person wrote in on, else the SMS_ROUTE_ prefixes, else the
  * first listed), held to the gateway's parts-per-second limit, and sent. Provider failures come
  * back as the outbox's results: temporary (retry), permanent (fail), opted-out.

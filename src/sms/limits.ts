@@ -1,5 +1,5 @@
 /**
- * SMS cost guards (DESIGN §8, §9), both read from the outbox in one statement per inbound
+ * SMS cost guards (docs/design.md §8, §9), both read from the outbox in one statement per inbound
  * message: {@link ReplyCap}, most replies to one sender per hour (`SMS_REPLIES_PER_HOUR`), and
  * the auto-responder loop check (src/core/conversation/reply-loop.ts): an auto-responder
  * answering our replies would otherwise loop, and every loop costs money. (Parts per second

@@ -37,7 +37,7 @@ export function isE164(value: string): value is E164 {
 /**
  * True when a sender is a name, not a number ("Syriatel", "MTN", "BANK-SY", "سيريتل"): carriers
  * and services send from alphanumeric sender ids, which cannot receive a reply, and answering
- * their messages only costs money (DESIGN §8: none to alphanumeric senders).
+ * their messages only costs money (docs/design.md §8: none to alphanumeric senders).
  */
 export function isAlphanumericSender(from: string): boolean {
   const text = stripInvisible(from.normalize('NFKC')).trim();

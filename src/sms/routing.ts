@@ -1,5 +1,5 @@
 /**
- * Which gateway sends an SMS (DESIGN §8): a reply goes back through the gateway the person's
+ * Which gateway sends an SMS (docs/design.md §8): a reply goes back through the gateway the person's
  * message came in on; any other message through the gateway whose `SMS_ROUTE_…` prefixes match
  * the number (the longest matching prefix wins; a tie goes to the gateway listed first in
  * `SMS_GATEWAY`); else through the first gateway listed.

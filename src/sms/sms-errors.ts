@@ -1,6 +1,6 @@
 /**
  * Provider failures mapped to what the outbox does with them, in one place for every gateway
- * (DESIGN §8): temporary → back off and retry; permanent → fail this message only; opted-out →
+ * (docs/design.md §8): temporary → back off and retry; permanent → fail this message only; opted-out →
  * the number unsubscribed, stop every message to it.
  */
 import type { SmsFailureResult } from './sms-gateway.port.js';

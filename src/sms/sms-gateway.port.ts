@@ -1,5 +1,5 @@
 /**
- * The SMS gateway port (DESIGN §2, §8): one interface in front of every way out to the phone
+ * The SMS gateway port (docs/design.md §2, §8): one interface in front of every way out to the phone
  * network (Twilio's REST API, an Android phone with a local SIM, …). Adapters live in one folder
  * per vendor (`twilio/`, `android/`); webhook bodies reach the pure parsers only after the
  * adapter's signature check passed.

@@ -1,5 +1,5 @@
 /**
- * Renders a conversation turn for SMS, where every part costs money (DESIGN §1, §9): Fluent's
+ * Renders a conversation turn for SMS, where every part costs money (docs/design.md §1, §9): Fluent's
  * isolation marks stripped, the choices numbered at the end of the last reply, short replies
  * packed into one message when they fit, and every message measured in segments with
  * `sms-segments-calculator` (GSM-7: 160 in one part, 153 per part of a longer message; UCS-2,
@@ -104,7 +104,7 @@ export function renderSmsTurn(
  */
 export const TWO_PART_KEYS: Readonly<Record<string, string>> = {
   receipt:
-    'DESIGN §9: a receipt may take two parts; it is the proof of payment and must name the amount, biller, account, channel and reference in full',
+    'docs/design.md §9: a receipt may take two parts; it is the proof of payment and must name the amount, biller, account, channel and reference in full',
   'pay-instructions':
     "the payment provider's own text, passed through unchanged; its length is not ours to shorten",
 };

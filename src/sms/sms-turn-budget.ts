@@ -1,5 +1,5 @@
 /**
- * What the answer to one inbound message may cost by SMS (DESIGN §9): 3 parts in all, counted
+ * What the answer to one inbound message may cost by SMS (docs/design.md §9): 3 parts in all, counted
  * as the SMS front will send it: the turn made into its outbox message, rendered and packed by
  * the same functions the outbox and the SMS sender use (renderPayload, packTurn), so that one
  * sender costs at most 3 × SMS_REPLIES_PER_HOUR parts an hour. Longer answers are paged by the

@@ -1,5 +1,5 @@
 /**
- * STOP / START / HELP on SMS (DESIGN §7, §9): as the whole message they win over any open
+ * STOP / START / HELP on SMS (docs/design.md §7, §9): as the whole message they win over any open
  * conversation. The conversation grammar (src/core/conversation/grammar.ts) already knows the
  * words both channels share (إيقاف, STOP, UNSUBSCRIBE, بدء, START, مساعدة, ؟, HELP, …); this
  * module only adds what SMS needs beyond it:

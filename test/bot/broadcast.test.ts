@@ -1,5 +1,5 @@
 /**
- * Staff /broadcast in Telegram (DESIGN §7: staff ids only, preview then confirm), against the
+ * Staff /broadcast in Telegram (docs/design.md §7: staff ids only, preview then confirm), against the
  * fake Bot API server in webhook mode and a real SQLite file: the text, the audience, the
  * preview's figures, Send and Urgent send, progress, cancel, buttons that went out of date,
  * the draft across a restart, and what everyone else gets.

@@ -1,5 +1,5 @@
 /**
- * The webhook route's own rules (DESIGN §3), against the fake Bot API server and a real SQLite
+ * The webhook route's own rules (docs/design.md §3), against the fake Bot API server and a real SQLite
  * file: registration with PUBLIC_URL and the secret token, 401 on a wrong secret (and nothing
  * recorded), 400 on a body that is not an update, a redelivered update acted on once. The
  * features in both modes are in features.test.ts; "answers at once" (a slow biller) is in

@@ -6,7 +6,7 @@ import { after, describe, it } from 'node:test';
 import { DEMO_CATALOGUE_PATH, loadCatalogue, parseCatalogue } from '../../src/config/catalogue.js';
 import type { Catalogue } from '../../src/core/catalogue.js';
 
-/** DESIGN §4's example, verbatim. */
+/** docs/design.md §4's example, verbatim. */
 const DESIGN_EXAMPLE = `{
   "billers": [
     { "id": "electricity", "name": { "ar": "الكهرباء", "en": "Electricity" },
@@ -80,7 +80,7 @@ void describe('the demo catalogue', () => {
 });
 
 void describe('parseCatalogue', () => {
-  void it("accepts DESIGN §4's example", () => {
+  void it("accepts docs/design.md §4's example", () => {
     const catalogue = ok(valid());
     assert.deepEqual(catalogue.billers[0]?.adapter, {
       type: 'http',

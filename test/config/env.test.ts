@@ -38,7 +38,7 @@ const ANDROID = {
 };
 
 void describe('parseEnv', () => {
-  void it('gives every default of DESIGN §3 for an empty environment', () => {
+  void it('gives every default of docs/design.md §3 for an empty environment', () => {
     assert.deepEqual(config({}), {
       port: 3000,
       host: '0.0.0.0',

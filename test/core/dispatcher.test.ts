@@ -1,5 +1,5 @@
 /**
- * The outbox dispatcher (DESIGN §2, §8) against a real store (SQLite, or PostgreSQL when
+ * The outbox dispatcher (docs/design.md §2, §8) against a real store (SQLite, or PostgreSQL when
  * TEST_DATABASE_URL is set): pools that do not block each other, quiet hours without a busy
  * loop, deferral without losing an attempt, and the crash bound (leases that were never
  * finished are claimed again once they expire, and there are never more of them than the

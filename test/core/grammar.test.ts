@@ -7,7 +7,7 @@ const catalogue = loadCatalogue(null);
 if (!catalogue.ok) throw new Error(catalogue.problems.join('\n'));
 const grammar = new Grammar(catalogue.catalogue);
 
-describe('the text grammar (DESIGN §9)', () => {
+describe('the text grammar (docs/design.md §9)', () => {
   const cases: Array<[string, unknown]> = [
     ['فاتورة كهرباء 1000101', { type: 'bill', billerId: 'electricity', account: '1000101' }],
     ['فاتوره الكهرباء ١٠٠٠١٠١', { type: 'bill', billerId: 'electricity', account: '1000101' }],

@@ -1,5 +1,5 @@
 /**
- * The rate gates (DESIGN §8) on a fake time line: the gate's `now` is injected and node:test's
+ * The rate gates (docs/design.md §8) on a fake time line: the gate's `now` is injected and node:test's
  * mock timers stand in for setTimeout, moved one millisecond at a time, so every grant happens
  * at an exact, repeatable instant and a 20-second schedule runs in a moment.
  */

@@ -1,5 +1,5 @@
 /**
- * The store side of broadcasts (DESIGN §7) on the test database (SQLite, or PostgreSQL when
+ * The store side of broadcasts (docs/design.md §7) on the test database (SQLite, or PostgreSQL when
  * TEST_DATABASE_URL is set): who an audience reaches (every filter given must match; a
  * subscriber's governorates are their own and those of the accounts they follow, as the biller
  * reported them; opted-out addresses never), recipient rows written in resumable batches

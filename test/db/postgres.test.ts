@@ -1,5 +1,5 @@
 /**
- * Where PostgreSQL behaves differently from SQLite (DESIGN §10), on a real server: migrations
+ * Where PostgreSQL behaves differently from SQLite (docs/design.md §10), on a real server: migrations
  * applied once by instances starting together (advisory lock) and refused once edited; outbox
  * claims with FOR UPDATE SKIP LOCKED from several connections; a unique violation inside a
  * transaction (which aborts a PostgreSQL transaction) answered without losing the

@@ -1,5 +1,5 @@
 /**
- * Staff broadcasts through the HTTP API (DESIGN §7), against the local Bot API and Twilio
+ * Staff broadcasts through the HTTP API (docs/design.md §7), against the local Bot API and Twilio
  * stand-ins: validation, the dry run's figures, who an audience reaches, progress, cancel,
  * quiet hours, and opted-out subscribers never receiving one.
  *

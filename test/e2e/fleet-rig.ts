@@ -1,5 +1,5 @@
 /**
- * Several Tasdeed processes on one PostgreSQL database (DESIGN §10), for test/e2e/fleet.test.ts.
+ * Several Tasdeed processes on one PostgreSQL database (docs/design.md §10), for test/e2e/fleet.test.ts.
  *
  * Each member is `npm start`'s entry point in its own child process (spawnTasdeed) with its own
  * Bot API and Twilio stand-ins, so what each instance sent is counted at the stand-ins it

@@ -1,6 +1,6 @@
 /**
  * Three Tasdeed processes on one PostgreSQL database share the work and do each piece of it
- * once (DESIGN §10, issue 6), counted at the local stand-ins: each instance has its own Bot API
+ * once (docs/design.md §10, issue 6), counted at the local stand-ins: each instance has its own Bot API
  * and Twilio stand-ins (so what each one sent is counted apart), the biller and the payment
  * channel are shared. Telegram runs in webhook mode: long polling allows one consumer, and a
  * second poller is refused at start.

@@ -2,7 +2,7 @@
  * "Tell me when it is back" (issue 5): a subscriber who finds the biller or the payment channel
  * down asks to be told (NOTIFY / أخبرني), and gets exactly one message when it answers again,
  * also when Tasdeed restarted in between (the watches are in the database). Against the local
- * biller and payment servers of DESIGN §5 and a real database; the recovery probe is run
+ * biller and payment servers of docs/design.md §5 and a real database; the recovery probe is run
  * by hand (`scheduler.runNow`), as cron would every minute.
  */
 import assert from 'node:assert/strict';

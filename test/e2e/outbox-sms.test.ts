@@ -1,5 +1,5 @@
 /**
- * SMS through the outbox against the local Twilio and Android gateway stand-ins (DESIGN §8):
+ * SMS through the outbox against the local Twilio and Android gateway stand-ins (docs/design.md §8):
  * at most SMS_MAX_PER_SECOND parts a second through Twilio and SMS_MAX_PER_SECOND_ANDROID
  * through the Android gateway, a person's reply served before a running broadcast, and an
  * invalid number failing only its own message.

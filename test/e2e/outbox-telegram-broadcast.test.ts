@@ -1,5 +1,5 @@
 /**
- * Telegram bulk traffic against the local Bot API stand-in (DESIGN §8): a person's reply
+ * Telegram bulk traffic against the local Bot API stand-in (docs/design.md §8): a person's reply
  * overtakes a running broadcast, and bulk never goes faster than TELEGRAM_BULK_PER_SECOND
  * overall nor more than about one message a second to a chat. Everything is counted where
  * Telegram would count it: at the stand-in, in the order and at the moments requests arrive.

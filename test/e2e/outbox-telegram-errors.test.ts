@@ -1,5 +1,5 @@
 /**
- * How the outbox answers Telegram's refusals (DESIGN §8), against the local Bot API stand-in:
+ * How the outbox answers Telegram's refusals (docs/design.md §8), against the local Bot API stand-in:
  * a 429 holds all bulk traffic for retry_after, then the message goes; a 403 ("bot was blocked
  * by the user") opts the chat out and later messages to it are skipped; temporary failures
  * (5xx) are tried again after 5 s, 30 s, 5 min and 30 min, then the message fails.

@@ -1,6 +1,6 @@
 /**
  * Payments and inquiries against local servers that speak the biller and payment-channel
- * protocols of DESIGN §5, on a real SQLite file.
+ * protocols of docs/design.md §5, on a real SQLite file.
  */
 import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, it } from 'node:test';

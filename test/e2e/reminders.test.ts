@@ -1,5 +1,5 @@
 /**
- * Due-date reminders end to end (DESIGN §7): a fake clock, ticks driven by the test, real
+ * Due-date reminders end to end (docs/design.md §7): a fake clock, ticks driven by the test, real
  * SQLite, followers on the local Bot API stand-in, bills at the local biller stand-in.
  *
  * Dates: 2036-11-25 ("D"). Asia/Damascus is UTC+3 all year: 10:00 there is 07:00 UTC.

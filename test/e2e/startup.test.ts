@@ -88,7 +88,7 @@ describe('start-up', () => {
     }
     const cwd = join(dir, 'fresh');
     mkdirSync(cwd);
-    // Nothing but PATH: every setting takes its default (DESIGN §3).
+    // Nothing but PATH: every setting takes its default (docs/design.md §3).
     const run = spawnTasdeed({}, { cwd });
     try {
       const url = 'http://127.0.0.1:3000';

@@ -1,5 +1,5 @@
 /**
- * Delivery receipts that report a temporary failure put the SMS back in the outbox (DESIGN §8:
+ * Delivery receipts that report a temporary failure put the SMS back in the outbox (docs/design.md §8:
  * temporary failures back off and retry, then fail), through the local Twilio and Android
  * stand-ins: only while the normal retry schedule lasts, never twice for one failure, not after
  * a "delivered", and for a turn sent as several SMS, only the SMS that did not get through.

@@ -198,7 +198,7 @@ export async function settledFor(rig: SmsRig, address: string): Promise<void> {
 /**
  * One turn: a text from `from` (through Twilio), then every SMS its answer cost, once nothing
  * for that number is in flight or due. Asserts the turn was answered and cost at most 3 parts
- * (DESIGN §9: one inbound message never costs more), counted as the carrier bills them.
+ * (docs/design.md §9: one inbound message never costs more), counted as the carrier bills them.
  */
 export async function smsTurn(rig: SmsRig, from: string, text: string): Promise<string[]> {
   const before = twilioTo(rig, from).length;

@@ -1,5 +1,5 @@
 /**
- * A local biller that speaks DESIGN §5's biller protocol, for tests:
+ * A local biller that speaks docs/design.md §5's biller protocol, for tests:
  *
  *   GET  /accounts/:account/bills        200 { account, holder, governorate, bills } | 404
  *   POST /bills/:billId/settlements      Idempotency-Key required; 200 settled (the same key again:

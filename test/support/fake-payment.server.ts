@@ -1,5 +1,5 @@
 /**
- * A local payment provider that speaks DESIGN §5's payment protocol, for tests:
+ * A local payment provider that speaks docs/design.md §5's payment protocol, for tests:
  *
  *   POST /payments          Idempotency-Key required and equal to body.reference; the body must be
  *                           exactly the contract's ({ reference, amountMinor, currency, biller, account,

@@ -1,5 +1,5 @@
 /**
- * The generic HTTP biller (DESIGN §5, biller side):
+ * The generic HTTP biller (docs/design.md §5, biller side):
  *
  *   GET  {baseUrl}/accounts/{account}/bills          → 200 account | 404 unknown | else unavailable
  *   POST {baseUrl}/bills/{billId}/settlements        → 2xx acknowledged | 409 conflict | else unavailable
@@ -25,7 +25,7 @@ export interface HttpBillerOptions {
   /** e.g. "http://127.0.0.1:9101" or "https://biller.example/api/v1" (a trailing slash is ignored). */
   baseUrl: string;
   token?: string;
-  /** No answer within this many ms = unavailable. Default 5000 (DESIGN §5). */
+  /** No answer within this many ms = unavailable. Default 5000 (docs/design.md §5). */
   timeoutMs?: number;
 }
 

@@ -1,6 +1,6 @@
 /**
  * A simulated biller: deterministic demo accounts, no network, so that every flow can be tried
- * with no outside system (DESIGN §4, adapter type "simulated").
+ * with no outside system (docs/design.md §4, adapter type "simulated").
  *
  * Account numbers (7 digits): <biller prefix><governorate index><01>
  *   - biller prefix: electricity 100, water 200, telecom 300, any other biller 900;

@@ -1,5 +1,5 @@
 /**
- * The generic HTTP payment channel (DESIGN §5, payment side):
+ * The generic HTTP payment channel (docs/design.md §5, payment side):
  *
  *   POST {baseUrl}/payments                 (Idempotency-Key: <paymentId>) → { providerRef, status, instructions? }
  *   GET  {baseUrl}/payments/{providerRef}                                  → { status, amountMinor? }

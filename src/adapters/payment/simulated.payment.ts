@@ -1,5 +1,5 @@
 /**
- * A simulated payment channel that behaves like a real provider (DESIGN §5), with no outside system:
+ * A simulated payment channel that behaves like a real provider (docs/design.md §5), with no outside system:
  *
  * - `initiate` answers "pending" at once; the same payment id again gets the same providerRef.
  * - After `confirmAfterMs` it POSTs a signed webhook to the request's callbackUrl, exactly as a real

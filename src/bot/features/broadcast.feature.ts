@@ -1,5 +1,5 @@
 /**
- * Staff: /broadcast (DESIGN §7: staff ids only, preview then confirm).
+ * Staff: /broadcast (docs/design.md §7: staff ids only, preview then confirm).
  *
  * /broadcast → the Arabic text is asked for (the next message) → the audience, as buttons
  * (everyone; one governorate, biller or language) → the preview: recipients, SMS parts per
@@ -86,7 +86,7 @@ export function broadcastFeature(deps: BotDeps): Composer<Context> {
     const draft = subscriber ? openDraft(subscriber, deps.clock.now()) : null;
     if (!identity || !draft || draft.step !== 'text') return next();
     const command = deps.conversation.grammar.parse(raw);
-    // STOP, START and HELP as the whole message win over any open question (DESIGN §7).
+    // STOP, START and HELP as the whole message win over any open question (docs/design.md §7).
     if (command.type === 'stop' || command.type === 'start' || command.type === 'help') {
       return next();
     }

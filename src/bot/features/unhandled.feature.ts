@@ -1,4 +1,4 @@
-/** Last: any other message goes through the text grammar, as on SMS (DESIGN §9). */
+/** Last: any other message goes through the text grammar, as on SMS (docs/design.md §9). */
 import { Composer, type Context } from 'grammy';
 import type { BotDeps } from '../deps.js';
 import { converse, respond } from '../turn.js';

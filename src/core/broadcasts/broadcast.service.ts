@@ -1,5 +1,5 @@
 /**
- * Staff broadcasts (DESIGN §7): preview (recipients, SMS parts, cost), send, progress, cancel.
+ * Staff broadcasts (docs/design.md §7): preview (recipients, SMS parts, cost), send, progress, cancel.
  *
  * Sending writes the broadcast, then its recipients as outbox rows in batches (identity id
  * order, one transaction per batch, a cursor on the broadcast), so a crash while planning

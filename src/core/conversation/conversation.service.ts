@@ -1,5 +1,5 @@
 /**
- * The conversation engine (DESIGN §9): one inbound message in, replies out as message keys
+ * The conversation engine (docs/design.md §9): one inbound message in, replies out as message keys
  * with arguments and choices. Channel-neutral: Telegram, SMS and the sandbox all call it.
  * Whatever must survive a restart (a pending question, a choice list) is in the database.
  */
@@ -53,7 +53,7 @@ export interface InboundMessage {
   ownNumber?: boolean;
 }
 
-/** STOP / START / HELP: whole-message commands that win over any open question (DESIGN §7). */
+/** STOP / START / HELP: whole-message commands that win over any open question (docs/design.md §7). */
 export type WholeMessageKeyword = 'stop' | 'start' | 'help';
 
 export interface ConversationOutcome extends ConversationResult {
@@ -455,7 +455,7 @@ export class ConversationService {
     if (!bill) return [reply('bill-none-due', args)];
 
     // A payment already open for this bill is the answer, before any channel or wallet question:
-    // the same payer gets the same reference (DESIGN §9), another is offered a message.
+    // the same payer gets the same reference (docs/design.md §9), another is offered a message.
     const open = await this.payments.openPaymentOf(bill);
     if (open) {
       const kind = open.subscriberId === turn.subscriber.id ? 'same' : 'other-payer';
@@ -471,7 +471,7 @@ export class ConversationService {
     if (!channel) return [reply('pay-channel-unavailable-now')];
 
     // Telegram shows the channels as buttons (the usual one first); SMS keeps one short
-    // command and uses the last channel, else the first (DESIGN §4).
+    // command and uses the last channel, else the first (docs/design.md §4).
     const channels = this.payments.channelIds();
     if (!channelId && mediumOf(turn.identity.channel) === 'telegram' && channels.length > 1) {
       for (const id of [channel, ...channels.filter((c) => c !== channel)]) {

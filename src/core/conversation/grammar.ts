@@ -1,5 +1,5 @@
 /**
- * The text grammar shared by SMS and Telegram (DESIGN §9). Input is matched after
+ * The text grammar shared by SMS and Telegram (docs/design.md §9). Input is matched after
  * normalisation (digits in any script, Arabic letter forms, case); the result is a command
  * the conversation acts on. Button payloads are canonical commands in the same grammar.
  */

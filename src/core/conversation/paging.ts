@@ -1,5 +1,5 @@
 /**
- * Long answers in pages (DESIGN §9). One inbound message never costs more than 3 SMS parts, so
+ * Long answers in pages (docs/design.md §9). One inbound message never costs more than 3 SMS parts, so
  * an answer that would (BILL over every followed account, ACCOUNTS, an account with many unpaid
  * bills) gives the first page that fits the medium's budget, ending "1-3 of 8, MORE", and MORE
  * gives the next. What is left is kept with the subscriber's pending state (JSON in the

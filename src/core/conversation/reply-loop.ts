@@ -1,5 +1,5 @@
 /**
- * Auto-responder loops (DESIGN §9): another machine that answers every message (a shop's
+ * Auto-responder loops (docs/design.md §9): another machine that answers every message (a shop's
  * phone, a mail-merge, a carrier's service number) answers our reply, we answer that, and so
  * on, an SMS each way each time. The same text from the same sender 3 times in 10 minutes,
  * answered the same way each time, is therefore not answered for an hour: silently (the

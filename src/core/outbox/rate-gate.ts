@@ -1,5 +1,5 @@
 /**
- * Send-rate limits (DESIGN §8) as awaitable gates. A sender asks before each request and
+ * Send-rate limits (docs/design.md §8) as awaitable gates. A sender asks before each request and
  * waits its turn; waiting callers are served by priority (a person's reply before bulk), then
  * in arrival order, so a reply never queues behind a broadcast.
  *
@@ -72,7 +72,7 @@ export class RateGate {
 
   /**
    * Several instances share one provider limit: each holds an equal part of it, so that the
-   * fleet together stays within the limit (DESIGN §10; see FleetMembership).
+   * fleet together stays within the limit (docs/design.md §10; see FleetMembership).
    */
   setShare(instances: number): void {
     const n = Math.max(1, Math.floor(instances));

@@ -1,4 +1,4 @@
-/** Backoff for temporary failures (DESIGN §8): 5 s, 30 s, 5 min, 30 min. */
+/** Backoff for temporary failures (docs/design.md §8): 5 s, 30 s, 5 min, 30 min. */
 export const RETRY_DELAYS_MS: readonly number[] = [5_000, 30_000, 300_000, 1_800_000];
 
 /**

@@ -1,5 +1,5 @@
 /**
- * Limits on starting payments (DESIGN §3), so that nobody can lock other people's bills: a PAY
+ * Limits on starting payments (docs/design.md §3), so that nobody can lock other people's bills: a PAY
  * for any account with any wallet number holds that bill while the channel says pending. A
  * subscriber has at most `maxOpen` open payments (created, pending or held), and at most
  * `startsPerHour` payments are started in any hour by one subscriber and with one payer number

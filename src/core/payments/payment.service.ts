@@ -1,5 +1,5 @@
 /**
- * Payments: one logical payment per bill, exactly one effect (DESIGN §5–§6).
+ * Payments: one logical payment per bill, exactly one effect (docs/design.md §5–§6).
  *
  * Every decision is taken inside a database transaction together with its consequences
  * (audit record, settlement and receipt in the outbox); calls to the outside world happen
@@ -35,7 +35,7 @@ import type {
 } from '../ports/store.port.js';
 import { PaymentChangedConcurrently } from './payment-conflict.js';
 
-/** How long a payment may stay pending before we start asking the channel (DESIGN §5). */
+/** How long a payment may stay pending before we start asking the channel (docs/design.md §5). */
 export const PAYMENT_DEADLINE_MS = 15 * 60_000;
 
 /** Minutes after the deadline at which the channel is asked: 1, 5, 15, 60, then hourly for a day. */
@@ -47,7 +47,7 @@ export const RECONCILE_SCHEDULE_MINUTES: readonly number[] = [
   ...Array.from({ length: 23 }, (_, i) => 120 + i * 60),
 ];
 
-/** One open payment per bill (DESIGN §6): the key its row holds while it is open. */
+/** One open payment per bill (docs/design.md §6): the key its row holds while it is open. */
 function openKeyOf(bill: BillRecord): string {
   return `${bill.billerId}:${bill.billId}`;
 }
@@ -379,7 +379,7 @@ export class PaymentService {
         await tx.updatePayment(payment.id, 'succeeded', { settlementStatus: 'queued' });
       }
       await tx.markBillPaid(payment.billerId, payment.billId);
-      // A bill issued before 2026 shows its old-pound amount too (DESIGN §1).
+      // A bill issued before 2026 shows its old-pound amount too (docs/design.md §1).
       const bill = await tx.getBill(payment.billerId, payment.billId);
       await this.notifyPayer(tx, payment, 'receipt', {
         key: 'receipt',
@@ -458,7 +458,7 @@ export class PaymentService {
   }
 
   /**
-   * Asks channels about payments still open past their deadline, on the schedule of DESIGN §5;
+   * Asks channels about payments still open past their deadline, on the schedule of docs/design.md §5;
    * never assumes failure. When the schedule runs out the payment is held for staff.
    */
   async reconcileDue(limit = 50): Promise<number> {
@@ -529,7 +529,7 @@ export class PaymentService {
     });
   }
 
-  /** Staff decide a held payment (DESIGN §6). Returns null when the payment is not held. */
+  /** Staff decide a held payment (docs/design.md §6). Returns null when the payment is not held. */
   async resolveHeld(
     paymentId: string,
     status: 'succeeded' | 'failed',

@@ -1,6 +1,6 @@
 /**
  * Posts a succeeded payment to its biller with the payment id as Idempotency-Key, retried
- * until the biller acknowledges (DESIGN §5). A 409 (paid another way) holds it for staff.
+ * until the biller acknowledges (docs/design.md §5). A 409 (paid another way) holds it for staff.
  */
 import { nextRetryAt } from '../outbox/retry.js';
 import { BillerUnavailableError, type BillerPort } from '../ports/biller.port.js';

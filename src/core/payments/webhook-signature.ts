@@ -1,6 +1,6 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 
-/** Seconds a webhook's timestamp may be away from our clock (DESIGN §5). */
+/** Seconds a webhook's timestamp may be away from our clock (docs/design.md §5). */
 export const WEBHOOK_TOLERANCE_SECONDS = 300;
 
 export type SignatureCheck = 'ok' | 'missing' | 'malformed' | 'stale' | 'mismatch';

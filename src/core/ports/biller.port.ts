@@ -55,7 +55,7 @@ export class BillerUnavailableError extends Error {
 /** The account the recovery probe asks for: no biller issues account "0". */
 export const PROBE_ACCOUNT = '0';
 
-/** What Tasdeed needs from a biller (DESIGN §5). */
+/** What Tasdeed needs from a biller (docs/design.md §5). */
 export interface BillerPort {
   /** The account and its bills; null for an unknown account (404). Throws BillerUnavailableError. */
   getAccount(account: string, signal?: AbortSignal): Promise<BillerAccount | null>;

@@ -15,7 +15,7 @@ export interface InitiatePaymentRequest {
   callbackUrl: string;
   /**
    * The payer's language, for text a channel shows them (the simulated channel's instructions).
-   * Internal: the HTTP adapter does not send it (DESIGN §5).
+   * Internal: the HTTP adapter does not send it (docs/design.md §5).
    */
   language?: Language;
 }
@@ -44,7 +44,7 @@ export class PaymentChannelUnavailableError extends Error {
   }
 }
 
-/** What Tasdeed needs from a payment channel (DESIGN §5). */
+/** What Tasdeed needs from a payment channel (docs/design.md §5). */
 export interface PaymentPort {
   initiate(request: InitiatePaymentRequest, signal?: AbortSignal): Promise<InitiatePaymentResult>;
   status(providerRef: string, signal?: AbortSignal): Promise<PaymentStatusResult>;

@@ -297,7 +297,7 @@ export type OutboxOutcome =
 
 export type WatchKind = 'biller' | 'payment';
 
-/** Who a broadcast reaches (DESIGN §7): everyone, or all of the given filters at once. */
+/** Who a broadcast reaches (docs/design.md §7): everyone, or all of the given filters at once. */
 export type BroadcastAudience =
   { all: true } | { governorates?: string[]; billers?: string[]; languages?: Language[] };
 
@@ -344,7 +344,7 @@ export interface AudienceGroup {
   count: number;
 }
 
-/** Recipient rows of a broadcast by state (DESIGN §7); delivered is a subset of sent. */
+/** Recipient rows of a broadcast by state (docs/design.md §7); delivered is a subset of sent. */
 export interface BroadcastCounts {
   queued: number;
   sent: number;
@@ -388,7 +388,7 @@ export type NewSmsInbound = Omit<SmsInboundRecord, 'id' | 'recordedAt' | 'keywor
   keyword?: string | null;
 };
 
-/** How a gateway classified a failed delivery: a temporary failure is sent again (DESIGN §8). */
+/** How a gateway classified a failed delivery: a temporary failure is sent again (docs/design.md §8). */
 export type DeliveryFailureKind = 'temporary' | 'permanent' | 'opted-out';
 
 /** A delivery receipt for an SMS we sent. */

@@ -1,5 +1,5 @@
 /**
- * Due-date reminders (DESIGN §7).
+ * Due-date reminders (docs/design.md §7).
  *
  * A tick (node-cron, hourly, and once at start) does three things:
  * 1. takes the (reminders, hour) job run, so that ticks that repeat, overlap or run on several

@@ -1,5 +1,5 @@
 /**
- * The console's login session (DESIGN §3: the staff API accepts the bearer token or this
+ * The console's login session (docs/design.md §3: the staff API accepts the bearer token or this
  * cookie). Stateless, so that instances sharing nothing but the database accept each other's
  * sessions: the cookie is `<id>.<expiry>.<HMAC>` keyed from TASDEED_ADMIN_TOKEN (changing the
  * token ends every session). Logging out is recorded in the audit log, which every instance

@@ -46,7 +46,7 @@ const first = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v
 
 /**
  * Verifies an Android gateway webhook: signature present, timestamp within ±5 minutes, HMAC
- * equal (constant-time). DESIGN §3: anything but `ok` is answered 401.
+ * equal (constant-time). docs/design.md §3: anything but `ok` is answered 401.
  */
 export function verifyAndroidSignature(input: AndroidSignatureInput): AndroidSignatureCheck {
   const signature = first(input.signature)?.trim();

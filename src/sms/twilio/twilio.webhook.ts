@@ -40,7 +40,7 @@ export function twilioWebhookUrl(publicUrl: string, path: string): string {
 
 /**
  * Checks `X-Twilio-Signature` with the SDK's `validateRequest` (which compares in constant
- * time). DESIGN §3: answer 403 for `invalid`; 400 (or 403) for `missing`.
+ * time). docs/design.md §3: answer 403 for `invalid`; 400 (or 403) for `missing`.
  */
 export function verifyTwilioSignature(input: TwilioSignatureInput): SignatureCheck {
   const header = Array.isArray(input.signature) ? input.signature[0] : input.signature;
